@@ -1,0 +1,71 @@
+/**
+ * Error codes shared by gateway and clients, and the one error class that carries them.
+ * @module
+ */
+
+/**
+ * Every code the gateway can send in a `reject` or `error` message.
+ * `retryable` codes leave the event in the client's outbox for a later resend.
+ */
+export const ErrorCode = {
+  BAD_FRAME: "BAD_FRAME",
+  BAD_MESSAGE: "BAD_MESSAGE",
+  MESSAGE_TOO_LARGE: "MESSAGE_TOO_LARGE",
+  EVENT_TOO_LARGE: "EVENT_TOO_LARGE",
+  NOT_READY: "NOT_READY",
+  UNKNOWN_TEMPLATE: "UNKNOWN_TEMPLATE",
+  INVALID_PARAMS: "INVALID_PARAMS",
+  RAW_DML_DISABLED: "RAW_DML_DISABLED",
+  RAW_DML_FORBIDDEN: "RAW_DML_FORBIDDEN",
+  LOG_UNAVAILABLE: "LOG_UNAVAILABLE",
+  RATE_LIMITED: "RATE_LIMITED",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  REGISTRY_MISMATCH: "REGISTRY_MISMATCH",
+  SNAPSHOT_REQUIRED: "SNAPSHOT_REQUIRED",
+  NOT_FOUND: "NOT_FOUND",
+  TIMEOUT: "TIMEOUT",
+  CLOSED: "CLOSED",
+  INTERNAL: "INTERNAL",
+} as const;
+
+/** Union of all error code strings. */
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set([ErrorCode.LOG_UNAVAILABLE, ErrorCode.RATE_LIMITED]);
+
+/**
+ * Whether a rejected event may be sent again unchanged later.
+ * @example isRetryable("LOG_UNAVAILABLE") // true
+ */
+export function isRetryable(code: ErrorCode): boolean {
+  return RETRYABLE.has(code);
+}
+
+/** Type guard for strings received on the wire. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ErrorCode, value);
+}
+
+/**
+ * The error every kuzu-sync API throws. `code` is the same string the server sent.
+ * @example
+ * try { await client.executeTemplate("NOPE", {}) }
+ * catch (e) { if (e instanceof SyncError && e.code === "UNKNOWN_TEMPLATE") ... }
+ */
+export class SyncError extends Error {
+  override readonly name = "SyncError";
+  readonly code: ErrorCode;
+  /** Id of the event the error is about, when there is one. */
+  readonly eventId: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; eventId?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.eventId = options?.eventId;
+  }
+
+  get retryable(): boolean {
+    return isRetryable(this.code);
+  }
+}

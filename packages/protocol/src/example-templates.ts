@@ -1,0 +1,77 @@
+/**
+ * The example registry: a small social graph with counters. Every statement is deterministic and
+ * written as an upsert or a guarded match, so replaying the same order always gives the same graph.
+ * @module
+ */
+import { z } from "zod";
+import { defineTemplates } from "./templates.ts";
+
+const id = z.string().min(1).max(128);
+const name = z.string().max(1_000);
+const email = z.string().max(320);
+
+/**
+ * Registry used by default by `sync-server`, the CLI and the examples.
+ * @example registry.validate("CREATE_USER", { id: "u1", name: "Alice" })
+ */
+export const exampleRegistry = defineTemplates({
+  schema: [
+    "CREATE NODE TABLE User(id STRING, name STRING, email STRING, PRIMARY KEY(id))",
+    "CREATE NODE TABLE Post(id STRING, authorId STRING, content STRING, PRIMARY KEY(id))",
+    "CREATE NODE TABLE Counter(id STRING, value INT64, PRIMARY KEY(id))",
+    "CREATE REL TABLE FOLLOWS(FROM User TO User)",
+    "CREATE REL TABLE AUTHORED(FROM User TO Post)",
+  ],
+  templates: {
+    CREATE_USER: {
+      description: "Create a user, or overwrite name and email of an existing one",
+      params: { id, name, email: email.optional() },
+      cypher: "MERGE (u:User {id: $id}) SET u.name = $name, u.email = $email",
+      batch: {
+        cypher: "UNWIND $rows AS r MERGE (u:User {id: r.id}) SET u.name = r.name, u.email = r.email",
+        keys: ["id"],
+      },
+    },
+    UPDATE_USER: {
+      description: "Change name and/or email of an existing user; absent fields stay as they are",
+      params: { id, name: name.optional(), email: email.optional() },
+      cypher:
+        "MATCH (u:User {id: $id}) SET u.name = CASE WHEN $name IS NULL THEN u.name ELSE $name END, " +
+        "u.email = CASE WHEN $email IS NULL THEN u.email ELSE $email END",
+    },
+    DELETE_USER: {
+      description: "Delete a user and its relationships",
+      params: { id },
+      cypher: "MATCH (u:User {id: $id}) DETACH DELETE u",
+      batch: { cypher: "UNWIND $rows AS r MATCH (u:User {id: r.id}) DETACH DELETE u", keys: ["id"] },
+    },
+    FOLLOW_USER: {
+      description: "followerId follows targetId (both must exist)",
+      params: { followerId: id, targetId: id },
+      cypher: "MATCH (a:User {id: $followerId}), (b:User {id: $targetId}) MERGE (a)-[:FOLLOWS]->(b)",
+    },
+    UNFOLLOW_USER: {
+      description: "followerId stops following targetId",
+      params: { followerId: id, targetId: id },
+      cypher: "MATCH (a:User {id: $followerId})-[f:FOLLOWS]->(b:User {id: $targetId}) DELETE f",
+    },
+    CREATE_POST: {
+      description: "Create or overwrite a post; linked to its author when the author exists",
+      params: { id, authorId: id, content: z.string().max(10_000) },
+      cypher:
+        "MERGE (p:Post {id: $id}) SET p.authorId = $authorId, p.content = $content " +
+        "WITH p MATCH (a:User {id: $authorId}) MERGE (a)-[:AUTHORED]->(p)",
+    },
+    DELETE_POST: {
+      description: "Delete a post",
+      params: { id },
+      cypher: "MATCH (p:Post {id: $id}) DETACH DELETE p",
+    },
+    INCREMENT_COUNTER: {
+      description: "Add amount (default 1) to a counter, creating it at 0",
+      params: { counterId: id, amount: z.int().min(-1_000_000_000).max(1_000_000_000).default(1) },
+      cypher:
+        "MERGE (c:Counter {id: $counterId}) ON CREATE SET c.value = $amount ON MATCH SET c.value = c.value + $amount",
+    },
+  },
+});

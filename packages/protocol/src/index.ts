@@ -1,0 +1,30 @@
+/**
+ * @kuzu-sync/protocol — wire messages, the event, error codes and the template registry.
+ * Shared by gateway and clients; no I/O.
+ * @module
+ */
+export { ErrorCode, SyncError, isErrorCode, isRetryable } from "./errors.ts";
+export { ClientEventSchema, Limits, ParamsSchema, SequencedEventSchema } from "./event.ts";
+export type { ClientEvent, SequencedEvent } from "./event.ts";
+export {
+  ClientMessageSchema,
+  ServerMessageSchema,
+  encodeClientMessage,
+  encodeServerMessage,
+  parseClientMessage,
+  parseServerMessage,
+} from "./messages.ts";
+export type {
+  AckMessage,
+  ClientMessage,
+  ErrorMessage,
+  EventsMessage,
+  HelloMessage,
+  ParseResult,
+  RejectMessage,
+  ServerMessage,
+  WelcomeMessage,
+} from "./messages.ts";
+export { TemplateRegistry, defineTemplates } from "./templates.ts";
+export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
+export { exampleRegistry } from "./example-templates.ts";

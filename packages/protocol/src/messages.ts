@@ -1,0 +1,180 @@
+/**
+ * Wire messages between clients and the gateway, and the single parse boundary for each direction.
+ * Every frame is one JSON object with a `type`. See docs/PROTOCOL.md.
+ * @module
+ */
+import { z } from "zod";
+import { ClientEventSchema, Limits, SequencedEventSchema } from "./event.ts";
+import { ErrorCode, isErrorCode } from "./errors.ts";
+import type { WireRegistry } from "./templates.ts";
+
+const idString = z.string().min(1).max(Limits.maxIdLength);
+const seq = z.number().int().nonnegative();
+
+// ---- client → server ----------------------------------------------------------------------
+
+export const HelloSchema = z.strictObject({
+  type: z.literal("hello"),
+  clientId: idString,
+  /** Highest seq the client's replica has applied (0 for a new replica). */
+  lastSeq: seq,
+  /** Registry hash the replica was built with, if any. */
+  registryHash: z.string().max(128).optional(),
+});
+
+export const EventMessageSchema = z.strictObject({
+  type: z.literal("event"),
+  event: ClientEventSchema,
+});
+
+export const DmlMessageSchema = z.strictObject({
+  type: z.literal("dml"),
+  id: idString,
+  clientId: idString,
+  cypher: z.string().min(1),
+  timestamp: z.number().int().nonnegative(),
+});
+
+export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, DmlMessageSchema]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+export type HelloMessage = z.infer<typeof HelloSchema>;
+
+// ---- server → client ----------------------------------------------------------------------
+
+export interface WelcomeMessage {
+  readonly type: "welcome";
+  readonly serverId: string;
+  /** Head of the log when the client said hello; catch-up ends there. */
+  readonly headSeq: number;
+  /** First seq still in the hot log (1 until anything is archived). */
+  readonly horizonSeq: number;
+  readonly registry: WireRegistry;
+  /** Largest frame the server accepts, in bytes. */
+  readonly maxMessageBytes: number;
+}
+
+const WelcomeSchema = z.object({
+  type: z.literal("welcome"),
+  serverId: z.string(),
+  headSeq: seq,
+  horizonSeq: seq,
+  registry: z.object({
+    hash: z.string(),
+    schema: z.array(z.string()),
+    templates: z.array(
+      z.object({
+        name: z.string(),
+        description: z.string().optional(),
+        cypher: z.string(),
+        batch: z.object({ cypher: z.string(), keys: z.array(z.string()) }).optional(),
+        paramNames: z.array(z.string()),
+        required: z.array(z.string()),
+        paramsJsonSchema: z.unknown(),
+      }),
+    ),
+  }),
+  maxMessageBytes: z.number().int().positive(),
+});
+
+const code = z.string().refine(isErrorCode, "unknown error code") as unknown as z.ZodType<ErrorCode>;
+
+const AckSchema = z.object({ type: z.literal("ack"), id: z.string(), seq: z.number().int().positive(), duplicate: z.boolean() });
+const RejectSchema = z.object({
+  type: z.literal("reject"),
+  id: z.string(),
+  code,
+  message: z.string(),
+  retryable: z.boolean(),
+});
+const EventsSchema = z.object({ type: z.literal("events"), events: z.array(SequencedEventSchema) });
+/** Catch-up is complete at `seq`; everything after arrives live. */
+const LiveSchema = z.object({ type: z.literal("live"), seq });
+const ErrorSchema = z.object({ type: z.literal("error"), code, message: z.string() });
+
+export const ServerMessageSchema = z.discriminatedUnion("type", [
+  WelcomeSchema,
+  AckSchema,
+  RejectSchema,
+  EventsSchema,
+  LiveSchema,
+  ErrorSchema,
+]);
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+export type AckMessage = z.infer<typeof AckSchema>;
+export type RejectMessage = z.infer<typeof RejectSchema>;
+export type EventsMessage = z.infer<typeof EventsSchema>;
+export type ErrorMessage = z.infer<typeof ErrorSchema>;
+
+// ---- parse boundary -----------------------------------------------------------------------
+
+export type ParseResult<T> =
+  | { readonly ok: true; readonly message: T }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly id?: string };
+
+function decode(frame: string | ArrayBufferView | ArrayBuffer): unknown {
+  const text = typeof frame === "string" ? frame : new TextDecoder("utf-8", { fatal: true }).decode(frame);
+  return JSON.parse(text);
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join(".") : "message"}: ${i.message}`)
+    .join("; ");
+}
+
+/** Best-effort id of the event a bad frame was about, so the reject can name it. */
+function idOf(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const inner = typeof v["event"] === "object" && v["event"] !== null ? (v["event"] as Record<string, unknown>)["id"] : v["id"];
+  return typeof inner === "string" && inner.length <= Limits.maxIdLength ? inner : undefined;
+}
+
+/**
+ * The gateway's only way to read a frame. Never throws.
+ * @example
+ * const r = parseClientMessage(frame);
+ * if (!r.ok) ws.send(JSON.stringify({ type: "error", code: r.code, message: r.message }));
+ */
+export function parseClientMessage(frame: string | ArrayBufferView | ArrayBuffer): ParseResult<ClientMessage> {
+  let value: unknown;
+  try {
+    value = decode(frame);
+  } catch {
+    return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame is not valid UTF-8 JSON" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame must be a JSON object" };
+  }
+  const result = ClientMessageSchema.safeParse(value);
+  if (result.success) return { ok: true, message: result.data };
+  const id = idOf(value);
+  return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error), ...(id === undefined ? {} : { id }) };
+}
+
+/**
+ * The client's only way to read a frame. Never throws.
+ * @example const r = parseServerMessage(ev.data); if (r.ok && r.message.type === "ack") ...
+ */
+export function parseServerMessage(frame: string | ArrayBufferView | ArrayBuffer): ParseResult<ServerMessage> {
+  let value: unknown;
+  try {
+    value = decode(frame);
+  } catch {
+    return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame is not valid UTF-8 JSON" };
+  }
+  const result = ServerMessageSchema.safeParse(value);
+  if (result.success) return { ok: true, message: result.data as ServerMessage };
+  return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error) };
+}
+
+/** Serialise any server message (one place, so the framing never drifts). */
+export function encodeServerMessage(message: ServerMessage | WelcomeMessage): string {
+  return JSON.stringify(message);
+}
+
+/** Serialise any client message. */
+export function encodeClientMessage(message: ClientMessage): string {
+  return JSON.stringify(message);
+}

@@ -1,0 +1,151 @@
+/**
+ * Template registry: the only writes a replica ever runs. Each template is a fixed Cypher text
+ * with a parameter schema; parameters are bound through `prepare()`, never spliced into text.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { ErrorCode } from "./errors.ts";
+
+/** How one template is declared by a deployment. */
+export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
+  /** Parameter schema as a zod shape; unknown keys are rejected. */
+  readonly params: Shape;
+  /** Cypher for one event, parameters as `$name`. Must be deterministic (no now(), rand(), uuid). */
+  readonly cypher: string;
+  /**
+   * Optional set-at-a-time form: `UNWIND $rows AS r …` reading `r.<param>`. A replica uses it for
+   * runs of this template where no two rows share the same `keys` values (Kuzu gives wrong
+   * results for MERGE on one key twice inside one UNWIND).
+   */
+  readonly batch?: { readonly cypher: string; readonly keys: readonly string[] };
+  readonly description?: string;
+}
+
+export interface RegistryDefinition {
+  /** DDL run once on a fresh replica, in order. */
+  readonly schema: readonly string[];
+  readonly templates: Readonly<Record<string, TemplateDefinition>>;
+}
+
+/** Serializable template, as sent to clients in `welcome`. */
+export interface WireTemplate {
+  readonly name: string;
+  readonly description?: string;
+  readonly cypher: string;
+  readonly batch?: { readonly cypher: string; readonly keys: readonly string[] };
+  /** Every parameter name; absent optional ones are bound as null. */
+  readonly paramNames: readonly string[];
+  /** Names of required parameters. */
+  readonly required: readonly string[];
+  /** JSON Schema of the parameters, for tools and UIs. */
+  readonly paramsJsonSchema: unknown;
+}
+
+/** Serializable registry. `hash` identifies it; replicas built from different hashes never mix. */
+export interface WireRegistry {
+  readonly hash: string;
+  readonly schema: readonly string[];
+  readonly templates: readonly WireTemplate[];
+}
+
+export type ValidationResult =
+  | { readonly ok: true; readonly params: Record<string, unknown> }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+const NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
+const NONDETERMINISTIC = /\b(now|rand|gen_random_uuid|current_timestamp|current_date)\s*\(/i;
+
+/** A validated, immutable registry. Build it with {@link defineTemplates}. */
+export class TemplateRegistry {
+  readonly schema: readonly string[];
+  readonly hash: string;
+  readonly #validators: ReadonlyMap<string, z.ZodType<Record<string, unknown>>>;
+  readonly #wire: WireRegistry;
+
+  constructor(definition: RegistryDefinition) {
+    const validators = new Map<string, z.ZodType<Record<string, unknown>>>();
+    const wireTemplates: WireTemplate[] = [];
+    for (const [name, t] of Object.entries(definition.templates)) {
+      if (!NAME.test(name)) throw new TypeError(`template name ${JSON.stringify(name)} must match ${NAME}`);
+      for (const text of [t.cypher, t.batch?.cypher ?? ""]) {
+        if (NONDETERMINISTIC.test(text)) throw new TypeError(`template ${name} is not deterministic: ${text}`);
+      }
+      const schema = z.strictObject(t.params);
+      validators.set(name, schema as unknown as z.ZodType<Record<string, unknown>>);
+      const json = z.toJSONSchema(schema, { unrepresentable: "any", io: "input" }) as { required?: string[] };
+      const paramNames = Object.keys(t.params);
+      for (const key of t.batch?.keys ?? []) {
+        if (!paramNames.includes(key)) throw new TypeError(`template ${name}: batch key ${key} is not a parameter`);
+      }
+      wireTemplates.push({
+        name,
+        ...(t.description === undefined ? {} : { description: t.description }),
+        cypher: t.cypher,
+        ...(t.batch === undefined ? {} : { batch: { cypher: t.batch.cypher, keys: [...t.batch.keys] } }),
+        paramNames,
+        required: json.required ?? [],
+        paramsJsonSchema: json,
+      });
+    }
+    this.schema = Object.freeze([...definition.schema]);
+    this.#validators = validators;
+    const body = { schema: this.schema, templates: wireTemplates };
+    this.hash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
+    this.#wire = deepFreeze({ hash: this.hash, ...body });
+  }
+
+  /** Template names, in declaration order. */
+  names(): string[] {
+    return [...this.#validators.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.#validators.has(name);
+  }
+
+  /**
+   * Check an event's parameters. On success `params` is the normalised value (defaults filled in)
+   * that is stored and replayed, so every replica binds exactly the same values.
+   */
+  validate(template: string, params: unknown): ValidationResult {
+    const schema = this.#validators.get(template);
+    if (!schema) {
+      return { ok: false, code: ErrorCode.UNKNOWN_TEMPLATE, message: `unknown template ${JSON.stringify(template)}; known: ${this.names().join(", ")}` };
+    }
+    const result = schema.safeParse(params);
+    if (result.success) return { ok: true, params: result.data };
+    const detail = result.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.length ? i.path.join(".") : "params"}: ${i.message}`)
+      .join("; ");
+    return { ok: false, code: ErrorCode.INVALID_PARAMS, message: `${template}: ${detail}` };
+  }
+
+  /** The serializable form sent to clients. */
+  toWire(): WireRegistry {
+    return this.#wire;
+  }
+}
+
+/**
+ * Declare a registry. Throws at start-up on a malformed definition.
+ * @example
+ * const registry = defineTemplates({
+ *   schema: ["CREATE NODE TABLE User(id STRING, name STRING, PRIMARY KEY(id))"],
+ *   templates: {
+ *     CREATE_USER: { params: { id: z.string(), name: z.string() }, cypher: "MERGE (u:User {id: $id}) SET u.name = $name" },
+ *   },
+ * });
+ */
+export function defineTemplates(definition: RegistryDefinition): TemplateRegistry {
+  return new TemplateRegistry(definition);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,51 @@
+/**
+ * The thin layer over the `kuzu` npm package: every QueryResult is closed here, always, because
+ * an unclosed result makes Bun crash at exit once the database is closed.
+ * @module
+ */
+import kuzu from "kuzu";
+
+export type KuzuValue = unknown;
+export type Row = Record<string, KuzuValue>;
+export type Connection = InstanceType<typeof kuzu.Connection>;
+export type Database = InstanceType<typeof kuzu.Database>;
+export type PreparedStatement = Awaited<ReturnType<Connection["prepare"]>>;
+type QueryResult = InstanceType<typeof kuzu.QueryResult>;
+
+export function openDatabase(path: string | null): Database {
+  return new kuzu.Database(path ?? ":memory:");
+}
+
+export function openConnection(db: Database): Connection {
+  return new kuzu.Connection(db);
+}
+
+async function drain(result: QueryResult | QueryResult[], keep: boolean): Promise<Row[]> {
+  const results = Array.isArray(result) ? result : [result];
+  let rows: Row[] = [];
+  try {
+    for (const r of results) if (keep) rows = (await r.getAll()) as Row[];
+  } finally {
+    for (const r of results) r.close();
+  }
+  return rows;
+}
+
+/** Run a statement (with bound parameters when given) and return the last result's rows. */
+export async function run(conn: Connection, statement: string, params?: Record<string, unknown>): Promise<Row[]> {
+  if (params === undefined) return drain(await conn.query(statement), true);
+  const prepared = await conn.prepare(statement);
+  if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
+  return drain(await conn.execute(prepared, params as never), true);
+}
+
+/** Execute a prepared statement for its effect only. */
+export async function exec(conn: Connection, prepared: PreparedStatement, params: Record<string, unknown>): Promise<void> {
+  await drain(await conn.execute(prepared, params as never), false);
+}
+
+export async function prepare(conn: Connection, statement: string): Promise<PreparedStatement> {
+  const prepared = await conn.prepare(statement);
+  if (!prepared.isSuccess()) throw new Error(`cannot prepare ${statement}: ${prepared.getErrorMessage()}`);
+  return prepared;
+}

@@ -1,0 +1,269 @@
+/**
+ * A KuzuDB replica that applies template events strictly in `seq` order, exactly once, with the
+ * applied `seq` written in the same transaction as the events' effects.
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { ErrorCode, SyncError, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
+import * as k from "./kuzu.ts";
+
+/** Table holding the applied seq and the registry hash, inside the replica itself. */
+export const META_TABLE = "KuzuSyncMeta";
+const META_DDL = `CREATE NODE TABLE ${META_TABLE}(k STRING, seq INT64, hash STRING, PRIMARY KEY(k))`;
+
+export interface ReplicaOptions {
+  /** Database file; null or absent for an in-memory replica. */
+  readonly path?: string | null;
+  readonly logger?: Logger;
+  /** Longest run of one template applied with a single UNWIND statement. */
+  readonly maxBatchRows?: number;
+}
+
+/** What happened to one event. A failed event still advances the seq: it failed on every replica. */
+export interface ApplyOutcome {
+  readonly seq: number;
+  readonly template: string;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+interface Compiled {
+  readonly template: WireTemplate;
+  readonly single: k.PreparedStatement;
+  readonly batch: k.PreparedStatement | undefined;
+}
+
+/**
+ * @example
+ * const replica = await Replica.open({ path: "./data/replica.kuzu" });
+ * await replica.install(welcome.registry);
+ * await replica.apply(events);
+ * const rows = await replica.query("MATCH (u:User) RETURN u.id AS id");
+ * await replica.close();
+ */
+export class Replica {
+  readonly path: string | null;
+  readonly #db: k.Database;
+  readonly #write: k.Connection;
+  readonly #read: k.Connection;
+  readonly #log: Logger;
+  readonly #maxBatchRows: number;
+  #appliedSeq: number;
+  #hash: string | null;
+  #compiled = new Map<string, Compiled>();
+  /** Every write goes through this chain: one transaction at a time on the write connection. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(path: string | null, db: k.Database, options: ReplicaOptions, seq: number, hash: string | null) {
+    this.path = path;
+    this.#db = db;
+    this.#write = k.openConnection(db);
+    this.#read = k.openConnection(db);
+    this.#log = options.logger ?? silentLogger;
+    this.#maxBatchRows = options.maxBatchRows ?? 2_000;
+    this.#appliedSeq = seq;
+    this.#hash = hash;
+  }
+
+  /** Open (or create) a replica. A persistent one resumes from the seq it stored. */
+  static async open(options: ReplicaOptions = {}): Promise<Replica> {
+    const path = options.path ?? null;
+    if (path !== null) mkdirSync(dirname(path), { recursive: true });
+    const db = k.openDatabase(path);
+    const conn = k.openConnection(db);
+    let seq = 0;
+    let hash: string | null = null;
+    try {
+      const tables = await k.run(conn, "CALL show_tables() RETURN name");
+      if (tables.some((t) => t["name"] === META_TABLE)) {
+        const rows = await k.run(conn, `MATCH (m:${META_TABLE} {k: 'state'}) RETURN m.seq AS seq, m.hash AS hash`);
+        seq = Number(rows[0]?.["seq"] ?? 0);
+        hash = (rows[0]?.["hash"] as string | null | undefined) ?? null;
+      } else if (tables.length > 0) {
+        throw new SyncError(ErrorCode.REGISTRY_MISMATCH, `${path} holds tables but is not a kuzu-sync replica`);
+      }
+    } catch (error) {
+      await conn.close();
+      await db.close();
+      throw error;
+    }
+    await conn.close();
+    return new Replica(path, db, options, seq, hash);
+  }
+
+  /** Highest seq whose effects are committed in this replica. */
+  get appliedSeq(): number {
+    return this.#appliedSeq;
+  }
+
+  /** Hash of the registry this replica was built with (null before {@link install}). */
+  get registryHash(): string | null {
+    return this.#hash;
+  }
+
+  /**
+   * Create the schema on a fresh replica, or check that an existing one was built from the same
+   * registry, then prepare every template.
+   */
+  install(registry: WireRegistry): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#hash !== null && this.#hash !== registry.hash) {
+        throw new SyncError(
+          ErrorCode.REGISTRY_MISMATCH,
+          `replica ${this.path ?? ":memory:"} was built with registry ${this.#hash.slice(0, 12)}, server has ${registry.hash.slice(0, 12)}; start from an empty replica`,
+        );
+      }
+      if (this.#hash === null) {
+        // DDL is not transactional everywhere in Kuzu; the hash is written last, so a crash here
+        // leaves a replica that refuses to open rather than one that is silently incomplete.
+        for (const ddl of registry.schema) await k.run(this.#write, ddl);
+        await k.run(this.#write, META_DDL);
+        await k.run(this.#write, `CREATE (:${META_TABLE} {k: 'state', seq: 0, hash: $hash})`, { hash: registry.hash });
+        this.#hash = registry.hash;
+      }
+      this.#compiled = new Map();
+      for (const t of registry.templates) {
+        this.#compiled.set(t.name, {
+          template: t,
+          single: await k.prepare(this.#write, t.cypher),
+          batch: t.batch ? await k.prepare(this.#write, t.batch.cypher) : undefined,
+        });
+      }
+      this.#setSeq = await k.prepare(this.#write, `MATCH (m:${META_TABLE} {k: 'state'}) SET m.seq = $seq`);
+    });
+  }
+
+  #setSeq: k.PreparedStatement | undefined;
+
+  /**
+   * Apply events in order. Events at or below {@link appliedSeq} are skipped (so redelivery is
+   * harmless); a gap throws, because applying past it would diverge.
+   */
+  apply(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    return this.#serial(async () => {
+      const fresh = events.filter((e) => e.seq > this.#appliedSeq);
+      if (fresh.length === 0) return [];
+      for (let i = 0; i < fresh.length; i++) {
+        const expected = this.#appliedSeq + 1 + i;
+        if (fresh[i]!.seq !== expected) {
+          throw new SyncError(ErrorCode.INTERNAL, `gap in event stream: expected seq ${expected}, got ${fresh[i]!.seq}`);
+        }
+      }
+      const setSeq = this.#setSeq;
+      if (!setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+      const last = fresh[fresh.length - 1]!.seq;
+      try {
+        await k.run(this.#write, "BEGIN TRANSACTION");
+        for (const run of this.#runs(fresh)) await this.#execRun(run);
+        await k.exec(this.#write, setSeq, { seq: last });
+        await k.run(this.#write, "COMMIT");
+        this.#appliedSeq = last;
+        return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
+      } catch (error) {
+        await this.#rollback();
+        if (fresh.length === 1) return [await this.#applyOne(fresh[0]!, error)];
+        // One event in the batch failed: redo them one transaction each, so only that one fails.
+        const outcomes: ApplyOutcome[] = [];
+        for (const e of fresh) outcomes.push(await this.#applyOne(e));
+        return outcomes;
+      }
+    });
+  }
+
+  /** Read from the replica. Returns plain row objects. */
+  async query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
+    return k.run(this.#read, cypher, params);
+  }
+
+  /** Wait for pending writes, then close connections and the database. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue.catch(() => {});
+    await this.#read.close();
+    await this.#write.close();
+    await this.#db.close();
+  }
+
+  async #applyOne(e: SequencedEvent, knownError?: unknown): Promise<ApplyOutcome> {
+    const setSeq = this.#setSeq!;
+    let failure = knownError;
+    if (failure === undefined) {
+      try {
+        await k.run(this.#write, "BEGIN TRANSACTION");
+        await this.#execRun([e]);
+        await k.exec(this.#write, setSeq, { seq: e.seq });
+        await k.run(this.#write, "COMMIT");
+        this.#appliedSeq = e.seq;
+        return { seq: e.seq, template: e.template, ok: true };
+      } catch (error) {
+        failure = error;
+        await this.#rollback();
+      }
+    }
+    // The statement fails the same way on every replica (same state, same order), so the event
+    // is recorded as applied-with-failure and the stream moves on.
+    await k.exec(this.#write, setSeq, { seq: e.seq });
+    this.#appliedSeq = e.seq;
+    const message = failure instanceof Error ? failure.message : String(failure);
+    this.#log.warn("event failed to apply", { seq: e.seq, template: e.template, eventId: e.id, error: message });
+    return { seq: e.seq, template: e.template, ok: false, error: message };
+  }
+
+  async #rollback(): Promise<void> {
+    try {
+      await k.run(this.#write, "ROLLBACK");
+    } catch {
+      // Kuzu already rolled the transaction back when the statement failed.
+    }
+  }
+
+  /** Split into runs of one template, cut where a batch key repeats (see TemplateDefinition.batch). */
+  *#runs(events: readonly SequencedEvent[]): Generator<SequencedEvent[]> {
+    let run: SequencedEvent[] = [];
+    let keys = new Set<string>();
+    for (const e of events) {
+      const c = this.#compiled.get(e.template);
+      const batchable = c?.batch !== undefined;
+      const key = batchable ? JSON.stringify(c.template.batch!.keys.map((n) => e.params[n] ?? null)) : "";
+      const head = run[0];
+      if (head && (!batchable || head.template !== e.template || keys.has(key) || run.length >= this.#maxBatchRows)) {
+        yield run;
+        run = [];
+        keys = new Set();
+      }
+      run.push(e);
+      keys.add(key);
+    }
+    if (run.length > 0) yield run;
+  }
+
+  async #execRun(run: readonly SequencedEvent[]): Promise<void> {
+    const first = run[0]!;
+    const c = this.#compiled.get(first.template);
+    if (!c) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${first.template} is not in the installed registry`);
+    if (run.length === 1 || !c.batch) {
+      for (const e of run) await k.exec(this.#write, c.single, bind(c.template, e.params));
+    } else {
+      await k.exec(this.#write, c.batch, { rows: run.map((e) => bind(c.template, e.params)) });
+    }
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "replica is closed"));
+    const next = this.#queue.then(task, task);
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+}
+
+/** Every declared parameter is bound; an absent optional one is bound as null. */
+function bind(template: WireTemplate, params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of template.paramNames) out[name] = params[name] ?? null;
+  return out;
+}
