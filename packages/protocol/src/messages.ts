@@ -112,7 +112,7 @@ export type ParseResult<T> =
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly id?: string };
 
 function decode(frame: string | ArrayBufferView | ArrayBuffer): unknown {
-  const text = typeof frame === "string" ? frame : new TextDecoder("utf-8", { fatal: true }).decode(frame);
+  const text = typeof frame === "string" ? frame : new TextDecoder("utf-8", { fatal: true }).decode(frame as ArrayBuffer);
   return JSON.parse(text);
 }
 

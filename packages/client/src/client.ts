@@ -1,0 +1,417 @@
+/**
+ * `createSyncClient()`: a local KuzuDB replica kept in sync with a kuzu-sync gateway.
+ * @module
+ */
+import {
+  ErrorCode,
+  Limits,
+  SyncError,
+  encodeClientMessage,
+  isRetryable,
+  parseServerMessage,
+  type ClientEvent,
+  type SequencedEvent,
+  type ServerMessage,
+  type WireRegistry,
+} from "@kuzu-sync/protocol";
+import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
+import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
+import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { Emitter } from "./emitter.ts";
+import { memoryOutbox, sqliteOutbox, type Outbox } from "./outbox.ts";
+
+export interface SyncClientOptions {
+  /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
+  readonly dbPath?: string;
+  /** Stable id of this client; kept with a persistent replica, random otherwise. */
+  readonly clientId?: string;
+  /** Reconnect after a lost connection (default true). */
+  readonly autoReconnect?: boolean;
+  /** Period of the DML statistics report; 0 turns it off (default 5000). */
+  readonly statsIntervalMs?: number;
+  /** Receives each statistics report; default: logged at info through the logger. */
+  readonly onStatsReport?: (report: string, stats: DmlStatsSnapshot) => void;
+  /** How long `connect()` keeps trying before it rejects with TIMEOUT (default 30000). */
+  readonly connectTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  readonly logger?: Logger;
+}
+
+/** Events a client emits; `event` fires after each applied (or failed-to-apply) event. */
+export interface SyncClientEvents extends Record<string, unknown> {
+  event: SequencedEvent & { readonly ok: boolean; readonly error?: string };
+  connected: { readonly serverId: string; readonly headSeq: number };
+  live: { readonly seq: number };
+  disconnected: { readonly code: number; readonly reason: string };
+  error: SyncError;
+}
+
+interface Waiter<T> {
+  readonly resolve: (value: T) => void;
+  readonly reject: (error: SyncError) => void;
+}
+
+/**
+ * @example
+ * const client = createSyncClient("ws://localhost:8080", { dbPath: "./replica.kuzu" });
+ * await client.connect();
+ * const { seq } = await client.executeTemplate("CREATE_USER", { id: "u1", name: "Alice" });
+ * await client.waitForSeq(seq);
+ * console.log(await client.query("MATCH (u:User) RETURN u.name AS name"));
+ * await client.close();
+ */
+export function createSyncClient(url: string, options: SyncClientOptions = {}): SyncClient {
+  return new SyncClient(url, options);
+}
+
+export class SyncClient {
+  readonly url: string;
+  readonly #options: SyncClientOptions;
+  readonly #log: Logger;
+  readonly #emitter = new Emitter<SyncClientEvents>();
+  #clientId: string;
+  #stats: DmlStats;
+  #replica: Replica | null = null;
+  #outbox: Outbox | null = null;
+  #ws: WebSocket | null = null;
+  #welcomed = false;
+  #registry: WireRegistry | null = null;
+  #attempt = 0;
+  #closed = false;
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #statsTimer: ReturnType<typeof setInterval> | null = null;
+  readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
+  readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
+  #liveWaiter: Waiter<void> | null = null;
+  /** Incoming events and markers, applied strictly in arrival order. */
+  #applyChain: Promise<void> = Promise.resolve();
+  #opening: Promise<void> | null = null;
+
+  constructor(url: string, options: SyncClientOptions) {
+    this.url = url;
+    this.#options = { ...options };
+    this.#log = options.logger ?? createLogger({ serviceName: "sync-client", level: "warn" });
+    this.#clientId = options.clientId ?? `client-${crypto.randomUUID()}`;
+    this.#stats = new DmlStats(this.#clientId);
+  }
+
+  get clientId(): string {
+    return this.#clientId;
+  }
+
+  /** Highest seq applied by the local replica. */
+  get lastAppliedSeq(): number {
+    return this.#replica?.appliedSeq ?? 0;
+  }
+
+  /** Whether the socket is open and the handshake is done. */
+  get connected(): boolean {
+    return this.#welcomed && this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Events handed to the client and not yet acknowledged. */
+  get pendingCount(): number {
+    return this.#outbox?.size ?? 0;
+  }
+
+  /** The registry received from the server (null before the first handshake). */
+  get registry(): WireRegistry | null {
+    return this.#registry;
+  }
+
+  on<K extends keyof SyncClientEvents>(name: K, listener: (value: SyncClientEvents[K]) => void): () => void {
+    return this.#emitter.on(name, listener);
+  }
+
+  off<K extends keyof SyncClientEvents>(name: K, listener: (value: SyncClientEvents[K]) => void): void {
+    this.#emitter.off(name, listener);
+  }
+
+  /** Open the replica, connect, and resolve once caught up to the head the server had at connect. */
+  async connect(): Promise<void> {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    await (this.#opening ??= this.#open());
+    if (this.connected && this.#liveWaiter === null) return;
+    const live = new Promise<void>((resolve, reject) => (this.#liveWaiter = { resolve, reject }));
+    const timeoutMs = this.#options.connectTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => this.#settleLive(new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.url} within ${timeoutMs} ms`)), timeoutMs);
+    if (this.#ws === null) this.#dial();
+    try {
+      await live;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Send a template event. Resolves with its seq once the server has made it durable; rejects
+   * with a SyncError carrying the server's code. Survives reconnects (the outbox resends it).
+   */
+  executeTemplate(template: string, params: Record<string, unknown>, options: { traceparent?: string } = {}): Promise<{ seq: number; duplicate: boolean }> {
+    if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
+    const outbox = this.#outbox;
+    if (!outbox) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    const event: ClientEvent = {
+      id: crypto.randomUUID(),
+      template,
+      params,
+      clientId: this.#clientId,
+      timestamp: Date.now(),
+      ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
+    };
+    const acked = new Promise<{ seq: number; duplicate: boolean }>((resolve, reject) => this.#acks.set(event.id, { resolve, reject }));
+    outbox.add(event);
+    this.#stats.record(template, "sent");
+    if (this.connected) this.#ws!.send(encodeClientMessage({ type: "event", event }));
+    return acked;
+  }
+
+  /** Raw Cypher write; the server rejects it (RAW_DML_DISABLED) unless raw DML is allowed there. */
+  sendDML(cypher: string): Promise<{ seq: number; duplicate: boolean }> {
+    if (!this.connected) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "not connected"));
+    const id = crypto.randomUUID();
+    const acked = new Promise<{ seq: number; duplicate: boolean }>((resolve, reject) => this.#acks.set(id, { resolve, reject }));
+    this.#stats.record("RAW_DML", "sent");
+    this.#ws!.send(encodeClientMessage({ type: "dml", id, clientId: this.#clientId, cypher, timestamp: Date.now() }));
+    return acked;
+  }
+
+  /** Resolves once the local replica has applied `seq`. */
+  waitForSeq(seq: number, timeoutMs = 30_000): Promise<void> {
+    if (this.lastAppliedSeq >= seq) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        seq,
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (e: SyncError) => (clearTimeout(timer), reject(e)),
+      };
+      const timer = setTimeout(() => {
+        this.#seqWaiters.delete(waiter);
+        reject(new SyncError(ErrorCode.TIMEOUT, `seq ${seq} not applied within ${timeoutMs} ms (at ${this.lastAppliedSeq})`));
+      }, timeoutMs);
+      this.#seqWaiters.add(waiter);
+    });
+  }
+
+  /** Read from the local replica; rows as plain objects. */
+  query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    if (!this.#replica) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    return this.#replica.query(cypher, params);
+  }
+
+  getDMLStats(): DmlStatsSnapshot {
+    return this.#stats.getDMLStats();
+  }
+
+  getDetailedStatsByTemplate(): Record<string, TemplateStats> {
+    return this.#stats.getDetailedStatsByTemplate();
+  }
+
+  /** The statistics report as printed every `statsIntervalMs`. */
+  formatStatsReport(): string {
+    return this.#stats.formatReport();
+  }
+
+  /** Disconnect, finish applying what arrived, close the replica. Unacked events stay in a durable outbox. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    this.#ws?.close(1000, "client closed");
+    this.#ws = null;
+    const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
+    this.#settleLive(closed);
+    for (const [, w] of this.#acks) w.reject(closed);
+    this.#acks.clear();
+    for (const w of this.#seqWaiters) w.reject(closed);
+    this.#seqWaiters.clear();
+    await this.#opening?.catch(() => {});
+    await this.#applyChain;
+    await this.#replica?.close();
+    this.#outbox?.close();
+  }
+
+  async #open(): Promise<void> {
+    const path = this.#options.dbPath;
+    this.#outbox = path ? sqliteOutbox(`${path}.outbox.sqlite`) : memoryOutbox();
+    if (path && this.#options.clientId === undefined) {
+      // A persistent replica keeps its identity, so its stats and its events stay attributable.
+      const stored = this.#outbox.meta("clientId");
+      if (stored) this.#clientId = stored;
+      else this.#outbox.setMeta("clientId", this.#clientId);
+      this.#stats = new DmlStats(this.#clientId);
+    }
+    this.#replica = await Replica.open({ path: path ?? null, logger: this.#log });
+    const interval = this.#options.statsIntervalMs ?? 5_000;
+    if (interval > 0) {
+      this.#statsTimer = setInterval(() => this.#report(), interval);
+      this.#statsTimer.unref?.();
+    }
+  }
+
+  #report(): void {
+    const report = this.#stats.formatReport();
+    if (this.#options.onStatsReport) this.#options.onStatsReport(report, this.#stats.getDMLStats());
+    else this.#log.info(report, { clientId: this.#clientId });
+  }
+
+  #dial(): void {
+    if (this.#closed) return;
+    const ws = new WebSocket(this.url);
+    this.#ws = ws;
+    this.#welcomed = false;
+    ws.onopen = () => {
+      ws.send(
+        encodeClientMessage({
+          type: "hello",
+          clientId: this.#clientId,
+          lastSeq: this.lastAppliedSeq,
+          ...(this.#replica?.registryHash ? { registryHash: this.#replica.registryHash } : {}),
+        }),
+      );
+    };
+    ws.onmessage = (m) => this.#onMessage(m.data as string);
+    ws.onclose = (e) => {
+      if (this.#ws !== ws) return;
+      this.#ws = null;
+      this.#welcomed = false;
+      this.#emitter.emit("disconnected", { code: e.code, reason: e.reason }, (err) => this.#listenerFailed(err));
+      this.#scheduleReconnect();
+    };
+    ws.onerror = () => {
+      // onclose follows and decides about reconnecting.
+    };
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed) return;
+    if (this.#options.autoReconnect === false) {
+      this.#settleLive(new SyncError(ErrorCode.CLOSED, `connection to ${this.url} closed`));
+      return;
+    }
+    const delay = backoffDelay(this.#attempt++, this.#options.backoff);
+    this.#reconnectTimer = setTimeout(() => this.#dial(), delay);
+  }
+
+  #onMessage(frame: string): void {
+    const parsed = parseServerMessage(frame);
+    if (!parsed.ok) {
+      this.#fail(new SyncError(parsed.code, `bad frame from server: ${parsed.message}`));
+      return;
+    }
+    const msg = parsed.message;
+    switch (msg.type) {
+      case "welcome":
+        return this.#onWelcome(msg);
+      case "events":
+        for (const e of msg.events) this.#stats.record(e.template, "received");
+        return this.#enqueue(() => this.#apply(msg.events));
+      case "live":
+        return this.#enqueue(async () => this.#settleLive());
+      case "ack": {
+        this.#outbox?.remove(msg.id);
+        const w = this.#acks.get(msg.id);
+        this.#acks.delete(msg.id);
+        w?.resolve({ seq: msg.seq, duplicate: msg.duplicate });
+        return;
+      }
+      case "reject":
+        return this.#onReject(msg);
+      case "error":
+        return this.#fail(new SyncError(msg.code, msg.message));
+    }
+  }
+
+  #onWelcome(msg: Extract<ServerMessage, { type: "welcome" }>): void {
+    const replica = this.#replica!;
+    if (replica.registryHash !== null && replica.registryHash !== msg.registry.hash) {
+      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.url} serves; use a new dbPath`);
+      this.#settleLive(error);
+      this.#fail(error);
+      void this.close();
+      return;
+    }
+    if (msg.headSeq < replica.appliedSeq) {
+      this.#fail(new SyncError(ErrorCode.INTERNAL, `local replica is at seq ${replica.appliedSeq} but the server's head is ${msg.headSeq}: the server lost history or is another deployment`));
+    }
+    this.#registry = msg.registry;
+    this.#enqueue(() => replica.install(msg.registry));
+    this.#welcomed = true;
+    this.#attempt = 0;
+    this.#emitter.emit("connected", { serverId: msg.serverId, headSeq: msg.headSeq }, (err) => this.#listenerFailed(err));
+    for (const event of this.#outbox!.pending()) this.#ws!.send(encodeClientMessage({ type: "event", event }));
+  }
+
+  #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
+    if (isRetryable(msg.code) && this.#outbox?.has(msg.id)) {
+      // Stays in the outbox; resent after a pause (and after any reconnect).
+      const ws = this.#ws;
+      const timer = setTimeout(() => {
+        const event = this.#outbox?.pending().find((e) => e.id === msg.id);
+        if (event && this.connected && this.#ws === ws) this.#ws!.send(encodeClientMessage({ type: "event", event }));
+      }, backoffDelay(this.#attempt, this.#options.backoff));
+      timer.unref?.();
+      return;
+    }
+    const event = this.#outbox?.pending().find((e) => e.id === msg.id);
+    this.#outbox?.remove(msg.id);
+    this.#stats.record(event?.template ?? "RAW_DML", "failed");
+    const w = this.#acks.get(msg.id);
+    this.#acks.delete(msg.id);
+    const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
+    if (w) w.reject(error);
+    else this.#fail(error);
+  }
+
+  async #apply(events: readonly SequencedEvent[]): Promise<void> {
+    let outcomes: ApplyOutcome[];
+    try {
+      outcomes = await this.#replica!.apply(events);
+    } catch (cause) {
+      // A gap or a broken replica: drop the connection and resume from what is really applied.
+      this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
+      this.#ws?.close(4001, "resync");
+      return;
+    }
+    const bySeq = new Map(events.map((e) => [e.seq, e]));
+    for (const o of outcomes) {
+      const e = bySeq.get(o.seq)!;
+      this.#stats.record(e.template, o.ok ? "applied" : "failed");
+      this.#emitter.emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) }, (err) => this.#listenerFailed(err));
+    }
+    for (const w of this.#seqWaiters) {
+      if (this.lastAppliedSeq >= w.seq) {
+        this.#seqWaiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  #enqueue(task: () => Promise<void>): void {
+    this.#applyChain = this.#applyChain.then(task).catch((cause) => {
+      this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
+    });
+  }
+
+  #settleLive(error?: SyncError): void {
+    const w = this.#liveWaiter;
+    this.#liveWaiter = null;
+    if (!w) return;
+    if (error) w.reject(error);
+    else w.resolve();
+    if (!error) this.#emitter.emit("live", { seq: this.lastAppliedSeq }, (err) => this.#listenerFailed(err));
+  }
+
+  #fail(error: SyncError): void {
+    this.#log.warn(error.message, { code: error.code, clientId: this.#clientId });
+    this.#emitter.emit("error", error, (err) => this.#listenerFailed(err));
+  }
+
+  #listenerFailed(error: unknown): void {
+    this.#log.error("event listener threw", { error: String(error) });
+  }
+}
+
+/** Longest id the server accepts; exported for callers that bring their own client ids. */
+export const MAX_CLIENT_ID_LENGTH = Limits.maxIdLength;

@@ -1,0 +1,10 @@
+/**
+ * @kuzu-sync/client — `createSyncClient()`, a local KuzuDB replica kept in sync with a gateway.
+ * @module
+ */
+export { createSyncClient, SyncClient, MAX_CLIENT_ID_LENGTH } from "./client.ts";
+export type { SyncClientEvents, SyncClientOptions } from "./client.ts";
+export { backoffDelay } from "./backoff.ts";
+export type { BackoffOptions } from "./backoff.ts";
+export { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+export type { SequencedEvent } from "@kuzu-sync/protocol";

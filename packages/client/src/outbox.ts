@@ -1,0 +1,70 @@
+/**
+ * Events sent but not yet acknowledged. Kept in SQLite next to a persistent replica, so an event
+ * handed to the client survives a crash and is resent (dedupe by id makes that exactly-once).
+ * @module
+ */
+import { Database } from "bun:sqlite";
+import type { ClientEvent } from "@kuzu-sync/protocol";
+
+export interface Outbox {
+  add(event: ClientEvent): void;
+  remove(id: string): void;
+  has(id: string): boolean;
+  /** Pending events, oldest first. */
+  pending(): ClientEvent[];
+  readonly size: number;
+  /** A value kept with the outbox across restarts (the persistent client id). */
+  meta(key: string): string | null;
+  setMeta(key: string, value: string): void;
+  close(): void;
+}
+
+/** Outbox in memory (for in-memory replicas). */
+export function memoryOutbox(): Outbox {
+  const events = new Map<string, ClientEvent>();
+  const meta = new Map<string, string>();
+  return {
+    add: (e) => void events.set(e.id, e),
+    remove: (id) => void events.delete(id),
+    has: (id) => events.has(id),
+    pending: () => [...events.values()],
+    get size() {
+      return events.size;
+    },
+    meta: (k) => meta.get(k) ?? null,
+    setMeta: (k, v) => void meta.set(k, v),
+    close: () => events.clear(),
+  };
+}
+
+/**
+ * Outbox in a SQLite file (WAL, synchronous=FULL): an event is on disk before it is sent.
+ * @example const outbox = sqliteOutbox("./replica.kuzu.outbox.sqlite");
+ */
+export function sqliteOutbox(path: string): Outbox {
+  const db = new Database(path, { create: true, strict: true });
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("CREATE TABLE IF NOT EXISTS outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, body TEXT NOT NULL)");
+  db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  const ids = new Set(db.query<{ id: string }, []>("SELECT id FROM outbox").all().map((r) => r.id));
+  const insert = db.prepare("INSERT OR IGNORE INTO outbox (id, body) VALUES (?, ?)");
+  const del = db.prepare("DELETE FROM outbox WHERE id = ?");
+  return {
+    add(e) {
+      insert.run(e.id, JSON.stringify(e));
+      ids.add(e.id);
+    },
+    remove(id) {
+      if (ids.delete(id)) del.run(id);
+    },
+    has: (id) => ids.has(id),
+    pending: () => db.query<{ body: string }, []>("SELECT body FROM outbox ORDER BY n").all().map((r) => JSON.parse(r.body) as ClientEvent),
+    get size() {
+      return ids.size;
+    },
+    meta: (key) => db.query<{ value: string }, [string]>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? null,
+    setMeta: (key, value) => void db.query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value),
+    close: () => db.close(),
+  };
+}

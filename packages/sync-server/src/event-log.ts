@@ -1,0 +1,33 @@
+/**
+ * The event log interface every backend implements (embedded SQLite, JetStream).
+ * @module
+ */
+import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
+
+/** Result of appending one event: its global seq, and whether the id had been seen before. */
+export interface AppendOutcome {
+  readonly seq: number;
+  readonly duplicate: boolean;
+}
+
+/** Called synchronously, in seq order, for every group of newly committed events. */
+export type CommitListener = (events: readonly SequencedEvent[]) => void;
+
+export interface EventLog {
+  /**
+   * Give each event a seq and make it durable. Resolves only once the events are on disk (or
+   * acknowledged by the replicated log); a resend of a known id resolves with the original seq.
+   */
+  append(events: readonly ClientEvent[]): Promise<AppendOutcome[]>;
+  /** Events with seq > afterSeq in order, at most `limit`. */
+  read(afterSeq: number, limit: number): Promise<SequencedEvent[]>;
+  /** Highest committed seq (0 when empty). */
+  readonly headSeq: number;
+  /** First seq still held (head + 1 when the log is empty). */
+  readonly horizonSeq: number;
+  /** Per-template committed event counts, kept with the log (never recomputed from history). */
+  templateCounts(): Record<string, number>;
+  /** Subscribe to commits; returns an unsubscribe function. */
+  onCommit(listener: CommitListener): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,256 @@
+/**
+ * The WebSocket gateway: validates each frame, appends events to the log, acknowledges them once
+ * durable, fans them out with `server.publish`, and serves catch-up in bounded pages.
+ * @module
+ */
+import type { Server, ServerWebSocket } from "bun";
+import {
+  ErrorCode,
+  encodeServerMessage,
+  isRetryable,
+  parseClientMessage,
+  SyncError,
+  type ClientEvent,
+  type HelloMessage,
+  type SequencedEvent,
+  type ServerMessage,
+  type TemplateRegistry,
+  type WelcomeMessage,
+} from "@kuzu-sync/protocol";
+import type { Logger } from "@kuzu-sync/telemetry";
+import type { EventLog } from "./event-log.ts";
+import { GatewayStats } from "./gateway-stats.ts";
+
+/** Topic every live connection is subscribed to once caught up. */
+const EVENTS_TOPIC = "events";
+/** Catch-up pauses while this many bytes wait in a socket's send buffer. */
+const CATCH_UP_HIGH_WATER = 4 << 20;
+
+export interface GatewayOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly serverId: string;
+  readonly registry: TemplateRegistry;
+  readonly log: EventLog;
+  readonly logger: Logger;
+  readonly maxMessageBytes: number;
+  readonly maxEventBytes: number;
+  readonly allowRawDml: boolean;
+  readonly pageSize: number;
+  /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
+  readonly describe?: () => Record<string, unknown>;
+}
+
+interface Connection {
+  readonly connId: string;
+  clientId: string | null;
+  state: "new" | "catching-up" | "live";
+  drained: (() => void) | null;
+}
+
+type Socket = ServerWebSocket<Connection>;
+
+export interface Gateway {
+  readonly port: number;
+  readonly url: string;
+  readonly stats: GatewayStats;
+  /** Stop accepting, close every socket with 1001, stop fan-out. Does not close the log. */
+  stop(): Promise<void>;
+}
+
+/**
+ * @example
+ * const gateway = startGateway({ port: 0, host: "127.0.0.1", registry, log, logger, ... });
+ * console.log(gateway.url); // ws://127.0.0.1:54321
+ */
+export function startGateway(options: GatewayOptions): Gateway {
+  const { log, logger, registry } = options;
+  const stats = new GatewayStats();
+  const sockets = new Set<Socket>();
+  const registryWire = registry.toWire();
+
+  const send = (ws: Socket, message: ServerMessage | WelcomeMessage): void => {
+    if (ws.readyState === 1) ws.send(encodeServerMessage(message));
+  };
+  const reject = (ws: Socket, id: string, code: ErrorCode, message: string): void => {
+    stats.rejected(code);
+    logger.info("event rejected", { connId: ws.data.connId, clientId: ws.data.clientId, eventId: id, code, reason: message });
+    send(ws, { type: "reject", id, code, message, retryable: isRetryable(code) });
+  };
+  const fail = (ws: Socket, code: ErrorCode, message: string): void => {
+    stats.rejected(code);
+    logger.info("bad frame", { connId: ws.data.connId, clientId: ws.data.clientId, code, reason: message });
+    send(ws, { type: "error", code, message });
+  };
+
+  const unsubscribe = log.onCommit((events) => {
+    stats.committed(events);
+    server.publish(EVENTS_TOPIC, encodeServerMessage({ type: "events", events: events as SequencedEvent[] }));
+    if (logger.isEnabled("debug")) {
+      for (const e of events) {
+        logger.debug("event committed", { eventId: e.id, seq: e.seq, template: e.template, clientId: e.clientId, traceparent: e.traceparent });
+      }
+    }
+  });
+
+  const catchUp = async (ws: Socket, fromSeq: number): Promise<void> => {
+    let cursor = fromSeq;
+    while (ws.readyState === 1) {
+      const page = await log.read(cursor, options.pageSize);
+      if (ws.readyState !== 1) return;
+      if (page.length > 0) {
+        if (page[0]!.seq !== cursor + 1) {
+          fail(ws, ErrorCode.SNAPSHOT_REQUIRED, `events after seq ${cursor} are no longer in the log (first held: ${page[0]!.seq})`);
+          ws.close(4000, "snapshot required");
+          return;
+        }
+        send(ws, { type: "events", events: page });
+        cursor = page[page.length - 1]!.seq;
+      }
+      // No await between this check and subscribe(): commits (and their publish) happen on this
+      // thread, so every seq > cursor is published after the socket joined the topic.
+      if (cursor >= log.headSeq) {
+        ws.subscribe(EVENTS_TOPIC);
+        ws.data.state = "live";
+        send(ws, { type: "live", seq: cursor });
+        return;
+      }
+      if (page.length === 0) {
+        fail(ws, ErrorCode.INTERNAL, `log returned nothing after seq ${cursor} below head ${log.headSeq}`);
+        ws.close(1011, "catch-up failed");
+        return;
+      }
+      if (ws.getBufferedAmount() > CATCH_UP_HIGH_WATER) await new Promise<void>((r) => (ws.data.drained = r));
+    }
+  };
+
+  const onHello = (ws: Socket, hello: HelloMessage): void => {
+    if (ws.data.clientId !== null) return fail(ws, ErrorCode.BAD_MESSAGE, "hello was already received on this connection");
+    ws.data.clientId = hello.clientId;
+    ws.data.state = "catching-up";
+    const welcome: WelcomeMessage = {
+      type: "welcome",
+      serverId: options.serverId,
+      headSeq: log.headSeq,
+      horizonSeq: log.horizonSeq,
+      registry: registryWire,
+      maxMessageBytes: options.maxMessageBytes,
+    };
+    send(ws, welcome);
+    logger.info("client connected", { connId: ws.data.connId, clientId: hello.clientId, lastSeq: hello.lastSeq, headSeq: log.headSeq });
+    catchUp(ws, Math.min(hello.lastSeq, log.headSeq)).catch((error) => {
+      logger.error("catch-up failed", { connId: ws.data.connId, error: String(error) });
+      ws.close(1011, "catch-up failed");
+    });
+  };
+
+  const onEvent = (ws: Socket, event: ClientEvent): void => {
+    if (ws.data.clientId === null) return reject(ws, event.id, ErrorCode.NOT_READY, "send hello before events");
+    if (event.clientId !== ws.data.clientId) {
+      return reject(ws, event.id, ErrorCode.FORBIDDEN, `event clientId ${JSON.stringify(event.clientId)} differs from this connection's ${JSON.stringify(ws.data.clientId)}`);
+    }
+    const valid = registry.validate(event.template, event.params);
+    if (!valid.ok) return reject(ws, event.id, valid.code, valid.message);
+    const started = performance.now();
+    log.append([{ ...event, params: valid.params }]).then(
+      ([outcome]) => {
+        stats.appended(performance.now() - started);
+        send(ws, { type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate });
+      },
+      (error: unknown) => {
+        const code = error instanceof SyncError ? error.code : ErrorCode.INTERNAL;
+        logger.error("append failed", { eventId: event.id, code, error: String(error) });
+        reject(ws, event.id, code, error instanceof Error ? error.message : "append failed");
+      },
+    );
+  };
+
+  const server: Server<Connection> = Bun.serve({
+    port: options.port,
+    hostname: options.host,
+    fetch(req, srv) {
+      const url = new URL(req.url);
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        const data: Connection = { connId: crypto.randomUUID(), clientId: null, state: "new", drained: null };
+        if (srv.upgrade(req, { data })) return undefined;
+        return new Response("WebSocket upgrade failed", { status: 400 });
+      }
+      if (req.method !== "GET") return Response.json({ error: "method not allowed" }, { status: 405 });
+      switch (url.pathname) {
+        case "/health":
+          return Response.json({ status: "ok", serverId: options.serverId, headSeq: log.headSeq, horizonSeq: log.horizonSeq, ...options.describe?.() });
+        case "/stats":
+          return Response.json({
+            serverId: options.serverId,
+            headSeq: log.headSeq,
+            horizonSeq: log.horizonSeq,
+            connectedClients: sockets.size,
+            ...stats.snapshot(log.templateCounts()),
+            ...options.describe?.(),
+          });
+        case "/templates":
+          return Response.json(registryWire);
+        default:
+          return Response.json({ error: "not found" }, { status: 404 });
+      }
+    },
+    websocket: {
+      data: {} as Connection,
+      maxPayloadLength: options.maxMessageBytes,
+      idleTimeout: 120,
+      sendPings: true,
+      open(ws) {
+        sockets.add(ws);
+      },
+      message(ws, frame) {
+        const bytes = typeof frame === "string" ? Buffer.byteLength(frame) : frame.byteLength;
+        const parsed = parseClientMessage(frame);
+        if (bytes > options.maxEventBytes) {
+          const code = ErrorCode.EVENT_TOO_LARGE;
+          const message = `frame of ${bytes} bytes exceeds the ${options.maxEventBytes}-byte event limit`;
+          return parsed.ok && parsed.message.type !== "hello"
+            ? reject(ws, parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id, code, message)
+            : fail(ws, code, message);
+        }
+        if (!parsed.ok) return parsed.id === undefined ? fail(ws, parsed.code, parsed.message) : reject(ws, parsed.id, parsed.code, parsed.message);
+        const msg = parsed.message;
+        switch (msg.type) {
+          case "hello":
+            return onHello(ws, msg);
+          case "event":
+            return onEvent(ws, msg.event);
+          case "dml":
+            return reject(
+              ws,
+              msg.id,
+              options.allowRawDml ? ErrorCode.RAW_DML_FORBIDDEN : ErrorCode.RAW_DML_DISABLED,
+              options.allowRawDml
+                ? "raw DML is not supported by this server yet; use a template"
+                : "raw DML is disabled on this server; use a registered template (or start the server with --allow-raw-dml)",
+            );
+        }
+      },
+      drain(ws) {
+        const resume = ws.data.drained;
+        ws.data.drained = null;
+        resume?.();
+      },
+      close(ws, code) {
+        sockets.delete(ws);
+        ws.data.drained?.();
+        if (ws.data.clientId !== null) logger.info("client disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, code });
+      },
+    },
+  });
+
+  return {
+    port: server.port!,
+    url: `ws://${options.host === "0.0.0.0" ? "127.0.0.1" : options.host}:${server.port}`,
+    stats,
+    async stop() {
+      unsubscribe();
+      for (const ws of sockets) ws.close(1001, "server shutting down");
+      await server.stop(true);
+    },
+  };
+}

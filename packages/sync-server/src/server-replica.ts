@@ -1,0 +1,90 @@
+/**
+ * The gateway's own KuzuDB replica: follows the log in order, in batches, in the background.
+ * It is what snapshots and server-side reads are made from.
+ * @module
+ */
+import type { Replica } from "@kuzu-sync/replica";
+import type { Logger } from "@kuzu-sync/telemetry";
+import type { EventLog } from "./event-log.ts";
+
+/**
+ * @example
+ * const follower = new ServerReplica(replica, log, logger);
+ * follower.start();
+ * await follower.waitFor(log.headSeq);
+ */
+export class ServerReplica {
+  readonly replica: Replica;
+  readonly #log: EventLog;
+  readonly #logger: Logger;
+  readonly #batch: number;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #stopped = false;
+  #unsubscribe: (() => void) | null = null;
+  readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
+
+  constructor(replica: Replica, log: EventLog, logger: Logger, batch = 5_000) {
+    this.replica = replica;
+    this.#log = log;
+    this.#logger = logger;
+    this.#batch = batch;
+  }
+
+  get appliedSeq(): number {
+    return this.replica.appliedSeq;
+  }
+
+  /** Begin following: replay what the replica has not applied yet, then every new commit. */
+  start(): void {
+    this.#unsubscribe = this.#log.onCommit(() => this.#kick());
+    this.#kick();
+  }
+
+  /** Resolves once the replica has applied `seq`. */
+  waitFor(seq: number): Promise<void> {
+    if (this.replica.appliedSeq >= seq) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.add({ seq, resolve }));
+  }
+
+  /** Stop following and let the current batch finish. The replica itself is closed by its owner. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    await this.#running;
+  }
+
+  #kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#pump().finally(() => {
+      this.#running = null;
+      if (this.#again) {
+        this.#again = false;
+        this.#kick();
+      }
+    });
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (!this.#stopped && this.replica.appliedSeq < this.#log.headSeq) {
+        const events = await this.#log.read(this.replica.appliedSeq, this.#batch);
+        if (events.length === 0) break;
+        const outcomes = await this.replica.apply(events);
+        for (const o of outcomes) if (!o.ok) this.#logger.warn("server replica: event failed", { seq: o.seq, template: o.template, error: o.error });
+        for (const w of this.#waiters) {
+          if (this.replica.appliedSeq >= w.seq) {
+            this.#waiters.delete(w);
+            w.resolve();
+          }
+        }
+      }
+    } catch (error) {
+      this.#logger.error("server replica stopped following the log", { error: String(error), appliedSeq: this.replica.appliedSeq });
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Assemble a running sync-server from its config: event log, server replica, gateway.
+ * @module
+ */
+import { join } from "node:path";
+import { TemplateRegistry, exampleRegistry } from "@kuzu-sync/protocol";
+import { Replica } from "@kuzu-sync/replica";
+import type { Logger } from "@kuzu-sync/telemetry";
+import type { ServerConfig } from "./config.ts";
+import { ConfigError } from "./config.ts";
+import type { EventLog } from "./event-log.ts";
+import { startGateway, type Gateway } from "./gateway.ts";
+import { ServerReplica } from "./server-replica.ts";
+import { SqliteEventLog } from "./sqlite-event-log.ts";
+
+export interface RunningServer {
+  readonly port: number;
+  readonly url: string;
+  readonly log: EventLog;
+  readonly replica: ServerReplica;
+  readonly gateway: Gateway;
+  /** Stop accepting, flush the log, let the replica finish its batch, close Kuzu and SQLite. */
+  stop(): Promise<void>;
+}
+
+/** Load a deployment's registry module: default export or `registry`, a TemplateRegistry. */
+export async function loadRegistry(path: string | null): Promise<TemplateRegistry> {
+  if (path === null) return exampleRegistry;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(path)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(`TEMPLATES_PATH=${path} cannot be loaded: ${(error as Error).message}`);
+  }
+  const registry = mod["default"] ?? mod["registry"];
+  if (!(registry instanceof TemplateRegistry)) {
+    throw new ConfigError(`TEMPLATES_PATH=${path} must export (default or \`registry\`) the result of defineTemplates()`);
+  }
+  return registry;
+}
+
+/**
+ * @example
+ * const server = await startServer(config, logger);
+ * logger.info("listening", { port: server.port });
+ * await server.stop();
+ */
+export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  const registry = await loadRegistry(config.templatesPath);
+  const log = SqliteEventLog.open({ path: join(config.dataDir, "events.sqlite") });
+  let replica: Replica;
+  try {
+    replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger });
+    await replica.install(registry.toWire());
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+  const follower = new ServerReplica(replica, log, logger);
+  follower.start();
+  const serverId = crypto.randomUUID();
+  const gateway = startGateway({
+    port: config.port,
+    host: config.host,
+    serverId,
+    registry,
+    log,
+    logger,
+    maxMessageBytes: config.maxMessageBytes,
+    maxEventBytes: config.maxEventBytes,
+    allowRawDml: config.allowRawDml,
+    pageSize: config.pageSize,
+    describe: () => ({ replicaSeq: follower.appliedSeq }),
+  });
+  let stopping: Promise<void> | null = null;
+  return {
+    port: gateway.port,
+    url: gateway.url,
+    log,
+    replica: follower,
+    gateway,
+    stop() {
+      stopping ??= (async () => {
+        await gateway.stop();
+        await follower.stop();
+        await log.close();
+        await replica.close();
+      })();
+      return stopping;
+    },
+  };
+}

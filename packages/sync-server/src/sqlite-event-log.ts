@@ -1,0 +1,213 @@
+/**
+ * Embedded event log on bun:sqlite: WAL, synchronous=FULL, group commit (one transaction and one
+ * fsync for every batch of events that arrive together), dedupe by event id forever.
+ * @module
+ */
+import { Database, type Statement } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
+
+interface Pending {
+  readonly event: ClientEvent;
+  readonly resolve: (o: AppendOutcome) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  template: string;
+  params: string;
+  client_id: string;
+  ts: number;
+  server_ts: number;
+  traceparent: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  template TEXT NOT NULL,
+  params TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  server_ts INTEGER NOT NULL,
+  traceparent TEXT
+);
+-- Kept when events are archived, so a resend is recognised forever.
+CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS template_counts (template TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+export interface SqliteEventLogOptions {
+  /** SQLite file; ":memory:" for tests that do not need durability. */
+  readonly path: string;
+  /** Injected clock for server timestamps (tests age events with it). */
+  readonly now?: () => number;
+}
+
+/**
+ * @example
+ * const log = SqliteEventLog.open({ path: "./data/events.sqlite" });
+ * const [{ seq }] = await log.append([event]);
+ */
+export class SqliteEventLog implements EventLog {
+  readonly #db: Database;
+  readonly #now: () => number;
+  readonly #listeners = new Set<CommitListener>();
+  readonly #counts = new Map<string, number>();
+  #pending: Pending[] = [];
+  #flushScheduled = false;
+  #head: number;
+  #closed = false;
+  readonly #q: {
+    findId: Statement;
+    insertEvent: Statement;
+    insertId: Statement;
+    bumpCount: Statement;
+    setHead: Statement;
+    read: Statement<EventRow, [number, number]>;
+    first: Statement<{ seq: number | null }, []>;
+  };
+
+  private constructor(db: Database, now: () => number) {
+    this.#db = db;
+    this.#now = now;
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec(SCHEMA);
+    this.#q = {
+      findId: db.prepare("SELECT seq FROM event_ids WHERE id = ?"),
+      insertEvent: db.prepare(
+        "INSERT INTO events (seq, id, template, params, client_id, ts, server_ts, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      insertId: db.prepare("INSERT INTO event_ids (id, seq) VALUES (?, ?)"),
+      bumpCount: db.prepare(
+        "INSERT INTO template_counts (template, count) VALUES (?, ?) ON CONFLICT(template) DO UPDATE SET count = count + excluded.count",
+      ),
+      setHead: db.prepare("INSERT INTO meta (key, value) VALUES ('head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      read: db.prepare("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
+      first: db.prepare("SELECT min(seq) AS seq FROM events"),
+    };
+    const head = db.query<{ value: number }, []>("SELECT value FROM meta WHERE key = 'head'").get();
+    this.#head = head?.value ?? 0;
+    for (const row of db.query<{ template: string; count: number }, []>("SELECT template, count FROM template_counts").all()) {
+      this.#counts.set(row.template, row.count);
+    }
+  }
+
+  static open(options: SqliteEventLogOptions): SqliteEventLog {
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    return new SqliteEventLog(new Database(options.path, { create: true, strict: true }), options.now ?? Date.now);
+  }
+
+  get headSeq(): number {
+    return this.#head;
+  }
+
+  get horizonSeq(): number {
+    return this.#q.first.get()?.seq ?? this.#head + 1;
+  }
+
+  templateCounts(): Record<string, number> {
+    return Object.fromEntries(this.#counts);
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  append(events: readonly ClientEvent[]): Promise<AppendOutcome[]> {
+    if (this.#closed) return Promise.reject(new SyncError(ErrorCode.LOG_UNAVAILABLE, "event log is closed"));
+    const promises = events.map(
+      (event) => new Promise<AppendOutcome>((resolve, reject) => this.#pending.push({ event, resolve, reject })),
+    );
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Everything that arrives in this turn of the event loop shares one transaction and one fsync.
+      setImmediate(() => this.#flush());
+    }
+    return Promise.all(promises);
+  }
+
+  async read(afterSeq: number, limit: number): Promise<SequencedEvent[]> {
+    return this.#q.read.all(afterSeq, limit).map(toEvent);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flush();
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    const serverTimestamp = this.#now();
+    const committed: SequencedEvent[] = [];
+    const outcomes: AppendOutcome[] = [];
+    let head = this.#head;
+    const counts = new Map<string, number>();
+    try {
+      this.#db.transaction(() => {
+        const seen = new Map<string, number>();
+        for (const { event } of batch) {
+          const known = seen.get(event.id) ?? (this.#q.findId.get(event.id) as { seq: number } | null)?.seq;
+          if (known !== undefined) {
+            outcomes.push({ seq: known, duplicate: true });
+            continue;
+          }
+          const seq = ++head;
+          const e: SequencedEvent = { ...event, seq, serverTimestamp };
+          this.#q.insertEvent.run(seq, e.id, e.template, JSON.stringify(e.params), e.clientId, e.timestamp, serverTimestamp, e.traceparent ?? null);
+          this.#q.insertId.run(e.id, seq);
+          seen.set(e.id, seq);
+          counts.set(e.template, (counts.get(e.template) ?? 0) + 1);
+          committed.push(e);
+          outcomes.push({ seq, duplicate: false });
+        }
+        for (const [template, n] of counts) this.#q.bumpCount.run(template, n);
+        if (committed.length > 0) this.#q.setHead.run(head);
+      })();
+    } catch (cause) {
+      const error = new SyncError(ErrorCode.LOG_UNAVAILABLE, `event log write failed: ${String(cause)}`, { cause });
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.#head = head;
+    for (const [template, n] of counts) this.#counts.set(template, (this.#counts.get(template) ?? 0) + n);
+    // Listeners run in the same synchronous block that moved the head: catch-up relies on it.
+    if (committed.length > 0) {
+      for (const listener of this.#listeners) {
+        try {
+          listener(committed);
+        } catch {
+          // A failing listener must not keep the acks of durable events from being sent.
+        }
+      }
+    }
+    batch.forEach((p, i) => p.resolve(outcomes[i]!));
+  }
+}
+
+function toEvent(row: EventRow): SequencedEvent {
+  return {
+    id: row.id,
+    template: row.template,
+    params: JSON.parse(row.params) as Record<string, unknown>,
+    clientId: row.client_id,
+    timestamp: row.ts,
+    seq: row.seq,
+    serverTimestamp: row.server_ts,
+    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
+  };
+}
