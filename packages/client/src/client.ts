@@ -305,7 +305,7 @@ export class SyncClient {
       case "welcome":
         return this.#onWelcome(msg);
       case "events":
-        for (const e of msg.events) this.#stats.record(e.template, "received");
+        for (const e of msg.events) if (e.duplicateOf === undefined) this.#stats.record(e.template, "received");
         return this.#enqueue(() => this.#apply(msg.events));
       case "live":
         return this.#enqueue(async () => this.#settleLive());
@@ -377,6 +377,8 @@ export class SyncClient {
     const bySeq = new Map(events.map((e) => [e.seq, e]));
     for (const o of outcomes) {
       const e = bySeq.get(o.seq)!;
+      // A duplicate slot (see SequencedEvent.duplicateOf) moved the replica's seq and nothing else.
+      if (e.duplicateOf !== undefined) continue;
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
       this.#emitter.emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) }, (err) => this.#listenerFailed(err));
     }

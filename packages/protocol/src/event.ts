@@ -31,9 +31,17 @@ export const ClientEventSchema = z.strictObject({
 });
 export type ClientEvent = z.infer<typeof ClientEventSchema>;
 
-/** An event after the gateway gave it its place in the global order. */
+/**
+ * An event after the gateway gave it its place in the global order.
+ *
+ * `duplicateOf` marks a slot of the order that repeats an `id` already stored at that lower seq
+ * (possible only with the JetStream log, when a resend reaches the stream after its duplicate
+ * window). Such a slot has no effect: replicas record its seq as applied and run nothing, so the
+ * order stays gap-free while the event still takes effect exactly once.
+ */
 export const SequencedEventSchema = ClientEventSchema.extend({
   seq: z.number().int().positive(),
   serverTimestamp: z.number().int().nonnegative(),
+  duplicateOf: z.number().int().positive().optional(),
 });
 export type SequencedEvent = z.infer<typeof SequencedEventSchema>;

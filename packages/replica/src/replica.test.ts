@@ -69,6 +69,17 @@ describe("Replica", () => {
     expect((await r.query("MATCH (u:User) RETURN u.name AS n"))).toEqual([{ n: "A" }]);
   });
 
+  test("a duplicateOf slot moves the applied seq and runs nothing", async () => {
+    const r = await fresh();
+    const first = ev("INCREMENT_COUNTER", { counterId: "c", amount: 2 }, 1);
+    const repeat = { ...first, seq: 2, duplicateOf: 1 };
+    const outcomes = await r.apply([first, repeat, ev("INCREMENT_COUNTER", { counterId: "c", amount: 5 }, 3)]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
+    expect(await r.apply([{ ...repeat, seq: 4 }])).toEqual([{ seq: 4, template: "INCREMENT_COUNTER", ok: true }]);
+    expect(r.appliedSeq).toBe(4);
+    expect(await r.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: 7 }]);
+  });
+
   test("hostile strings are stored verbatim as data", async () => {
     const r = await fresh();
     const nasty = `'); MATCH (n) DETACH DELETE n; // \\" \u0000 ` + "`x`" + " $id {}";

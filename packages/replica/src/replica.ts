@@ -242,8 +242,11 @@ export class Replica {
     if (run.length > 0) yield run;
   }
 
-  async #execRun(run: readonly SequencedEvent[]): Promise<void> {
-    const first = run[0]!;
+  async #execRun(events: readonly SequencedEvent[]): Promise<void> {
+    // A slot marked duplicateOf repeats an event already applied at a lower seq: no effect.
+    const run = events.filter((e) => e.duplicateOf === undefined);
+    const first = run[0];
+    if (!first) return;
     const c = this.#compiled.get(first.template);
     if (!c) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${first.template} is not in the installed registry`);
     if (run.length === 1 || !c.batch) {

@@ -20,7 +20,17 @@ export interface ServerConfig {
   readonly allowRawDml: boolean;
   /** Events per catch-up page. */
   readonly pageSize: number;
+  /** NATS servers (comma-separated URLs) or null; with it every committed event is also published. */
+  readonly natsUrl: string | null;
+  /** Where events are sequenced and kept: SQLite in DATA_DIR, or a JetStream stream. */
+  readonly logBackend: LogBackend;
+  /** JetStream stream holding the log (jetstream backend). */
+  readonly stream: string;
+  /** Replicas of that stream (1, or 3/5 on a NATS cluster). */
+  readonly streamReplicas: number;
 }
+
+export type LogBackend = "embedded" | "jetstream";
 
 /** A setting was missing or invalid; the message names it. */
 export class ConfigError extends Error {
@@ -38,6 +48,13 @@ Options (each also settable by the environment variable shown):
   --max-message-bytes <n>   MAX_MESSAGE_BYTES  largest frame accepted (default 1048576)
   --max-event-bytes <n>     MAX_EVENT_BYTES    largest event accepted (default 65536)
   --allow-raw-dml           ALLOW_RAW_DML      accept checked raw Cypher writes (default off)
+  --nats-url <urls>         NATS_URL           NATS servers, comma-separated (nats://host:4222); each
+                                               committed event is published on kuzu-sync.events.<TEMPLATE>
+  --log <backend>           LOG_BACKEND        embedded (SQLite in the data dir, default) | jetstream
+                                               (a JetStream stream shared by any number of gateways;
+                                               needs NATS_URL)
+  --stream <name>           NATS_STREAM        JetStream stream of the log (default KUZU_SYNC_EVENTS)
+  --stream-replicas <n>     NATS_STREAM_REPLICAS  replicas of that stream, 1..5 (default 1)
   -h, --help                                   show this help
 `;
 
@@ -77,6 +94,10 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
         "max-message-bytes": { type: "string" },
         "max-event-bytes": { type: "string" },
         "allow-raw-dml": { type: "boolean" },
+        "nats-url": { type: "string" },
+        log: { type: "string" },
+        stream: { type: "string" },
+        "stream-replicas": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -93,6 +114,18 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
+  const natsUrl = parseNatsUrl(flags["nats-url"] ?? env["NATS_URL"]);
+  const logBackend = flags.log ?? env["LOG_BACKEND"] ?? "embedded";
+  if (logBackend !== "embedded" && logBackend !== "jetstream") {
+    throw new ConfigError(`LOG_BACKEND=${JSON.stringify(logBackend)} is not one of embedded, jetstream`);
+  }
+  if (logBackend === "jetstream" && natsUrl === null) {
+    throw new ConfigError("LOG_BACKEND=jetstream needs NATS_URL (or --nats-url): the log is a JetStream stream on that NATS");
+  }
+  const stream = flags.stream ?? env["NATS_STREAM"] ?? "KUZU_SYNC_EVENTS";
+  if (!STREAM_NAME.test(stream)) {
+    throw new ConfigError(`NATS_STREAM=${JSON.stringify(stream)} is not a valid stream name (letters, digits, _ and -, at most 64)`);
+  }
   return Object.freeze({
     port: int("PORT", flags.port ?? env["PORT"], 8080, 0, 65535),
     host: flags.host ?? env["HOST"] ?? "0.0.0.0",
@@ -103,5 +136,30 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
     maxEventBytes,
     allowRawDml: bool("ALLOW_RAW_DML", flags["allow-raw-dml"] ?? env["ALLOW_RAW_DML"], false),
     pageSize: 1000,
+    natsUrl,
+    logBackend,
+    stream,
+    streamReplicas: int("NATS_STREAM_REPLICAS", flags["stream-replicas"] ?? env["NATS_STREAM_REPLICAS"], 1, 1, 5),
   });
+}
+
+/** JetStream stream names: no dots, wildcards, spaces or path separators. */
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `NATS_URL`: comma-separated `nats://host:port` (scheme optional); normalised, or null when unset. */
+function parseNatsUrl(value: string | undefined): string | null {
+  if (value === undefined || value.trim() === "") return null;
+  const servers = value.split(",").map((s) => s.trim());
+  for (const server of servers) {
+    let url: URL | null = null;
+    try {
+      url = new URL(server.includes("://") ? server : `nats://${server}`);
+    } catch {
+      url = null;
+    }
+    if (url === null || !/^(nats|tls|ws|wss):$/.test(url.protocol) || url.hostname === "") {
+      throw new ConfigError(`NATS_URL=${JSON.stringify(value)}: ${JSON.stringify(server)} is not a NATS server URL (nats://host:4222)`);
+    }
+  }
+  return servers.join(",");
 }

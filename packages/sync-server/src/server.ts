@@ -10,6 +10,9 @@ import type { ServerConfig } from "./config.ts";
 import { ConfigError } from "./config.ts";
 import type { EventLog } from "./event-log.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
+import { EventPublisher } from "./event-publisher.ts";
+import { JetStreamEventLog } from "./jetstream-event-log.ts";
+import { NatsLink } from "./nats-link.ts";
 import { ServerReplica } from "./server-replica.ts";
 import { SqliteEventLog } from "./sqlite-event-log.ts";
 
@@ -47,18 +50,40 @@ export async function loadRegistry(path: string | null): Promise<TemplateRegistr
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const registry = await loadRegistry(config.templatesPath);
-  const log = SqliteEventLog.open({ path: join(config.dataDir, "events.sqlite") });
+  const serverId = crypto.randomUUID();
+  const nats = config.natsUrl === null ? null : NatsLink.open({ url: config.natsUrl, name: `kuzu-sync-gateway ${serverId}`, logger });
+  const publisher = nats === null ? null : new EventPublisher(nats, logger);
+  let log: EventLog;
+  try {
+    if (config.logBackend === "jetstream") {
+      log = await JetStreamEventLog.open({
+        link: nats!,
+        stream: config.stream,
+        replicas: config.streamReplicas,
+        indexPath: join(config.dataDir, "jetstream-index.sqlite"),
+        logger,
+        // Every gateway consumes every event; only the one that appended it republishes it.
+        onOwnCommit: (events) => publisher!.publish(events),
+      });
+    } else {
+      log = SqliteEventLog.open({ path: join(config.dataDir, "events.sqlite") });
+      if (publisher !== null) log.onCommit((events) => publisher.publish(events));
+    }
+  } catch (error) {
+    await nats?.close();
+    throw error;
+  }
   let replica: Replica;
   try {
     replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger });
     await replica.install(registry.toWire());
   } catch (error) {
     await log.close();
+    await nats?.close();
     throw error;
   }
   const follower = new ServerReplica(replica, log, logger);
   follower.start();
-  const serverId = crypto.randomUUID();
   const gateway = startGateway({
     port: config.port,
     host: config.host,
@@ -70,7 +95,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     maxEventBytes: config.maxEventBytes,
     allowRawDml: config.allowRawDml,
     pageSize: config.pageSize,
-    describe: () => ({ replicaSeq: follower.appliedSeq }),
+    describe: () => ({
+      replicaSeq: follower.appliedSeq,
+      log: config.logBackend,
+      ...(nats === null ? {} : { nats: { connected: nats.connected, ...publisher!.counts } }),
+    }),
   });
   let stopping: Promise<void> | null = null;
   return {
@@ -84,6 +113,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         await gateway.stop();
         await follower.stop();
         await log.close();
+        await nats?.close();
         await replica.close();
       })();
       return stopping;

@@ -1,0 +1,374 @@
+/**
+ * The JetStream event log: a stream shared by any number of gateways is the log; the stream
+ * sequence is the event `seq`. Each gateway consumes the whole stream in order (an ordered
+ * consumer) to feed its sockets and its server replica, and keeps a local index (id → first seq,
+ * counts, consumed head) built from what it consumed.
+ *
+ * `headSeq` is the last seq this gateway's consumer has delivered to its commit listeners — not
+ * the stream's last seq — and it moves in the same synchronous step in which the listeners run,
+ * which is what the gateway's gap-free switch from catch-up to live relies on.
+ * @module
+ */
+import { headers, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages, type NatsConnection } from "nats";
+import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+import type { Logger } from "@kuzu-sync/telemetry";
+import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
+import { JetStreamIndex } from "./jetstream-index.ts";
+import { decodeStreamEvent, encodeStreamEvent, ensureStream, logSubject, ORIGIN_HEADER, readStream, type StreamEvent } from "./jetstream-stream.ts";
+import type { NatsLink } from "./nats-link.ts";
+
+export interface JetStreamEventLogOptions {
+  readonly link: NatsLink;
+  readonly stream: string;
+  readonly replicas: number;
+  /** SQLite file of this gateway's index (in DATA_DIR). */
+  readonly indexPath: string;
+  readonly logger: Logger;
+  /** Called with this gateway's own committed events, in order (core NATS publish). */
+  readonly onOwnCommit?: (events: readonly SequencedEvent[]) => void;
+  readonly now?: () => number;
+  /** How long an append waits for JetStream's ack, then for its own consumer (default 5000). */
+  readonly timeoutMs?: number;
+  /** Recent events kept in memory for catch-up and the server replica (default 20000). */
+  readonly cacheSize?: number;
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+}
+
+interface InFlight {
+  readonly reject: (error: SyncError) => void;
+}
+
+const unavailable = (message: string, cause?: unknown): SyncError =>
+  new SyncError(ErrorCode.LOG_UNAVAILABLE, message, cause === undefined ? undefined : { cause });
+
+/**
+ * @example
+ * const log = await JetStreamEventLog.open({ link, stream: "KUZU_SYNC_EVENTS", replicas: 3, indexPath, logger });
+ * const [{ seq }] = await log.append([event]); // acked by JetStream, consumed by this gateway
+ */
+export class JetStreamEventLog implements EventLog {
+  readonly #link: NatsLink;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #stream: string;
+  readonly #subject: string;
+  readonly #index: JetStreamIndex;
+  readonly #logger: Logger;
+  readonly #origin: string;
+  readonly #onOwnCommit: ((events: readonly SequencedEvent[]) => void) | undefined;
+  readonly #now: () => number;
+  readonly #timeoutMs: number;
+  readonly #cacheSize: number;
+  readonly #listeners = new Set<CommitListener>();
+  /** Consecutive recent events, ascending; `#cache[0].seq` is the first held. */
+  #cache: SequencedEvent[] = [];
+  /** Messages received from the consumer and not yet recorded and delivered. */
+  #buffer: StreamEvent[] = [];
+  #flushScheduled = false;
+  /** Highest seq received from the consumer (buffered or delivered). */
+  #received: number;
+  #head: number;
+  #horizon: number;
+  #streamFirst = 0;
+  readonly #waiters = new Map<number, Waiter[]>();
+  readonly #inFlight = new Set<InFlight>();
+  #messages: ConsumerMessages | null = null;
+  #following: Promise<void> | null = null;
+  #horizonTimer: ReturnType<typeof setInterval> | null = null;
+  #unlink: () => void;
+  #closed = false;
+
+  private constructor(options: JetStreamEventLogOptions, nc: NatsConnection, jsm: JetStreamManager, index: JetStreamIndex) {
+    this.#link = options.link;
+    this.#js = nc.jetstream();
+    this.#jsm = jsm;
+    this.#stream = options.stream;
+    this.#subject = logSubject(options.stream);
+    this.#index = index;
+    this.#logger = options.logger.child({ component: "jetstream-log", stream: options.stream });
+    this.#onOwnCommit = options.onOwnCommit;
+    this.#now = options.now ?? Date.now;
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+    this.#cacheSize = options.cacheSize ?? 20_000;
+    this.#head = index.head;
+    this.#received = index.head;
+    this.#horizon = index.head + 1;
+    let origin = index.meta("origin");
+    if (origin === null) {
+      origin = crypto.randomUUID();
+      index.setMeta("origin", origin);
+    }
+    this.#origin = origin;
+    // When the connection drops, nothing in flight can complete soon: answer now (retryable)
+    // rather than let clients wait for a timeout. What JetStream did store is found on resend.
+    this.#unlink = this.#link.onChange((connected) => {
+      if (!connected) this.#failInFlight(unavailable("NATS connection lost; resend"));
+    });
+  }
+
+  /**
+   * Wait for NATS, create or update the stream, check it against the local index and start
+   * consuming. Retries stream set-up while JetStream is not ready (e.g. no cluster leader yet).
+   */
+  static async open(options: JetStreamEventLogOptions): Promise<JetStreamEventLog> {
+    const logger = options.logger.child({ component: "jetstream-log", stream: options.stream });
+    if (!options.link.connected) logger.info("waiting for NATS");
+    const nc = await options.link.connection;
+    const jsm = await nc.jetstreamManager();
+    let info;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        info = await ensureStream(jsm, { name: options.stream, replicas: options.replicas });
+        break;
+      } catch (error) {
+        if (/replicas > 1 not supported|insufficient resources/i.test(String(error)) || attempt >= 120) {
+          throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `cannot set up stream ${options.stream} with ${options.replicas} replica(s): ${String(error)}`, { cause: error });
+        }
+        if (attempt % 10 === 0) logger.warn("stream set-up failed; retrying", { error: String(error) });
+        await Bun.sleep(500);
+      }
+    }
+    const index = JetStreamIndex.open(options.indexPath);
+    if (info.state.last_seq < index.head) {
+      index.close();
+      throw new SyncError(
+        ErrorCode.INTERNAL,
+        `stream ${options.stream} ends at seq ${info.state.last_seq} but this gateway's index (${options.indexPath}) is at seq ${index.head}: ` +
+          "the stream was recreated or this is another NATS. Remove the index file (and the server replica) to rebuild from the stream.",
+      );
+    }
+    const log = new JetStreamEventLog(options, nc, jsm, index);
+    log.#setHorizon(info.state.first_seq, info.state.messages);
+    log.#following = log.#follow();
+    log.#horizonTimer = setInterval(() => void log.#refreshHorizon(), 10_000);
+    log.#horizonTimer.unref?.();
+    logger.info("following stream", { head: index.head, streamLastSeq: info.state.last_seq, replicas: info.config.num_replicas });
+    return log;
+  }
+
+  get headSeq(): number {
+    return this.#head;
+  }
+
+  get horizonSeq(): number {
+    return this.#horizon;
+  }
+
+  /** This gateway's id in the stream's origin header (kept in the index across restarts). */
+  get originId(): string {
+    return this.#origin;
+  }
+
+  templateCounts(): Record<string, number> {
+    return this.#index.templateCounts();
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  append(events: readonly ClientEvent[]): Promise<AppendOutcome[]> {
+    return Promise.all(events.map((e) => this.#appendOne(e)));
+  }
+
+  async read(afterSeq: number, limit: number): Promise<SequencedEvent[]> {
+    const head = this.#head;
+    if (afterSeq >= head || limit <= 0) return [];
+    const first = this.#cache[0];
+    if (first !== undefined && afterSeq + 1 >= first.seq) {
+      const start = afterSeq + 1 - first.seq;
+      return this.#cache.slice(start, start + Math.min(limit, head - afterSeq));
+    }
+    if (!this.#link.connected) throw unavailable("NATS is unreachable; catch-up from the stream is not possible now");
+    const page = await readStream(this.#js, this.#stream, afterSeq, head, limit, this.#timeoutMs);
+    return page.map(({ event }) => this.#mark(event, this.#index.firstSeq(event.id)));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unlink();
+    if (this.#horizonTimer) clearInterval(this.#horizonTimer);
+    this.#failInFlight(unavailable("event log is closed"));
+    await this.#messages?.close().catch(() => {});
+    await this.#following;
+    this.#flush();
+    this.#index.close();
+  }
+
+  async #appendOne(event: ClientEvent): Promise<AppendOutcome> {
+    if (this.#closed) throw unavailable("event log is closed");
+    const known = this.#index.firstSeq(event.id);
+    if (known !== null) return { seq: known, duplicate: true };
+    if (!this.#link.connected) throw unavailable("NATS is unreachable; resend later");
+    let inFlight!: InFlight;
+    const aborted = new Promise<never>((_, reject) => (inFlight = { reject }));
+    this.#inFlight.add(inFlight);
+    try {
+      const h = headers();
+      h.set(ORIGIN_HEADER, this.#origin);
+      let ack;
+      try {
+        ack = await Promise.race([
+          this.#js.publish(this.#subject, encodeStreamEvent(event, this.#now()), { msgID: event.id, headers: h, timeout: this.#timeoutMs }),
+          aborted,
+        ]);
+      } catch (error) {
+        throw error instanceof SyncError ? error : unavailable(`JetStream did not store the event: ${String(error)}`, error);
+      }
+      // The ack says where JetStream put this message. Which seq the id really has — this one,
+      // or a lower one if the message repeats an id stored before the duplicate window — is
+      // decided by the consumer, the same way on every gateway; wait for it.
+      await Promise.race([this.#delivered(ack.seq), aborted]);
+      const first = this.#index.firstSeq(event.id);
+      if (first === null) throw new SyncError(ErrorCode.INTERNAL, `stream seq ${ack.seq} for event ${event.id} was consumed but not indexed`);
+      return { seq: first, duplicate: ack.duplicate || first !== ack.seq };
+    } finally {
+      this.#inFlight.delete(inFlight);
+    }
+  }
+
+  /** Resolves once this gateway's consumer has delivered `seq`; rejects after the timeout. */
+  #delivered(seq: number): Promise<void> {
+    if (seq <= this.#head) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.#waiters.get(seq);
+        const i = list?.indexOf(waiter) ?? -1;
+        if (list && i >= 0) list.splice(i, 1);
+        reject(unavailable(`stored at seq ${seq} but not consumed by this gateway within ${this.#timeoutMs} ms; resend`));
+      }, this.#timeoutMs);
+      const waiter: Waiter = { seq, resolve: () => (clearTimeout(timer), resolve()) };
+      const list = this.#waiters.get(seq);
+      if (list) list.push(waiter);
+      else this.#waiters.set(seq, [waiter]);
+    });
+  }
+
+  #failInFlight(error: SyncError): void {
+    for (const f of this.#inFlight) f.reject(error);
+    this.#inFlight.clear();
+  }
+
+  /** Consume the stream from the head on, for ever; start again from the head after any failure. */
+  async #follow(): Promise<void> {
+    while (!this.#closed) {
+      try {
+        const nc = await this.#link.connection;
+        if (nc.isClosed()) return;
+        const consumer = await this.#js.consumers.get(this.#stream, { opt_start_seq: this.#received + 1 });
+        if (this.#closed) return;
+        const messages = await consumer.consume({
+          callback: (m: JsMsg) => this.#receive(m),
+          max_messages: 1_000,
+          // Short heartbeats: a consumer lost with a NATS node is noticed and recreated in seconds.
+          expires: 5_000,
+          idle_heartbeat: 1_000,
+        });
+        this.#messages = messages;
+        const ended = await messages.closed();
+        if (this.#closed) return;
+        this.#logger.warn("stream consumer stopped; restarting", { error: String(ended ?? "closed"), head: this.#head });
+      } catch (error) {
+        if (this.#closed) return;
+        this.#logger.warn("cannot consume the stream; retrying", { error: String(error), head: this.#head });
+      }
+      // Messages received but not yet recorded are dropped with the consumer: start from the head.
+      this.#buffer = [];
+      this.#received = this.#head;
+      await Bun.sleep(500);
+    }
+  }
+
+  #receive(m: JsMsg): void {
+    if (m.seq <= this.#received) return; // redelivered after an ordered-consumer reset
+    if (m.seq !== this.#received + 1 && this.#received + 1 >= this.#streamFirst) {
+      this.#logger.error("stream seq jumped: messages were removed from the stream", { expected: this.#received + 1, got: m.seq });
+    }
+    let decoded: StreamEvent;
+    try {
+      decoded = decodeStreamEvent(m);
+    } catch (error) {
+      // Only gateways publish on the log subject; anything else there is an operator error.
+      this.#logger.error("stream message is not an event; the consumer stops here", { seq: m.seq, error: String(error) });
+      void this.#messages?.close();
+      return;
+    }
+    this.#received = m.seq;
+    this.#buffer.push(decoded);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      // Everything received in this turn of the event loop is recorded and delivered as one group.
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#buffer;
+    if (batch.length === 0) return;
+    this.#buffer = [];
+    let firsts: number[];
+    try {
+      firsts = this.#index.record(batch.map(({ event }) => ({ seq: event.seq, id: event.id, template: event.template })));
+    } catch (error) {
+      this.#logger.error("cannot record consumed events in the index; consuming again from the head", { error: String(error), head: this.#head });
+      void this.#messages?.close();
+      return;
+    }
+    const committed = batch.map(({ event }, i) => this.#mark(event, firsts[i]!));
+    const previous = this.#head;
+    this.#head = committed[committed.length - 1]!.seq;
+    if (this.#horizon > this.#head) this.#horizon = committed[0]!.seq;
+    this.#remember(committed);
+    // Listeners run in the same synchronous block that moved the head: catch-up relies on it.
+    for (const listener of this.#listeners) {
+      try {
+        listener(committed);
+      } catch (error) {
+        this.#logger.error("commit listener threw", { error: String(error) });
+      }
+    }
+    for (let seq = previous + 1; seq <= this.#head; seq++) {
+      const list = this.#waiters.get(seq);
+      if (!list) continue;
+      this.#waiters.delete(seq);
+      for (const w of list) w.resolve();
+    }
+    if (this.#onOwnCommit) {
+      const own = committed.filter((e, i) => batch[i]!.origin === this.#origin && e.duplicateOf === undefined);
+      if (own.length > 0) this.#onOwnCommit(own);
+    }
+  }
+
+  #mark(event: SequencedEvent, firstSeq: number | null): SequencedEvent {
+    return firstSeq !== null && firstSeq < event.seq ? { ...event, duplicateOf: firstSeq } : event;
+  }
+
+  #remember(events: readonly SequencedEvent[]): void {
+    const last = this.#cache[this.#cache.length - 1];
+    if (last !== undefined && events[0]!.seq !== last.seq + 1) this.#cache = [];
+    for (const e of events) this.#cache.push(e);
+    if (this.#cache.length > this.#cacheSize * 1.5) this.#cache = this.#cache.slice(this.#cache.length - this.#cacheSize);
+  }
+
+  #setHorizon(firstSeq: number, messages: number): void {
+    this.#streamFirst = firstSeq;
+    this.#horizon = messages === 0 ? this.#head + 1 : firstSeq;
+  }
+
+  async #refreshHorizon(): Promise<void> {
+    if (!this.#link.connected || this.#closed) return;
+    try {
+      const info = await this.#jsm.streams.info(this.#stream);
+      this.#setHorizon(info.state.first_seq, info.state.messages);
+    } catch (error) {
+      this.#logger.debug("stream info failed", { error: String(error) });
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The JetStream stream that holds the log: its configuration (created or updated at start), the
+ * encoding of one event as one stream message, and ranged reads for catch-up.
+ * @module
+ */
+import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from "nats";
+import { ClientEventSchema, ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+
+/** Subject the log's messages are published on; one per stream, outside `kuzu-sync.events.>`. */
+export function logSubject(stream: string): string {
+  return `kuzu-sync.log.${stream}`;
+}
+
+/** Header naming the gateway that appended a message (it alone republishes it on core NATS). */
+export const ORIGIN_HEADER = "Kuzu-Sync-Origin";
+
+/** How far back JetStream itself recognises a repeated `Nats-Msg-Id` (its default). */
+export const DUPLICATE_WINDOW_MS = 120_000;
+
+export interface StreamSettings {
+  readonly name: string;
+  readonly replicas: number;
+}
+
+/**
+ * Create the stream, or update it to these settings when it exists (e.g. more replicas).
+ * @example const info = await ensureStream(jsm, { name: "KUZU_SYNC_EVENTS", replicas: 3 });
+ */
+export async function ensureStream(jsm: JetStreamManager, settings: StreamSettings): Promise<StreamInfo> {
+  const config = {
+    name: settings.name,
+    subjects: [logSubject(settings.name)],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    // Never drop the oldest events to make room: a full stream refuses writes (LOG_UNAVAILABLE).
+    discard: DiscardPolicy.New,
+    num_replicas: settings.replicas,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+  };
+  let existing: StreamInfo | null = null;
+  try {
+    existing = await jsm.streams.info(settings.name);
+  } catch (error) {
+    if (!/stream not found/i.test(String(error))) throw error;
+  }
+  if (existing === null) return jsm.streams.add(config);
+  const c = existing.config;
+  if (c.num_replicas === config.num_replicas && c.subjects.includes(config.subjects[0]!) && c.duplicate_window === config.duplicate_window) {
+    return existing;
+  }
+  return jsm.streams.update(settings.name, { ...c, ...config });
+}
+
+/** A stream message decoded: the event with its seq, and the gateway that appended it. */
+export interface StreamEvent {
+  readonly event: SequencedEvent;
+  readonly origin: string | null;
+}
+
+/** What a gateway stores per event: the client's event and its own timestamp; `seq` is the stream's. */
+export function encodeStreamEvent(event: ClientEvent, serverTimestamp: number): string {
+  return JSON.stringify({ ...event, serverTimestamp });
+}
+
+/** Decode a stream message; throws SyncError INTERNAL for a message no gateway wrote. */
+export function decodeStreamEvent(m: JsMsg): StreamEvent {
+  let body: unknown;
+  try {
+    body = m.json();
+  } catch (cause) {
+    throw new SyncError(ErrorCode.INTERNAL, `stream message ${m.seq} is not JSON`, { cause });
+  }
+  const serverTimestamp = (body as { serverTimestamp?: unknown } | null)?.serverTimestamp;
+  const { serverTimestamp: _, ...rest } = (body ?? {}) as Record<string, unknown>;
+  const parsed = ClientEventSchema.safeParse(rest);
+  if (!parsed.success || typeof serverTimestamp !== "number") {
+    throw new SyncError(ErrorCode.INTERNAL, `stream message ${m.seq} is not a kuzu-sync event`);
+  }
+  return {
+    event: { ...parsed.data, seq: m.seq, serverTimestamp },
+    origin: m.headers?.get(ORIGIN_HEADER) || null,
+  };
+}
+
+/**
+ * Read stream messages `(afterSeq, toSeq]`, at most `limit`, through a short-lived ordered
+ * consumer (deleted afterwards). The first message may lie past `afterSeq + 1` when older
+ * ones were removed from the stream (archived).
+ * @example const page = await readStream(js, "KUZU_SYNC_EVENTS", 0, 100, 1000);
+ */
+export async function readStream(js: JetStreamClient, stream: string, afterSeq: number, toSeq: number, limit: number, timeoutMs = 5_000): Promise<StreamEvent[]> {
+  const want = Math.min(limit, toSeq - afterSeq);
+  if (want <= 0) return [];
+  const consumer = await js.consumers.get(stream, { opt_start_seq: afterSeq + 1 });
+  const out: StreamEvent[] = [];
+  try {
+    const messages = await consumer.fetch({ max_messages: want, expires: timeoutMs });
+    for await (const m of messages) {
+      if (m.seq > toSeq) break;
+      out.push(decodeStreamEvent(m));
+      if (out.length >= want || m.seq >= toSeq) break;
+    }
+  } finally {
+    consumer.delete().catch(() => {});
+  }
+  if (out.length === 0) throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `stream ${stream} returned nothing after seq ${afterSeq} within ${timeoutMs} ms`);
+  return out;
+}
