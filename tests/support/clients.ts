@@ -25,7 +25,7 @@ export class ClientPool implements AsyncDisposable {
 }
 
 /** The state the example templates produce, in one comparable value. */
-export async function graphState(client: SyncClient): Promise<unknown> {
+export async function graphState(client: Pick<SyncClient, "query">): Promise<unknown> {
   return {
     users: await client.query("MATCH (u:User) RETURN u.id AS id, u.name AS name, u.email AS email ORDER BY id"),
     posts: await client.query("MATCH (p:Post) RETURN p.id AS id, p.authorId AS authorId, p.content AS content ORDER BY id"),

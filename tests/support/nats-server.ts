@@ -13,9 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** The nats-server binary: `NATS_SERVER_BIN`, else `nats-server` on PATH. */
-export function natsServerBinary(): string {
-  const explicit = process.env["NATS_SERVER_BIN"];
-  const found = explicit || Bun.which("nats-server");
+export function natsServerBinary(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const explicit = env["NATS_SERVER_BIN"];
+  const found = explicit || Bun.which("nats-server", { PATH: env["PATH"] ?? "" });
   if (!found) {
     throw new Error(
       "nats-server is not installed, and these tests need a real one. Install it with\n" +
