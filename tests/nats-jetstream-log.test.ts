@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { headers } from "nats";
 import { join } from "node:path";
 import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
@@ -7,6 +7,9 @@ import { createLogger } from "@kuzu-sync/telemetry";
 import { tempDir } from "./support/gateway-process.ts";
 import { natsClient, streamContents } from "./support/jetstream.ts";
 import { NatsServer, natsServerBinary } from "./support/nats-server.ts";
+
+// These tests start real nats-server and gateway processes (bunfig has no test timeout setting).
+setDefaultTimeout(60_000);
 
 const logger = createLogger({ serviceName: "test", level: "error" });
 const STREAM = "TEST_EVENTS";
