@@ -1,8 +1,8 @@
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import type { SyncClient } from "@kuzu-sync/client";
 import { ClientPool, graphState } from "./support/clients.ts";
-import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";
-import { getJson, serverReplicaState, streamContents } from "./support/jetstream.ts";
+import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
+import { serverReplicaAt, getJson, serverReplicaState, streamContents } from "./support/jetstream.ts";
 import { NatsServer } from "./support/nats-server.ts";
 
 // These tests start real nats-server and gateway processes (bunfig has no test timeout setting).
@@ -15,17 +15,6 @@ function recordOrder(client: SyncClient): [number, string][] {
   const order: [number, string][] = [];
   client.on("event", (e) => order.push([e.seq, e.id]));
   return order;
-}
-
-/** Resolves once the gateway's server replica applied `seq` (it follows the log in the background). */
-async function serverReplicaAt(gw: GatewayProcess, seq: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const health = await getJson<{ replicaSeq: number }>(gw.httpUrl, "/health");
-    if (health.replicaSeq >= seq) return;
-    if (Date.now() > deadline) throw new Error(`server replica at ${health.replicaSeq}, expected ${seq}`);
-    await Bun.sleep(50);
-  }
 }
 
 describe("JetStream log shared by several gateways", () => {

@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from "nats";
 import { Replica } from "@kuzu-sync/replica";
 import { join } from "node:path";
 import { graphState } from "./clients.ts";
+import type { GatewayProcess } from "./gateway-process.ts";
 
 /** A NATS connection closed when the test's scope ends. */
 export async function natsClient(url: string): Promise<NatsConnection & AsyncDisposable> {
@@ -46,3 +47,36 @@ export async function serverReplicaState(dataDir: string): Promise<{ appliedSeq:
 export async function getJson<T = Record<string, unknown>>(httpUrl: string, path: string): Promise<T> {
   return (await (await fetch(`${httpUrl}${path}`)).json()) as T;
 }
+
+/**
+ * `promise`, or an error after `ms` that carries `diagnose()` (e.g. the gateways' warnings), so a
+ * stuck test says where it stuck instead of hitting the runner's timeout silently.
+ */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, diagnose: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not done within ${ms} ms\n${diagnose()}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The last warning and error lines of a process's log, for failure messages. */
+export function warnings(output: readonly string[], n = 20): string {
+  return output.filter((l) => /"severityText":"(WARN|ERROR)"/.test(l)).slice(-n).join("\n");
+}
+
+/** Resolves once the gateway's server replica applied `seq` (it follows the log in the background). */
+export async function serverReplicaAt(gw: GatewayProcess, seq: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const health = await getJson<{ replicaSeq: number }>(gw.httpUrl, "/health");
+    if (health.replicaSeq >= seq) return;
+    if (Date.now() > deadline) throw new Error(`server replica at ${health.replicaSeq}, expected ${seq}`);
+    await Bun.sleep(50);
+  }
+}
+

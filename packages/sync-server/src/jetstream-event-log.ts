@@ -9,12 +9,22 @@
  * which is what the gateway's gap-free switch from catch-up to live relies on.
  * @module
  */
-import { headers, type JetStreamClient, type JetStreamManager, type JsMsg, type ConsumerMessages, type NatsConnection } from "nats";
+import { ConsumerEvents, headers, type JetStreamClient, type JetStreamPublishOptions, type JetStreamManager, type JsMsg, type ConsumerMessages, type NatsConnection } from "nats";
 import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 import { JetStreamIndex } from "./jetstream-index.ts";
-import { decodeStreamEvent, encodeStreamEvent, ensureStream, logSubject, ORIGIN_HEADER, readStream, type StreamEvent } from "./jetstream-stream.ts";
+import {
+  decodeStreamEvent,
+  encodeStreamEvent,
+  ensureStream,
+  logSubject,
+  openConsumer,
+  ORIGIN_HEADER,
+  readStream,
+  within,
+  type StreamEvent,
+} from "./jetstream-stream.ts";
 import type { NatsLink } from "./nats-link.ts";
 
 export interface JetStreamEventLogOptions {
@@ -81,6 +91,8 @@ export class JetStreamEventLog implements EventLog {
   #horizonTimer: ReturnType<typeof setInterval> | null = null;
   #unlink: () => void;
   #closed = false;
+  /** Bumped for every consumer, so a late message of an ended one is ignored. */
+  #generation = 0;
 
   private constructor(options: JetStreamEventLogOptions, nc: NatsConnection, jsm: JetStreamManager, index: JetStreamIndex) {
     this.#link = options.link;
@@ -107,6 +119,8 @@ export class JetStreamEventLog implements EventLog {
     // rather than let clients wait for a timeout. What JetStream did store is found on resend.
     this.#unlink = this.#link.onChange((connected) => {
       if (!connected) this.#failInFlight(unavailable("NATS connection lost; resend"));
+      // The consumer may have lived on the server that went away: start a fresh one from the head.
+      else this.#restartConsumer("NATS connection back");
     });
   }
 
@@ -185,7 +199,7 @@ export class JetStreamEventLog implements EventLog {
       return this.#cache.slice(start, start + Math.min(limit, head - afterSeq));
     }
     if (!this.#link.connected) throw unavailable("NATS is unreachable; catch-up from the stream is not possible now");
-    const page = await readStream(this.#js, this.#stream, afterSeq, head, limit, this.#timeoutMs);
+    const page = await readStream(this.#js, this.#jsm, this.#stream, afterSeq, head, limit, this.#timeoutMs);
     return page.map(({ event }) => this.#mark(event, this.#index.firstSeq(event.id)));
   }
 
@@ -215,7 +229,19 @@ export class JetStreamEventLog implements EventLog {
       let ack;
       try {
         ack = await Promise.race([
-          this.#js.publish(this.#subject, encodeStreamEvent(event, this.#now()), { msgID: event.id, headers: h, timeout: this.#timeoutMs }),
+          within(
+            this.#js.publish(this.#subject, encodeStreamEvent(event, this.#now()), {
+              msgID: event.id,
+              headers: h,
+              timeout: this.#timeoutMs,
+              // 503 = no stream leader right now (an election after a node loss): ask again here
+              // for a couple of seconds rather than send every client into a resend loop.
+              retries: 8,
+              retry_delay: 250,
+            } as Partial<JetStreamPublishOptions>),
+            this.#timeoutMs + 2_000,
+            "publishing to JetStream",
+          ),
           aborted,
         ]);
       } catch (error) {
@@ -241,6 +267,8 @@ export class JetStreamEventLog implements EventLog {
         const list = this.#waiters.get(seq);
         const i = list?.indexOf(waiter) ?? -1;
         if (list && i >= 0) list.splice(i, 1);
+        // JetStream stored it but our consumer did not bring it: the consumer is stuck.
+        if (this.#head < seq) this.#restartConsumer(`seq ${seq} not consumed within ${this.#timeoutMs} ms`);
         reject(unavailable(`stored at seq ${seq} but not consumed by this gateway within ${this.#timeoutMs} ms; resend`));
       }, this.#timeoutMs);
       const waiter: Waiter = { seq, resolve: () => (clearTimeout(timer), resolve()) };
@@ -255,48 +283,105 @@ export class JetStreamEventLog implements EventLog {
     this.#inFlight.clear();
   }
 
-  /** Consume the stream from the head on, for ever; start again from the head after any failure. */
+  /**
+   * Consume the stream from the head on, for ever. Any failure (a lost consumer, a gap, a NATS
+   * node gone) ends the current consumer; the next one starts from the head, which is always safe.
+   */
   async #follow(): Promise<void> {
     while (!this.#closed) {
+      let remove: (() => void) | null = null;
       try {
         const nc = await this.#link.connection;
         if (nc.isClosed()) return;
-        const consumer = await this.#js.consumers.get(this.#stream, { opt_start_seq: this.#received + 1 });
-        if (this.#closed) return;
-        const messages = await consumer.consume({
-          callback: (m: JsMsg) => this.#receive(m),
-          max_messages: 1_000,
-          // Short heartbeats: a consumer lost with a NATS node is noticed and recreated in seconds.
-          expires: 5_000,
-          idle_heartbeat: 1_000,
-        });
-        this.#messages = messages;
-        const ended = await messages.closed();
-        if (this.#closed) return;
-        this.#logger.warn("stream consumer stopped; restarting", { error: String(ended ?? "closed"), head: this.#head });
+        if (this.#link.connected) {
+          const generation = ++this.#generation;
+          // Short set-up timeout: while a cluster elects leaders, asking again soon gets there first.
+          const setupMs = Math.min(this.#timeoutMs, 2_000);
+          const opened = await openConsumer(this.#js, this.#jsm, this.#stream, this.#received + 1, setupMs);
+          remove = opened.remove;
+          if (this.#closed) return;
+          const messages = await within(
+            opened.consumer.consume({
+              callback: (m: JsMsg) => {
+                if (generation === this.#generation) this.#receive(m);
+              },
+              max_messages: 1_000,
+              // Short heartbeats: a consumer lost with a NATS node is noticed within seconds.
+              expires: 5_000,
+              idle_heartbeat: 1_000,
+            }),
+            setupMs,
+            "starting to consume",
+          );
+          this.#messages = messages;
+          void this.#watch(messages);
+          const ended = await messages.closed();
+          if (this.#closed) return;
+          this.#logger.warn("stream consumer stopped; starting a new one from the head", { error: String(ended ?? "closed"), head: this.#head });
+        }
       } catch (error) {
         if (this.#closed) return;
         this.#logger.warn("cannot consume the stream; retrying", { error: String(error), head: this.#head });
+      } finally {
+        this.#generation++;
+        this.#messages = null;
+        remove?.();
       }
       // Messages received but not yet recorded are dropped with the consumer: start from the head.
       this.#buffer = [];
       this.#received = this.#head;
-      await Bun.sleep(500);
+      await Bun.sleep(250);
+    }
+  }
+
+  /** End the current consumer (once); #follow starts a new one from the head. */
+  #restartConsumer(reason: string): void {
+    const messages = this.#messages;
+    if (this.#closed || messages === null) return;
+    this.#messages = null;
+    this.#generation++;
+    this.#logger.warn("restarting the stream consumer", { reason, head: this.#head });
+    void messages.close().catch(() => {});
+  }
+
+  /** Any sign of trouble in the consumer's status (missed heartbeats, consumer gone): restart it. */
+  async #watch(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const status of await messages.status()) {
+        this.#logger.debug("stream consumer status", { type: status.type, data: String(status.data) });
+        const trouble =
+          (status.type === ConsumerEvents.HeartbeatsMissed && Number(status.data) >= 2) ||
+          status.type === ConsumerEvents.ConsumerNotFound ||
+          status.type === ConsumerEvents.ConsumerDeleted ||
+          status.type === ConsumerEvents.StreamNotFound ||
+          status.type === ConsumerEvents.NoResponders;
+        if (trouble) {
+          if (messages === this.#messages) this.#restartConsumer(`consumer status ${status.type} ${String(status.data)}`);
+          return;
+        }
+      }
+    } catch (error) {
+      this.#logger.debug("stream consumer status ended", { error: String(error) });
     }
   }
 
   #receive(m: JsMsg): void {
-    if (m.seq <= this.#received) return; // redelivered after an ordered-consumer reset
-    if (m.seq !== this.#received + 1 && this.#received + 1 >= this.#streamFirst) {
-      this.#logger.error("stream seq jumped: messages were removed from the stream", { expected: this.#received + 1, got: m.seq });
+    if (m.seq <= this.#received) return; // already received from an earlier consumer
+    if (m.seq !== this.#received + 1) {
+      // Older messages removed from the stream (archived) explain a jump at the start only.
+      if (this.#received + 1 >= this.#streamFirst) {
+        this.#restartConsumer(`expected seq ${this.#received + 1}, got ${m.seq}`);
+        return;
+      }
+      this.#logger.warn("stream starts past this gateway's head (older events were removed)", { head: this.#received, first: m.seq });
     }
     let decoded: StreamEvent;
     try {
       decoded = decodeStreamEvent(m);
     } catch (error) {
       // Only gateways publish on the log subject; anything else there is an operator error.
-      this.#logger.error("stream message is not an event; the consumer stops here", { seq: m.seq, error: String(error) });
-      void this.#messages?.close();
+      this.#logger.error("stream message is not an event; consumption stops here", { seq: m.seq, error: String(error) });
+      this.#restartConsumer("undecodable message");
       return;
     }
     this.#received = m.seq;

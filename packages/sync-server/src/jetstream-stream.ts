@@ -3,7 +3,19 @@
  * encoding of one event as one stream message, and ranged reads for catch-up.
  * @module
  */
-import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamInfo } from "nats";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  nanos,
+  type Consumer,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamInfo,
+} from "nats";
 import { ClientEventSchema, ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
 
 /** Subject the log's messages are published on; one per stream, outside `kuzu-sync.events.>`. */
@@ -82,16 +94,72 @@ export function decodeStreamEvent(m: JsMsg): StreamEvent {
   };
 }
 
+/** Rejects with LOG_UNAVAILABLE when `promise` takes longer than `ms`: no NATS call may hang a caller. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SyncError(ErrorCode.LOG_UNAVAILABLE, `${what}: no answer from NATS within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+let serial = 0;
+
 /**
- * Read stream messages `(afterSeq, toSeq]`, at most `limit`, through a short-lived ordered
- * consumer (deleted afterwards). The first message may lie past `afterSeq + 1` when older
- * ones were removed from the stream (archived).
- * @example const page = await readStream(js, "KUZU_SYNC_EVENTS", 0, 100, 1000);
+ * An ephemeral, unacknowledged consumer of the whole stream from `startSeq`, on one server (R1,
+ * in memory): what an ordered consumer is, created by us so that every step is bounded in time
+ * and a lost consumer is simply replaced (the caller checks the order by stream seq).
+ * @example const { consumer, remove } = await openConsumer(nc.jetstream(), jsm, "KUZU_SYNC_EVENTS", 1, 5000);
  */
-export async function readStream(js: JetStreamClient, stream: string, afterSeq: number, toSeq: number, limit: number, timeoutMs = 5_000): Promise<StreamEvent[]> {
+export async function openConsumer(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
+  startSeq: number,
+  timeoutMs: number,
+): Promise<{ consumer: Consumer; remove: () => void }> {
+  const name = `kuzu-sync-${process.pid}-${Date.now().toString(36)}-${++serial}`;
+  await within(
+    jsm.consumers.add(stream, {
+      name,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, startSeq),
+      ack_policy: AckPolicy.None,
+      mem_storage: true,
+      num_replicas: 1,
+      // Removed by the server when nobody pulls from it any more (a gateway that died).
+      inactive_threshold: nanos(60_000),
+    }),
+    timeoutMs,
+    `creating a consumer of ${stream}`,
+  );
+  const remove = () => void jsm.consumers.delete(stream, name).catch(() => {});
+  try {
+    return { consumer: await within(js.consumers.get(stream, name), timeoutMs, `opening consumer ${name}`), remove };
+  } catch (error) {
+    remove();
+    throw error;
+  }
+}
+
+/**
+ * Read stream messages `(afterSeq, toSeq]`, at most `limit`, through a short-lived consumer
+ * (deleted afterwards). The first message may lie past `afterSeq + 1` when older ones were
+ * removed from the stream (archived).
+ * @example const page = await readStream(js, jsm, "KUZU_SYNC_EVENTS", 0, 100, 1000);
+ */
+export async function readStream(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  stream: string,
+  afterSeq: number,
+  toSeq: number,
+  limit: number,
+  timeoutMs = 5_000,
+): Promise<StreamEvent[]> {
   const want = Math.min(limit, toSeq - afterSeq);
   if (want <= 0) return [];
-  const consumer = await js.consumers.get(stream, { opt_start_seq: afterSeq + 1 });
+  const { consumer, remove } = await openConsumer(js, jsm, stream, afterSeq + 1, timeoutMs);
   const out: StreamEvent[] = [];
   try {
     const messages = await consumer.fetch({ max_messages: want, expires: timeoutMs });
@@ -101,7 +169,7 @@ export async function readStream(js: JetStreamClient, stream: string, afterSeq: 
       if (out.length >= want || m.seq >= toSeq) break;
     }
   } finally {
-    consumer.delete().catch(() => {});
+    remove();
   }
   if (out.length === 0) throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `stream ${stream} returned nothing after seq ${afterSeq} within ${timeoutMs} ms`);
   return out;
