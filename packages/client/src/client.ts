@@ -14,7 +14,7 @@ import {
   type ServerMessage,
   type WireRegistry,
 } from "@kuzu-sync/protocol";
-import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
+import { Replica, type ApplyOutcome, type QueryOptions } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
@@ -193,10 +193,13 @@ export class SyncClient {
     });
   }
 
-  /** Read from the local replica; rows as plain objects. */
-  query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  /**
+   * Read from the local replica; rows as plain objects. `{ readOnly: true }` makes a write fail
+   * instead of silently diverging this replica from the log.
+   */
+  query(cypher: string, params?: Record<string, unknown>, options?: QueryOptions): Promise<Record<string, unknown>[]> {
     if (!this.#replica) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
-    return this.#replica.query(cypher, params);
+    return this.#replica.query(cypher, params, options);
   }
 
   getDMLStats(): DmlStatsSnapshot {

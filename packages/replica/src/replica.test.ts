@@ -69,6 +69,19 @@ describe("Replica", () => {
     expect((await r.query("MATCH (u:User) RETURN u.name AS n"))).toEqual([{ n: "A" }]);
   });
 
+  test("a read-only query cannot write, not even by ending the transaction first", async () => {
+    const r = await fresh();
+    await r.apply([ev("CREATE_USER", { id: "a", name: "A" }, 1)]);
+    await expect(r.query("CREATE (:User {id: 'x', name: 'X'})", undefined, { readOnly: true })).rejects.toThrow(/read-only/);
+    await expect(r.query("COMMIT; CREATE (:User {id: 'y', name: 'Y'})", undefined, { readOnly: true })).rejects.toThrow(/multiple statements/);
+    await r.query("COMMIT", undefined, { readOnly: true });
+    const reads = await Promise.all([1, 2, 3].map(() => r.query("MATCH (u:User) RETURN u.id AS id", undefined, { readOnly: true })));
+    expect(reads).toEqual([[{ id: "a" }], [{ id: "a" }], [{ id: "a" }]]);
+    // Writes through apply() still work after read-only queries, and are seen by them.
+    await r.apply([ev("CREATE_USER", { id: "b", name: "B" }, 2)]);
+    expect(await r.query("MATCH (u:User) RETURN u.id AS id ORDER BY id", undefined, { readOnly: true })).toEqual([{ id: "a" }, { id: "b" }]);
+  });
+
   test("hostile strings are stored verbatim as data", async () => {
     const r = await fresh();
     const nasty = `'); MATCH (n) DETACH DELETE n; // \\" \u0000 ` + "`x`" + " $id {}";

@@ -21,6 +21,15 @@ export interface ReplicaOptions {
   readonly maxBatchRows?: number;
 }
 
+/** Options of {@link Replica.query}. */
+export interface QueryOptions {
+  /**
+   * Run inside a read-only transaction, as exactly one statement: a write fails instead of
+   * changing this replica behind the log's back (which would make it diverge for good).
+   */
+  readonly readOnly?: boolean;
+}
+
 /** What happened to one event. A failed event still advances the seq: it failed on every replica. */
 export interface ApplyOutcome {
   readonly seq: number;
@@ -55,6 +64,9 @@ export class Replica {
   #compiled = new Map<string, Compiled>();
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Connection for read-only queries (opened on first use); they run one at a time on it. */
+  #readOnly: k.Connection | null = null;
+  #readOnlyQueue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   private constructor(path: string | null, db: k.Database, options: ReplicaOptions, seq: number, hash: string | null) {
@@ -173,10 +185,31 @@ export class Replica {
     });
   }
 
-  /** Read from the replica. Returns plain row objects. */
-  async query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  /**
+   * Read from the replica. Returns plain row objects.
+   * @example await replica.query("MATCH (u:User) RETURN u.id AS id", undefined, { readOnly: true })
+   */
+  async query(cypher: string, params?: Record<string, unknown>, options: QueryOptions = {}): Promise<Record<string, unknown>[]> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
-    return k.run(this.#read, cypher, params);
+    if (options.readOnly !== true) return k.run(this.#read, cypher, params);
+    const task = async (): Promise<Record<string, unknown>[]> => {
+      const conn = (this.#readOnly ??= k.openConnection(this.#db));
+      await k.run(conn, "BEGIN TRANSACTION READ ONLY");
+      try {
+        // Bound parameters (even none) go through prepare(), which takes exactly one statement,
+        // so "COMMIT; CREATE ..." cannot step out of the read-only transaction.
+        return await k.run(conn, cypher, params ?? {});
+      } finally {
+        try {
+          await k.run(conn, "ROLLBACK");
+        } catch {
+          // The statement failed (Kuzu rolled back by itself) or was itself COMMIT/ROLLBACK.
+        }
+      }
+    };
+    const next = this.#readOnlyQueue.then(task, task);
+    this.#readOnlyQueue = next.catch(() => {});
+    return next;
   }
 
   /** Wait for pending writes, then close connections and the database. Safe to call twice. */
@@ -184,6 +217,8 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => {});
+    await this.#readOnlyQueue;
+    await this.#readOnly?.close();
     await this.#read.close();
     await this.#write.close();
     await this.#db.close();
