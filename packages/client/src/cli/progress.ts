@@ -100,7 +100,7 @@ export class Progress {
     const now = this.#now();
     if (this.#tty) {
       if (now - this.#startedAt >= this.#showAfterMs && now - this.#lastDraw >= this.#redrawEveryMs) this.#draw(now);
-    } else if (this.#loud() && now - this.#lastDraw >= this.#plainEveryMs) {
+    } else if (this.#loud() && this.#done < this.#total && now - this.#lastDraw >= this.#plainEveryMs) {
       this.#lastDraw = now;
       const rate = this.#rate(now);
       const eta = rate > 0 ? formatDuration(((this.#total - this.#done) / rate) * 1_000) : "?";

@@ -51,7 +51,7 @@ export function formatTable(rows: readonly Row[], colors: Colors = noColors): st
     const fill = " ".repeat(widths[i]! - Bun.stringWidth(text));
     return right ? fill + text : text + fill;
   };
-  const header = columns.map((c, i) => ` ${colors.bold(pad(c, i, false))} `).join("|");
+  const header = columns.map((c, i) => ` ${colors.bold(pad(c, i, numeric[i]!))} `).join("|");
   const rule = widths.map((w) => "-".repeat(w + 2)).join("+");
   const body = cells.map((r, ri) =>
     r.map((text, i) => {
