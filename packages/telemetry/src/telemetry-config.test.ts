@@ -71,6 +71,10 @@ describe("parseTelemetryConfig", () => {
     );
   });
 
+  test("an explicit level (a command-line flag) beats LOG_LEVEL", () => {
+    expect(parse({ LOG_LEVEL: "error" }, { level: "debug" }).level).toBe("debug");
+  });
+
   test("LOG_TS_PATH is resolved against cwd", () => {
     expect(parse({ LOG_TS_PATH: "sinks/mine.ts" }, { cwd: "/srv/app" }).sinkPath).toBe("/srv/app/sinks/mine.ts");
     expect(parse({ LOG_TS_PATH: "/etc/sink.ts" }, { cwd: "/srv/app" }).sinkPath).toBe("/etc/sink.ts");

@@ -81,6 +81,8 @@ export interface TelemetryConfigInput {
   /** Extra resource attributes from code; `OTEL_RESOURCE_ATTRIBUTES` overrides them. */
   readonly resource?: Attributes;
   readonly env: TelemetryEnv;
+  /** Overrides `LOG_LEVEL` (for a bin's `--log-level` flag, which should beat the environment). */
+  readonly level?: Level;
   /** Base directory for a relative `LOG_TS_PATH`; defaults to `process.cwd()`. */
   readonly cwd?: string;
 }
@@ -96,7 +98,7 @@ export interface TelemetryConfigInput {
  */
 export function parseTelemetryConfig(input: TelemetryConfigInput): TelemetryConfig {
   const { env } = input;
-  const level = parseLevelSetting(env["LOG_LEVEL"]);
+  const level = input.level ?? parseLevelSetting(env["LOG_LEVEL"]);
 
   const fromEnv = parseKeyValueList("OTEL_RESOURCE_ATTRIBUTES", env["OTEL_RESOURCE_ATTRIBUTES"], true);
   const serviceName = nonEmpty(env["OTEL_SERVICE_NAME"]);
