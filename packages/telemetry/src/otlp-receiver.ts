@@ -1,6 +1,7 @@
 /**
  * A real OTLP/HTTP logs receiver for tests: `Bun.serve` on a free port that accepts
- * `POST /v1/logs` with an OTLP/JSON `ExportLogsServiceRequest` and keeps the decoded records.
+ * `POST /v1/logs` with an OTLP/JSON `ExportLogsServiceRequest` (plain or gzip) and keeps the decoded
+ * records.
  * Exported as `@kuzu-sync/telemetry/testing`, not from the package's main entry.
  * @module
  */
@@ -69,7 +70,9 @@ export function startOtlpLogReceiver(options: OtlpLogReceiverOptions = {}): Otlp
         return new Response("only OTLP/JSON is decoded here", { status: 415 });
       }
       if (status !== 200) return new Response("refused by test", { status });
-      records.push(...decodeExportLogsRequest(await request.json()));
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      const body = request.headers.get("content-encoding") === "gzip" ? Bun.gunzipSync(bytes) : bytes;
+      records.push(...decodeExportLogsRequest(JSON.parse(new TextDecoder().decode(body))));
       return Response.json({});
     },
   });

@@ -7,6 +7,7 @@
 import { ROOT_CONTEXT, trace, type Attributes as OtelAttributes, type HrTime } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
+import { CompressionAlgorithm } from "@opentelemetry/otlp-exporter-base";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BatchLogRecordProcessor,
@@ -51,6 +52,8 @@ export function createOtlpLogSink(
   const inner = new OTLPLogExporter({
     url: config.url,
     headers: { ...config.headers },
+    // Explicit, so the exporter's own process.env fallback cannot change what the injected env says.
+    compression: config.compression === "gzip" ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
     ...(config.timeoutMillis !== undefined ? { timeoutMillis: config.timeoutMillis } : {}),
   });
   const exporter = listener ? observed(inner, listener) : inner;

@@ -148,6 +148,15 @@ describe("parseTelemetryConfig", () => {
       ).toStartWith("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE:");
     });
 
+    test("compression: none by default, gzip accepted, anything else rejected", () => {
+      const base = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
+      expect(parse(base).otlp?.compression).toBe("none");
+      expect(parse({ ...base, OTEL_EXPORTER_OTLP_COMPRESSION: "GZIP" }).otlp?.compression).toBe("gzip");
+      expect(settingOf(() => parse({ ...base, OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: "br" }))).toBe(
+        'OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: OTEL_EXPORTER_OTLP_LOGS_COMPRESSION="br" is not one of none, gzip',
+      );
+    });
+
     test("grpc protocol is rejected; http/json and http/protobuf accepted", () => {
       const base = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318" };
       expect(parse({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" }).otlp).toBeDefined();

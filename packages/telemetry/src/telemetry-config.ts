@@ -13,6 +13,7 @@
  * | `OTEL_EXPORTER_OTLP_ENDPOINT` | base URL; `v1/logs` is appended. Setting either endpoint turns OTLP export on |
  * | `OTEL_EXPORTER_OTLP_[LOGS_]HEADERS` | `key=value,…` request headers (e.g. an API key); never echoed in errors |
  * | `OTEL_EXPORTER_OTLP_[LOGS_]TIMEOUT` | per-request timeout in ms |
+ * | `OTEL_EXPORTER_OTLP_[LOGS_]COMPRESSION` | `none` (default) or `gzip` |
  * | `OTEL_EXPORTER_OTLP_[LOGS_]PROTOCOL` | `http/json` or `http/protobuf` (JSON is sent either way; OTLP/HTTP receivers accept both); `grpc` is rejected |
  * | `OTEL_BLRP_SCHEDULE_DELAY`, `OTEL_BLRP_EXPORT_TIMEOUT`, `OTEL_BLRP_MAX_QUEUE_SIZE`, `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE` | batch processor tuning |
  * | `OTEL_LOGS_EXPORTER` | `otlp` (default) or `none` |
@@ -58,6 +59,7 @@ export interface OtlpLogsConfig {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMillis?: number;
+  readonly compression: "none" | "gzip";
   readonly batch: OtlpBatchConfig;
 }
 
@@ -199,6 +201,17 @@ function parseOtlp(env: TelemetryEnv): OtlpLogsConfig | undefined {
     ...parseKeyValueList("OTEL_EXPORTER_OTLP_HEADERS", env["OTEL_EXPORTER_OTLP_HEADERS"], false),
     ...parseKeyValueList("OTEL_EXPORTER_OTLP_LOGS_HEADERS", env["OTEL_EXPORTER_OTLP_LOGS_HEADERS"], false),
   };
+  const [compressionSetting, compression = "none"] = pick(
+    env,
+    "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION",
+    "OTEL_EXPORTER_OTLP_COMPRESSION",
+  );
+  if (compression !== "none" && compression !== "gzip") {
+    throw new TelemetryConfigError(
+      compressionSetting,
+      `${compressionSetting}=${JSON.stringify(compression)} is not one of none, gzip`,
+    );
+  }
   const timeoutMillis = positiveInt(...pick(env, "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"));
   const batch: OtlpBatchConfig = {
     ...opt("scheduledDelayMillis", positiveInt("OTEL_BLRP_SCHEDULE_DELAY", env["OTEL_BLRP_SCHEDULE_DELAY"])),
@@ -220,6 +233,7 @@ function parseOtlp(env: TelemetryEnv): OtlpLogsConfig | undefined {
     url,
     headers: Object.freeze(headers),
     ...opt("timeoutMillis", timeoutMillis),
+    compression,
     batch: Object.freeze(batch),
   });
 }

@@ -110,6 +110,15 @@ describe("createTelemetry with OTLP export", () => {
     expect(r.records.map((x) => x.body)).toEqual(["one"]);
   });
 
+  test("OTEL_EXPORTER_OTLP_COMPRESSION=gzip sends gzip that the receiver decodes", async () => {
+    const r = receiver();
+    const { telemetry: t } = await telemetry({ env: otlpEnv(r, { OTEL_EXPORTER_OTLP_COMPRESSION: "gzip" }) });
+    t.logger.info("squeezed", { n: 1 });
+    await t.shutdown();
+    expect(r.requests[0]?.headers["content-encoding"]).toBe("gzip");
+    expect(r.records.map((x) => [x.body, x.attributes])).toEqual([["squeezed", { n: 1 }]]);
+  });
+
   test("LOG_LEVEL filters what is written locally and what is exported", async () => {
     const r = receiver();
     const { telemetry: t, local } = await telemetry({ env: otlpEnv(r, { LOG_LEVEL: "warn" }) });
