@@ -4,6 +4,9 @@ import { ClientPool } from "./support/clients.ts";
 import { REPO_ROOT, runCli, runCommand } from "./support/cli-process.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
 
+/** Each test spawns several CLI processes (each opens KuzuDB): more than bun's 5 s default. */
+const SLOW = 60_000;
+
 /** A port nothing listens on: bound by the OS, then released. */
 function closedPort(): number {
   const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
@@ -22,8 +25,11 @@ describe("sync-client send / query / status against a real gateway", () => {
     const user = await runCli(["send", "CREATE_USER", "id=u1", "name=5", "--output", "json"], { env: { SYNC_URL: gw.url } });
     expect(user.code).toBe(0);
     expect(JSON.parse(user.stdout)).toEqual({ seq: 2, duplicate: false, template: "CREATE_USER" });
-    const fromJson = await runCli(["send", "CREATE_USER", "--json", '{"id":"u2","name":"Bob","email":"b@x"}', "name=Bobby", ...url]);
+    const fromJson = await runCli(["send", "CREATE_USER", "--json", '{"id":"u2","name":"Bob","email":"b@x"}', "name=Bobby", "--id", "key-1", ...url]);
     expect(fromJson).toMatchObject({ code: 0, stdout: "3\n" });
+    // Same idempotency key again: the original seq, not a new event.
+    const again = await runCli(["send", "CREATE_USER", "id=u2", "name=Other", "--id", "key-1", "--output", "json", ...url]);
+    expect(JSON.parse(again.stdout)).toEqual({ seq: 3, duplicate: true, template: "CREATE_USER" });
 
     const users = await runCli(["query", "MATCH (u:User) RETURN u.id AS id, u.name AS name, u.email AS email ORDER BY id", "--json", ...url]);
     expect(users.code).toBe(0);
@@ -37,7 +43,7 @@ describe("sync-client send / query / status against a real gateway", () => {
     const table = await runCli(["query", "MATCH (u:User) RETURN u.id AS id, u.name AS name ORDER BY id", ...url]);
     expect(table).toMatchObject({ code: 0, stderr: "" });
     expect(table.stdout).toBe([" id | name", "----+-------", " u1 | 5", " u2 | Bobby", "(2 rows)", ""].join("\n"));
-  });
+  }, SLOW);
 
   test("a rejected event exits 4 and prints the server's code", async () => {
     await using gw = await startGatewayProcess();
@@ -55,11 +61,11 @@ describe("sync-client send / query / status against a real gateway", () => {
     expect(unknown.stderr).toContain("CREATE_USER"); // the server lists the known templates
     const health = (await (await fetch(`${gw.httpUrl}/health`)).json()) as { headSeq: number };
     expect(health.headSeq).toBe(0);
-  });
+  }, SLOW);
 
   test("usage errors exit 2 with a message, before any connection", async () => {
     const url = ["--url", `ws://127.0.0.1:${closedPort()}`];
-    for (const args of [
+    const cases = [
       ["send", "CREATE_USER", "idu1"],
       ["send", "CREATE_USER", "--json", "{nope"],
       ["send", "CREATE_USER", "a=1", "a=2"],
@@ -69,22 +75,24 @@ describe("sync-client send / query / status against a real gateway", () => {
       ["send"],
       ["query", "MATCH (n) RETURN n", "--timeout", "soon"],
       ["status", "--url", "ftp://example.com"],
-    ]) {
-      const r = await runCli([...url, ...args]);
-      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+    ];
+    const results = await Promise.all(cases.map((args) => runCli([...url, ...args])));
+    for (const [i, r] of results.entries()) {
+      expect({ args: cases[i], code: r.code }).toEqual({ args: cases[i], code: 2 });
       expect(r.stderr).toMatch(/error/i);
     }
-  });
+  }, SLOW);
 
   test("an unreachable gateway exits 3 and says how to start one", async () => {
     const url = `ws://127.0.0.1:${closedPort()}`;
-    for (const args of [["send", "CREATE_USER", "id=u1", "name=A"], ["query", "MATCH (u:User) RETURN u"], ["status"], ["watch"]]) {
-      const r = await runCli([...args, "--url", url]);
-      expect({ args, code: r.code }).toEqual({ args, code: 3 });
+    const cases = [["send", "CREATE_USER", "id=u1", "name=A"], ["query", "MATCH (u:User) RETURN u"], ["status"], ["watch"]];
+    const results = await Promise.all(cases.map((args) => runCli([...args, "--url", url])));
+    for (const [i, r] of results.entries()) {
+      expect({ args: cases[i], code: r.code }).toEqual({ args: cases[i], code: 3 });
       expect(r.stderr).toContain(`cannot reach a sync-server at ${url}`);
       expect(r.stderr).toContain("bun run server");
     }
-  });
+  }, SLOW);
 
   test("query --db keeps a persistent replica; status shows its position and lag; writes are refused", async () => {
     await using gw = await startGatewayProcess();
@@ -120,7 +128,7 @@ describe("sync-client send / query / status against a real gateway", () => {
     expect(JSON.parse(after.stdout)).toEqual([{ id: "b" }, { id: "c" }]);
     const synced = await runCli(["status", "--db", db, "--json", "--url", gw.url]);
     expect(JSON.parse(synced.stdout)).toMatchObject({ local: { seq: 4, lag: 0 } });
-  });
+  }, SLOW);
 
   test("catching up on a long history prints plain progress lines when stderr is not a terminal", async () => {
     await using gw = await startGatewayProcess();
@@ -137,22 +145,23 @@ describe("sync-client send / query / status against a real gateway", () => {
     expect(r.stderr).not.toContain("\r");
     const quiet = await runCli(["query", "RETURN 1 AS one", "--quiet", "--url", gw.url]);
     expect(quiet).toMatchObject({ code: 0, stderr: "" });
-  });
+  }, SLOW);
 
   test("--help works on every command and documents the exit codes", async () => {
     const main = await runCli(["--help"]);
     expect(main.code).toBe(0);
     expect(main.stdout).toContain("Exit codes:");
     expect(main.stdout).toContain("SYNC_URL");
-    for (const command of ["repl", "send", "watch", "query", "status"]) {
-      const r = await runCli([command, "--help"]);
-      expect({ command, code: r.code }).toEqual({ command, code: 0 });
-      expect(r.stdout).toContain(`Usage: sync-client ${command}`);
+    const commands = ["repl", "send", "watch", "query", "status"];
+    const results = await Promise.all(commands.map((command) => runCli([command, "--help"])));
+    for (const [i, r] of results.entries()) {
+      expect({ command: commands[i], code: r.code }).toEqual({ command: commands[i], code: 0 });
+      expect(r.stdout).toContain(`Usage: sync-client ${commands[i]}`);
     }
-  });
+  }, SLOW);
 
   test("bunx sync-client works from the repository root", async () => {
     const r = await runCommand(["bunx", "sync-client", "--version"], { cwd: REPO_ROOT });
     expect(r).toMatchObject({ code: 0, stdout: "0.1.0\n" });
-  });
+  }, SLOW);
 });

@@ -45,6 +45,11 @@ export class TmuxSession implements AsyncDisposable {
     return tmux(this.socket, "capture-pane", "-p", "-t", "main");
   }
 
+  /** The visible screen with colour escape sequences kept. */
+  screenWithEscapes(): Promise<string> {
+    return tmux(this.socket, "capture-pane", "-p", "-e", "-t", "main");
+  }
+
   /** Type text literally (no key names). */
   async type(text: string): Promise<void> {
     await tmux(this.socket, "send-keys", "-t", "main", "-l", text);

@@ -9,6 +9,16 @@ import { describeParams } from "./params.ts";
 import { toJson } from "./table.ts";
 
 const BARE = /^[^\s"'\\=]+$/;
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/**
+ * A client id for a terminal line: a UUID inside it cut to its first 8 characters, like a short
+ * git hash (`client-6f1c4c7e`). JSON output keeps the full id.
+ * @example shortClientId("client-6f1c4c7e-7d1a-4b1e-9e8a-0c8c5c8f0b3a") // "client-6f1c4c7e"
+ */
+export function shortClientId(clientId: string): string {
+  return clientId.replace(UUID, (uuid) => uuid.slice(0, 8));
+}
 
 /**
  * @example formatParams({ id: "u1", name: "Alice Smith", amount: 5 }) // 'id=u1 name="Alice Smith" amount:=5'
@@ -33,7 +43,7 @@ export interface EventLineOptions {
 export function formatEvent(event: SequencedEvent, colors: Colors = noColors, options: EventLineOptions = {}): string {
   const time = new Date(event.serverTimestamp).toISOString().slice(11, 23);
   const failed = options.ok === false ? ` ${colors.red(`✗ failed to apply: ${options.error ?? "unknown error"}`)}` : "";
-  return `${colors.cyan(`#${event.seq}`)} ${colors.bold(event.template)} ${formatParams(event.params)}${failed}  ${colors.dim(`· ${event.clientId} ${time}`)}`;
+  return `${colors.cyan(`#${event.seq}`)} ${colors.bold(event.template)} ${formatParams(event.params)}${failed}  ${colors.dim(`· ${shortClientId(event.clientId)} ${time}`)}`;
 }
 
 /**

@@ -82,17 +82,19 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
     .argument("[params...]", "parameters as key=value (typed by the template's schema) or key:=<json>")
     .option("--json <object>", "parameters as one JSON object (key=value arguments override its keys)")
     .option("--output <format>", "text (the bare seq) or json ({seq, duplicate, template})", "text")
+    .option("--id <key>", "idempotency key: resending the same id returns the original seq instead of a new event")
     .addHelpText("after", `
 Examples:
   $ sync-client send CREATE_USER id=u1 name="Alice Smith"
   $ sync-client send INCREMENT_COUNTER counterId=c1 amount=5     (amount is an integer param: sent as 5)
   $ sync-client send CREATE_USER --json '{"id":"u2","name":"Bob"}'
+  $ sync-client send CREATE_USER id=u3 name=Cy --id import-42   (safe to retry: same seq again)
 Exits 4 with the server's code (e.g. INVALID_PARAMS, UNKNOWN_TEMPLATE) when the event is rejected.`)
     .action(
       run((command, template: string, params: string[]) => {
         const output = command.opts<{ output: string }>().output;
         if (output !== "text" && output !== "json") throw new CliError(`--output must be text or json, got ${JSON.stringify(output)}`, ExitCode.USAGE);
-        return sendCommand(context(command), template, params, { ...opt(command, "json"), output });
+        return sendCommand(context(command), template, params, { ...opt(command, "json"), ...opt(command, "id"), output });
       }),
     );
 

@@ -13,6 +13,8 @@ export interface SendOptions {
   readonly json?: string;
   /** Print `{"seq","duplicate","template"}` instead of the bare seq. */
   readonly output?: "json" | "text";
+  /** Idempotency key: sending the same id again returns the original seq (duplicate: true). */
+  readonly id?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function sendCommand(ctx: CliContext, template: string, words: read
     const params = parseParams(words, wire, options.json);
     let ack: { seq: number; duplicate: boolean };
     try {
-      ack = await abortable(withTimeout(client.executeTemplate(template, params), ctx.config.timeoutMs, "no acknowledgement from the gateway"), ctx.signal);
+      ack = await abortable(withTimeout(client.executeTemplate(template, params, options.id === undefined ? {} : { id: options.id }), ctx.config.timeoutMs, "no acknowledgement from the gateway"), ctx.signal);
     } catch (error) {
       if (error instanceof SyncError && error.code !== "CLOSED" && error.code !== "TIMEOUT") {
         throw new CliError(`rejected by the server: ${error.code}: ${error.message}`, ExitCode.REJECTED, { cause: error });

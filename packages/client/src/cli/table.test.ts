@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { formatEvent, formatParams } from "./format.ts";
+import { formatEvent, formatParams, shortClientId } from "./format.ts";
 import { colorsFor, stripAnsi } from "./colors.ts";
 import { formatTable, toJson } from "./table.ts";
 
@@ -21,6 +21,8 @@ test("parameters print in the syntax the REPL reads back", () => {
   expect(formatParams({ id: "u1", name: "Alice Smith", amount: 5, tags: ["a"], e: "" })).toBe('id=u1 name="Alice Smith" amount:=5 tags:=["a"] e=""');
   const line = formatEvent({ id: "e", seq: 7, template: "CREATE_USER", params: { id: "u1" }, clientId: "c1", timestamp: 0, serverTimestamp: 0 });
   expect(line).toBe("#7 CREATE_USER id=u1  · c1 00:00:00.000");
+  expect(shortClientId("client-6f1c4c7e-7d1a-4b1e-9e8a-0c8c5c8f0b3a")).toBe("client-6f1c4c7e");
+  expect(shortClientId("my-app")).toBe("my-app");
 });
 
 test("colours only on a TTY, never with NO_COLOR", () => {
