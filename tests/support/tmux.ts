@@ -15,6 +15,7 @@ export interface TmuxOptions {
 }
 
 async function tmux(socket: string, ...args: string[]): Promise<string> {
+  if (Bun.which("tmux") === null) throw new Error("tmux is not installed: `./dev test` installs it, or as root: apt-get install -y tmux");
   const proc = Bun.spawn(["tmux", "-L", socket, "-f", "/dev/null", ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) throw new Error(`tmux ${args.join(" ")} failed (${code}): ${err}`);
