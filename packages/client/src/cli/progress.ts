@@ -159,20 +159,33 @@ export class Progress {
 export function followCatchUp(client: SyncClient, progress: Progress): () => void {
   let base = 0;
   let head = 0;
+  let pending = false;
   const offs = [
     client.on("connected", ({ headSeq }) => {
       progress.stop();
       base = client.lastAppliedSeq;
       head = headSeq;
-      if (head > base) progress.start(head - base);
+      pending = head > base;
     }),
     client.on("event", (e) => {
+      // Timing starts with the first applied event, so a fresh replica's schema set-up does not
+      // count against the rate and the ETA.
+      if (pending) {
+        pending = false;
+        progress.start(head - base);
+      }
       if (!progress.active) return;
       progress.update(e.seq - base);
       if (e.seq >= head) progress.finish();
     }),
-    client.on("live", () => progress.finish()),
-    client.on("disconnected", () => progress.stop()),
+    client.on("live", () => {
+      pending = false;
+      progress.finish();
+    }),
+    client.on("disconnected", () => {
+      pending = false;
+      progress.stop();
+    }),
   ];
   return () => {
     for (const off of offs) off();
