@@ -229,7 +229,7 @@ export class Replica {
     for (const e of events) {
       const c = this.#compiled.get(e.template);
       const batchable = c?.batch !== undefined;
-      const key = batchable ? JSON.stringify(c.template.batch!.keys.map((n) => e.params[n] ?? null)) : "";
+      const key = batchable ? batchKey(c.template.batch!.keys, e.params) : "";
       const head = run[0];
       if (head && (!batchable || head.template !== e.template || keys.has(key) || run.length >= this.#maxBatchRows)) {
         yield run;
@@ -259,6 +259,15 @@ export class Replica {
     this.#queue = next.catch(() => {});
     return next;
   }
+}
+
+/** Identity of the entity an event writes, for cutting batches where it repeats. */
+function batchKey(keys: readonly string[], params: Readonly<Record<string, unknown>>): string {
+  if (keys.length === 1) {
+    const v = params[keys[0]!];
+    return typeof v === "string" ? v : JSON.stringify(v ?? null);
+  }
+  return JSON.stringify(keys.map((n) => params[n] ?? null));
 }
 
 /** Every declared parameter is bound; an absent optional one is bound as null. */
