@@ -44,7 +44,10 @@ const isIdentStart = (c: string): boolean => (c >= "a" && c <= "z") || (c >= "A"
 /** Kuzu's IdentifierPart is ID_Continue plus currency symbols, so `a$b` is one name. */
 const isIdentPart = (c: string): boolean => isIdentStart(c) || isDigit(c) || c === "$";
 
-/** `U+200B`, for messages that must show invisible characters. */
+/**
+ * The code point at `at` as `U+XXXX`, for messages that must show invisible characters.
+ * @example codePointLabel("a\u200bb", 1) // "U+200B"
+ */
 export function codePointLabel(text: string, at: number): string {
   const cp = text.codePointAt(at) ?? 0;
   return `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;

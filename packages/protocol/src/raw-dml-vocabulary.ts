@@ -9,6 +9,7 @@
  * read them as a plain name (`n.load`): the clauses they start reach files, the network, native
  * code or the database's state on every replica. A real property with such a name can still be
  * written as `` n.`load` ``. `DETACH` is refused unless `DELETE` follows it.
+ * @example FORBIDDEN_KEYWORDS.get("COPY") // "COPY reads and writes files"
  */
 export const FORBIDDEN_KEYWORDS: ReadonlyMap<string, string> = new Map([
   ["LOAD", "LOAD FROM / LOAD EXTENSION read files, URLs and native code"],
@@ -59,6 +60,7 @@ export const FORBIDDEN_KEYWORDS: ReadonlyMap<string, string> = new Map([
  * order-dependent aggregates (`COLLECT`, `LIST_ANY_VALUE`), functions taking lambdas, extension
  * functions, macros, and table functions (only reachable through `CALL`/`LOAD FROM` anyway).
  * `COUNT(*)` and `CAST(x AS T)` have their own syntax and are always allowed.
+ * @example DETERMINISTIC_FUNCTIONS.has("LOWER") // true; "GEN_RANDOM_UUID" is not there
  */
 export const DETERMINISTIC_FUNCTIONS: ReadonlySet<string> = new Set([
   // numbers

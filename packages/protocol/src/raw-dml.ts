@@ -14,11 +14,16 @@
  * the gate but Kuzu 0.11 has no REMOVE clause and rejects it; use `SET n.p = NULL`.
  * @module
  */
-import { tokenizeCypher, type Token } from "./cypher-lexer.ts";
+import { ExpressionParser } from "./cypher-expression.ts";
+import { tokenizeCypher } from "./cypher-lexer.ts";
 import { ErrorCode } from "./errors.ts";
-import { DETERMINISTIC_FUNCTIONS, FORBIDDEN_KEYWORDS } from "./raw-dml-vocabulary.ts";
+import { FORBIDDEN_KEYWORDS } from "./raw-dml-vocabulary.ts";
+import { describe, position, Refusal } from "./token-cursor.ts";
 
-/** Bounds on a raw DML statement. */
+/**
+ * Bounds on a raw DML statement.
+ * @example if (cypher.length > RawDmlLimits.maxLength) reject("too long");
+ */
 export const RawDmlLimits = {
   /** Longest statement accepted, in UTF-16 code units. */
   maxLength: 65_536,
@@ -26,7 +31,12 @@ export const RawDmlLimits = {
   maxDepth: 64,
 } as const;
 
-/** Outcome of {@link checkRawDml}. */
+/**
+ * Outcome of {@link checkRawDml}.
+ * @example
+ * const r: RawDmlCheck = checkRawDml(cypher);
+ * if (!r.ok) ws.send(JSON.stringify({ type: "reject", id, code: r.code, message: r.message, retryable: false }));
+ */
 export type RawDmlCheck =
   | {
       readonly ok: true;
@@ -43,90 +53,11 @@ export type RawDmlCheck =
     };
 
 const ALLOWED_CLAUSES = "MATCH, OPTIONAL MATCH, UNWIND, WITH, CREATE, MERGE, SET, DELETE, DETACH DELETE, REMOVE, RETURN";
-/** Symbol operators from loosest to tightest binding, as in Kuzu's grammar. */
-const OPERATOR_LEVELS: readonly ReadonlySet<string>[] = [
-  new Set(["=", "<>", "<", "<=", ">", ">="]),
-  new Set(["|"]),
-  new Set(["&"]),
-  new Set(["<<", ">>"]),
-  new Set(["+", "-"]),
-  new Set(["*", "/", "%"]),
-  new Set(["^"]),
-];
 const SORT_ORDER = new Set(["ASC", "ASCENDING", "DESC", "DESCENDING"]);
-const ASCII_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const INTEGER = /^[0-9]+$/;
 
-/** Thrown inside the parser only; {@link checkRawDml} turns it into a result. */
-class Refusal {
-  constructor(
-    readonly message: string,
-    readonly offset: number,
-  ) {}
-}
-
-function position(source: string, offset: number): string {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < source.length; i++) {
-    if (source[i] === "\n") {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return `line ${line}, column ${offset - lineStart + 1}`;
-}
-
-function describe(t: Token): string {
-  if (t.kind === "end") return "the end of the statement";
-  const text = t.text.length > 40 ? `${t.text.slice(0, 40)}…` : t.text;
-  return t.kind === "word" ? text : JSON.stringify(text);
-}
-
-class Parser {
+/** One statement of whitelisted clauses and patterns, over the expression grammar. */
+class RawDmlParser extends ExpressionParser {
   readonly clauses: string[] = [];
-  #pos = 0;
-  #depth = 0;
-
-  constructor(
-    private readonly tokens: readonly Token[],
-    private readonly source: string,
-  ) {}
-
-  fail(t: Token, message: string): never {
-    throw new Refusal(`${message} (at ${position(this.source, t.offset)})`, t.offset);
-  }
-
-  peek(ahead = 0): Token {
-    return this.tokens[Math.min(this.#pos + ahead, this.tokens.length - 1)] as Token;
-  }
-
-  next(): Token {
-    const t = this.peek();
-    if (t.kind !== "end") this.#pos++;
-    return t;
-  }
-
-  isWord(value: string, ahead = 0): boolean {
-    const t = this.peek(ahead);
-    return t.kind === "word" && t.value === value;
-  }
-
-  isPunct(value: string, ahead = 0): boolean {
-    const t = this.peek(ahead);
-    return t.kind === "punct" && t.value === value;
-  }
-
-  expectWord(...values: string[]): string {
-    const t = this.next();
-    if (t.kind !== "word" || !values.includes(t.value)) this.fail(t, `expected ${values.join(" or ")}, found ${describe(t)}`);
-    return t.value;
-  }
-
-  expectPunct(value: string): void {
-    const t = this.next();
-    if (t.kind !== "punct" || t.value !== value) this.fail(t, `expected '${value}', found ${describe(t)}`);
-  }
 
   /** Refuse forbidden words wherever they are, so no parse path can let one through. */
   screenWords(): void {
@@ -227,27 +158,6 @@ class Parser {
       default:
         return this.fail(t, `${describe(t)} is not an allowed clause; raw DML allows ${ALLOWED_CLAUSES}`);
     }
-  }
-
-  list(item: () => void): void {
-    item();
-    while (this.isPunct(",")) {
-      this.next();
-      item();
-    }
-  }
-
-  nested<T>(at: Token, body: () => T): T {
-    if (++this.#depth > RawDmlLimits.maxDepth) this.fail(at, `nested more than ${RawDmlLimits.maxDepth} levels deep`);
-    const result = body();
-    this.#depth--;
-    return result;
-  }
-
-  /** A variable, label, relationship type, property key or alias: a bare word or a `name`. */
-  name(): void {
-    const t = this.next();
-    if (t.kind !== "word" && t.kind !== "quoted") this.fail(t, `expected a name, found ${describe(t)}`);
   }
 
   where(): void {
@@ -380,225 +290,6 @@ class Parser {
       this.next();
     }
   }
-
-  integer(): void {
-    const t = this.next();
-    if (t.kind !== "number" || !INTEGER.test(t.value)) this.fail(t, `expected an integer, found ${describe(t)}`);
-  }
-
-  properties(): void {
-    this.nested(this.peek(), () => {
-      this.expectPunct("{");
-      if (!this.isPunct("}")) {
-        this.list(() => {
-          this.name();
-          this.expectPunct(":");
-          this.expression();
-        });
-      }
-      this.expectPunct("}");
-    });
-  }
-
-  // ---- expressions ------------------------------------------------------------------------
-
-  expression(): void {
-    this.nested(this.peek(), () => {
-      this.binary(["OR"], () => this.binary(["XOR"], () => this.binary(["AND"], () => this.negation())));
-    });
-  }
-
-  /** `operand (OP operand)*` for keyword operators. */
-  binary(words: readonly string[], operand: () => void): void {
-    operand();
-    for (;;) {
-      const t = this.peek();
-      if (t.kind !== "word" || !words.includes(t.value)) return;
-      this.next();
-      operand();
-    }
-  }
-
-  negation(): void {
-    while (this.isWord("NOT")) this.next();
-    this.operators(0);
-  }
-
-  /** `operand (op operand)*` for the symbol operators of one precedence level and tighter. */
-  operators(level: number): void {
-    const ops = OPERATOR_LEVELS[level];
-    if (ops === undefined) return this.predicate();
-    this.operators(level + 1);
-    for (;;) {
-      const t = this.peek();
-      if (t.kind !== "punct" || !ops.has(t.value)) return;
-      this.next();
-      this.operators(level + 1);
-    }
-  }
-
-  /** A unary expression with STARTS WITH / ENDS WITH / CONTAINS / =~ / IN / IS [NOT] NULL after it. */
-  predicate(): void {
-    this.unary();
-    for (;;) {
-      const t = this.peek();
-      if (t.kind === "word" && (t.value === "STARTS" || t.value === "ENDS")) {
-        this.next();
-        this.expectWord("WITH");
-        this.unary();
-      } else if ((t.kind === "word" && (t.value === "CONTAINS" || t.value === "IN")) || (t.kind === "punct" && t.value === "=~")) {
-        this.next();
-        this.unary();
-      } else if (t.kind === "word" && t.value === "IS") {
-        this.next();
-        if (this.isWord("NOT")) this.next();
-        this.expectWord("NULL");
-      } else {
-        return;
-      }
-    }
-  }
-
-  unary(): void {
-    while (this.isPunct("-")) this.next();
-    this.atom();
-    for (;;) {
-      if (this.isPunct(".")) {
-        this.next();
-        if (this.isPunct("*")) this.next();
-        else this.name();
-      } else if (this.isPunct("[")) {
-        this.nested(this.next(), () => {
-          if (!this.isPunct(":") && !this.isPunct("..")) this.expression();
-          if (this.isPunct(":") || this.isPunct("..")) {
-            this.next();
-            if (!this.isPunct("]")) this.expression();
-          }
-          this.expectPunct("]");
-        });
-      } else {
-        break;
-      }
-    }
-    if (this.isPunct("!")) this.next();
-  }
-
-  atom(): void {
-    const t = this.peek();
-    switch (t.kind) {
-      case "number":
-      case "string":
-      case "param":
-        this.next();
-        return;
-      case "punct":
-        if (t.value === "(") {
-          this.next();
-          this.expression();
-          this.expectPunct(")");
-        } else if (t.value === "[") {
-          this.nested(this.next(), () => {
-            if (!this.isPunct("]")) this.list(() => this.expression());
-            this.expectPunct("]");
-          });
-        } else if (t.value === "{") {
-          this.nested(this.next(), () => {
-            if (!this.isPunct("}")) {
-              this.list(() => {
-                if (this.peek().kind === "string") this.next();
-                else this.name();
-                this.expectPunct(":");
-                this.expression();
-              });
-            }
-            this.expectPunct("}");
-          });
-        } else {
-          this.fail(t, `expected an expression, found ${describe(t)}`);
-        }
-        return;
-      case "word":
-        if (t.value === "TRUE" || t.value === "FALSE" || t.value === "NULL") this.next();
-        else if (t.value === "CASE") this.caseExpression();
-        else if (t.value === "COUNT" && this.isPunct("{", 1)) this.fail(t, "COUNT { … } subqueries are not allowed in raw DML");
-        else if (t.value === "COUNT" && this.isPunct("(", 1) && this.isPunct("*", 2)) {
-          this.next();
-          this.next();
-          this.next();
-          this.expectPunct(")");
-        } else if (t.value === "CAST" && this.isPunct("(", 1)) this.cast();
-        else if (this.isPunct("(", 1)) this.call();
-        else this.next();
-        return;
-      case "quoted":
-        if (this.isPunct("(", 1)) this.call();
-        else this.next();
-        return;
-      default:
-        this.fail(t, `expected an expression, found ${describe(t)}`);
-    }
-  }
-
-  call(): void {
-    const t = this.next();
-    const fn = t.kind === "quoted" && ASCII_NAME.test(t.value) ? t.value.toUpperCase() : t.kind === "word" ? t.value : "";
-    if (!DETERMINISTIC_FUNCTIONS.has(fn)) {
-      const reason = FORBIDDEN_KEYWORDS.get(fn);
-      this.fail(t, `function ${describe(t)} is not allowed in raw DML: ${reason ?? "it is not on the list of deterministic built-ins raw DML may call"}`);
-    }
-    this.nested(t, () => {
-      this.expectPunct("(");
-      if (this.isWord("DISTINCT")) this.next();
-      if (!this.isPunct(")")) this.list(() => this.expression());
-      this.expectPunct(")");
-    });
-  }
-
-  cast(): void {
-    this.nested(this.next(), () => {
-      this.expectPunct("(");
-      this.expression();
-      if (this.isWord("AS")) {
-        this.next();
-        const type = this.peek();
-        this.name();
-        if (type.kind === "word" && type.value === "DECIMAL" && this.isPunct("(")) {
-          this.next();
-          this.integer();
-          this.expectPunct(",");
-          this.integer();
-          this.expectPunct(")");
-        }
-        while (this.isPunct("[")) {
-          this.next();
-          if (!this.isPunct("]")) this.integer();
-          this.expectPunct("]");
-        }
-      } else {
-        this.expectPunct(",");
-        this.expression();
-      }
-      this.expectPunct(")");
-    });
-  }
-
-  caseExpression(): void {
-    this.nested(this.next(), () => {
-      if (!this.isWord("WHEN")) this.expression();
-      if (!this.isWord("WHEN")) this.fail(this.peek(), `expected WHEN, found ${describe(this.peek())}`);
-      while (this.isWord("WHEN")) {
-        this.next();
-        this.expression();
-        this.expectWord("THEN");
-        this.expression();
-      }
-      if (this.isWord("ELSE")) {
-        this.next();
-        this.expression();
-      }
-      this.expectWord("END");
-    });
-  }
 }
 
 /**
@@ -619,7 +310,7 @@ export function checkRawDml(cypher: string): RawDmlCheck {
   const lexed = tokenizeCypher(cypher);
   if (!lexed.ok) return refuse(`${lexed.message} (at ${position(cypher, lexed.offset)})`, lexed.offset);
   try {
-    return { ok: true, clauses: new Parser(lexed.tokens, cypher).statement() };
+    return { ok: true, clauses: new RawDmlParser(lexed.tokens, cypher, RawDmlLimits.maxDepth).statement() };
   } catch (error) {
     if (error instanceof Refusal) return refuse(error.message, error.offset);
     // Only a stack overflow can land here; refusing is the safe answer.
