@@ -213,9 +213,9 @@ describe("against a real Kuzu 0.11 (in memory)", () => {
     await run("CREATE REL TABLE FOLLOWS(FROM User TO User)");
   });
 
-  afterAll(() => {
-    conn?.close();
-    db?.close();
+  afterAll(async () => {
+    await conn?.close();
+    await db?.close();
   });
 
   /** Runs one statement and closes every QueryResult, even on failure (Bun crashes at exit otherwise). */
