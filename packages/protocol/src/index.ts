@@ -30,3 +30,5 @@ export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegi
 export { exampleRegistry } from "./example-templates.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
 export type { RawDmlCheck } from "./raw-dml.ts";
+export { checkReadOnlyCypher } from "./read-only-cypher.ts";
+export type { ReadOnlyCheck } from "./read-only-cypher.ts";

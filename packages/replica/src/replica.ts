@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, SyncError, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import * as k from "./kuzu.ts";
 
@@ -173,10 +173,19 @@ export class Replica {
     });
   }
 
-  /** Read from the replica. Returns plain row objects. */
+  /**
+   * Read from the replica; plain row objects. Writes are refused (FORBIDDEN): a local write would
+   * make this replica silently differ from all the others.
+   */
   async query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
-    return k.run(this.#read, cypher, params);
+    const check = checkReadOnlyCypher(cypher);
+    if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
+    try {
+      return await k.runPrepared(this.#read, cypher, params);
+    } catch (cause) {
+      throw new SyncError(ErrorCode.BAD_MESSAGE, cause instanceof Error ? cause.message : String(cause), { cause });
+    }
   }
 
   /** Wait for pending writes, then close connections and the database. Safe to call twice. */
