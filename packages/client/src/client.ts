@@ -14,7 +14,7 @@ import {
   type ServerMessage,
   type WireRegistry,
 } from "@kuzu-sync/protocol";
-import { Replica, type ApplyOutcome, type QueryOptions } from "@kuzu-sync/replica";
+import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
@@ -160,7 +160,11 @@ export class SyncClient {
   ): Promise<{ seq: number; duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
     const outbox = this.#outbox;
-    if (!outbox) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    if (!outbox) {
+      // Called while connect() is still opening the replica and outbox: queue behind it.
+      if (this.#opening) return this.#opening.then(() => this.executeTemplate(template, params, options));
+      return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    }
     if (options.id !== undefined && this.#acks.has(options.id)) {
       return Promise.reject(new SyncError(ErrorCode.BAD_MESSAGE, `event ${options.id} is already in flight`));
     }
@@ -206,13 +210,10 @@ export class SyncClient {
     });
   }
 
-  /**
-   * Read from the local replica; rows as plain objects. `{ readOnly: true }` makes a write fail
-   * instead of silently diverging this replica from the log.
-   */
-  query(cypher: string, params?: Record<string, unknown>, options?: QueryOptions): Promise<Record<string, unknown>[]> {
+  /** Read from the local replica; rows as plain objects. */
+  query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
     if (!this.#replica) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
-    return this.#replica.query(cypher, params, options);
+    return this.#replica.query(cypher, params);
   }
 
   getDMLStats(): DmlStatsSnapshot {

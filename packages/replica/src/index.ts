@@ -3,4 +3,4 @@
  * @module
  */
 export { META_TABLE, Replica } from "./replica.ts";
-export type { ApplyOutcome, QueryOptions, ReplicaOptions } from "./replica.ts";
+export type { ApplyOutcome, ReplicaOptions } from "./replica.ts";

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, SyncError, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import * as k from "./kuzu.ts";
 
@@ -19,15 +19,6 @@ export interface ReplicaOptions {
   readonly logger?: Logger;
   /** Longest run of one template applied with a single UNWIND statement. */
   readonly maxBatchRows?: number;
-}
-
-/** Options of {@link Replica.query}. */
-export interface QueryOptions {
-  /**
-   * Run inside a read-only transaction, as exactly one statement: a write fails instead of
-   * changing this replica behind the log's back (which would make it diverge for good).
-   */
-  readonly readOnly?: boolean;
 }
 
 /** What happened to one event. A failed event still advances the seq: it failed on every replica. */
@@ -64,9 +55,6 @@ export class Replica {
   #compiled = new Map<string, Compiled>();
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
-  /** Connection for read-only queries (opened on first use); they run one at a time on it. */
-  #readOnly: k.Connection | null = null;
-  #readOnlyQueue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   private constructor(path: string | null, db: k.Database, options: ReplicaOptions, seq: number, hash: string | null) {
@@ -186,30 +174,18 @@ export class Replica {
   }
 
   /**
-   * Read from the replica. Returns plain row objects.
-   * @example await replica.query("MATCH (u:User) RETURN u.id AS id", undefined, { readOnly: true })
+   * Read from the replica; plain row objects. Writes are refused (FORBIDDEN): a local write would
+   * make this replica silently differ from all the others.
    */
-  async query(cypher: string, params?: Record<string, unknown>, options: QueryOptions = {}): Promise<Record<string, unknown>[]> {
+  async query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
-    if (options.readOnly !== true) return k.run(this.#read, cypher, params);
-    const task = async (): Promise<Record<string, unknown>[]> => {
-      const conn = (this.#readOnly ??= k.openConnection(this.#db));
-      await k.run(conn, "BEGIN TRANSACTION READ ONLY");
-      try {
-        // Bound parameters (even none) go through prepare(), which takes exactly one statement,
-        // so "COMMIT; CREATE ..." cannot step out of the read-only transaction.
-        return await k.run(conn, cypher, params ?? {});
-      } finally {
-        try {
-          await k.run(conn, "ROLLBACK");
-        } catch {
-          // The statement failed (Kuzu rolled back by itself) or was itself COMMIT/ROLLBACK.
-        }
-      }
-    };
-    const next = this.#readOnlyQueue.then(task, task);
-    this.#readOnlyQueue = next.catch(() => {});
-    return next;
+    const check = checkReadOnlyCypher(cypher);
+    if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
+    try {
+      return await k.runPrepared(this.#read, cypher, params);
+    } catch (cause) {
+      throw new SyncError(ErrorCode.BAD_MESSAGE, cause instanceof Error ? cause.message : String(cause), { cause });
+    }
   }
 
   /** Wait for pending writes, then close connections and the database. Safe to call twice. */
@@ -217,8 +193,6 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => {});
-    await this.#readOnlyQueue;
-    await this.#readOnly?.close();
     await this.#read.close();
     await this.#write.close();
     await this.#db.close();
@@ -264,7 +238,7 @@ export class Replica {
     for (const e of events) {
       const c = this.#compiled.get(e.template);
       const batchable = c?.batch !== undefined;
-      const key = batchable ? JSON.stringify(c.template.batch!.keys.map((n) => e.params[n] ?? null)) : "";
+      const key = batchable ? batchKey(c.template.batch!.keys, e.params) : "";
       const head = run[0];
       if (head && (!batchable || head.template !== e.template || keys.has(key) || run.length >= this.#maxBatchRows)) {
         yield run;
@@ -294,6 +268,15 @@ export class Replica {
     this.#queue = next.catch(() => {});
     return next;
   }
+}
+
+/** Identity of the entity an event writes, for cutting batches where it repeats. */
+function batchKey(keys: readonly string[], params: Readonly<Record<string, unknown>>): string {
+  if (keys.length === 1) {
+    const v = params[keys[0]!];
+    return typeof v === "string" ? v : JSON.stringify(v ?? null);
+  }
+  return JSON.stringify(keys.map((n) => params[n] ?? null));
 }
 
 /** Every declared parameter is bound; an absent optional one is bound as null. */

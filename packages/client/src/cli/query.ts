@@ -2,6 +2,7 @@
  * `sync-client query <cypher> [--db PATH] [--json]`: sync a replica, run one read, print it.
  * @module
  */
+import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
 import type { SyncClient } from "../client.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
 import { openClient, type CliContext } from "./session.ts";
@@ -29,19 +30,17 @@ export async function queryCommand(ctx: CliContext, cypher: string, options: Que
 }
 
 /**
- * One read-only statement on the local replica; a failure is a CliError (exit 1) that says why,
- * and a write is refused (writes go through templates, or the replica would diverge).
+ * One statement on the local replica. The replica refuses writes (FORBIDDEN: a local write would
+ * diverge it from every other replica for good); any failure is a CliError (exit 1) that says why.
  * @example const rows = await readOnlyQuery(client, "MATCH (c:Counter) RETURN c.value AS v")
  */
 export async function readOnlyQuery(client: SyncClient, cypher: string): Promise<Record<string, unknown>[]> {
   try {
-    return await client.query(cypher.trim(), undefined, { readOnly: true });
+    return await client.query(cypher.trim());
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/read-only transaction/i.test(message)) {
-      throw new CliError("query is read-only on the local replica; writes are template events (see `templates`, `send`)", ExitCode.FAILED, { cause: error });
+    if (error instanceof SyncError && error.code === ErrorCode.FORBIDDEN) {
+      throw new CliError(`${error.message} (see \`templates\`, \`send\`)`, ExitCode.FAILED, { cause: error });
     }
-    if (/multiple statements/i.test(message)) throw new CliError("query takes one statement at a time", ExitCode.FAILED, { cause: error });
-    throw new CliError(`query failed: ${message}`, ExitCode.FAILED, { cause: error });
+    throw new CliError(`query failed: ${error instanceof Error ? error.message : String(error)}`, ExitCode.FAILED, { cause: error });
   }
 }
