@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { exampleRegistry } from "@kuzu-sync/protocol";
 import { join } from "node:path";
 import { ClientPool } from "./support/clients.ts";
 import { REPO_ROOT, runCli, runCommand } from "./support/cli-process.ts";
@@ -15,7 +16,7 @@ function closedPort(): number {
   return port;
 }
 
-describe("sync-client send / query / status against a real gateway", () => {
+describe("sync-client send / query / status", () => {
   test("send prints the seq; k=v values are typed by the template's schema; query reads them back", async () => {
     await using gw = await startGatewayProcess();
     const url = ["--url", gw.url];
@@ -91,6 +92,36 @@ describe("sync-client send / query / status against a real gateway", () => {
       expect({ args: cases[i], code: r.code }).toEqual({ args: cases[i], code: 3 });
       expect(r.stderr).toContain(`cannot reach a sync-server at ${url}`);
       expect(r.stderr).toContain("bun run server");
+    }
+  }, SLOW);
+
+  test("a gateway that never acknowledges: exit 3, and the message names an --id that makes a retry safe", async () => {
+    // A stand-in that completes the handshake and then ignores events (a hung log, say): what the
+    // CLI does on a missing ack is what is under test here, not the gateway.
+    const registry = exampleRegistry.toWire();
+    const silent = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req, srv) =>
+        srv.upgrade(req) ? undefined : Response.json({ status: "ok", serverId: "silent", headSeq: 0, horizonSeq: 1 }),
+      websocket: {
+        message: (ws, frame) => {
+          const msg = JSON.parse(String(frame)) as { type: string };
+          if (msg.type === "hello") {
+            ws.send(JSON.stringify({ type: "welcome", serverId: "silent", headSeq: 0, horizonSeq: 1, registry, maxMessageBytes: 1 << 20 }));
+            ws.send(JSON.stringify({ type: "live", seq: 0 }));
+          }
+        },
+      },
+    });
+    try {
+      const r = await runCli(["send", "CREATE_USER", "id=u1", "name=A", "--timeout", "500", "--url", `ws://127.0.0.1:${silent.port}`]);
+      expect(r.code).toBe(3);
+      const id = /rerun with --id (\S+) /.exec(r.stderr)?.[1];
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.stderr).toContain("no acknowledgement from the gateway within 500 ms");
+    } finally {
+      silent.stop(true);
     }
   }, SLOW);
 

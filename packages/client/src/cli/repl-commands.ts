@@ -154,7 +154,8 @@ export class ReplInterpreter {
     const params = rest.startsWith("{") ? parseJsonObject(rest) : parseParams(tokenize(rest), wire);
     let seq: number;
     try {
-      ({ seq } = await withTimeout(client.executeTemplate(template, params), timeoutMs, "no acknowledgement from the gateway"));
+      const late = (ms: number) => `no acknowledgement from the gateway within ${ms} ms; the event stays queued and is sent again when the connection is back`;
+      ({ seq } = await withTimeout(client.executeTemplate(template, params), timeoutMs, late));
     } catch (error) {
       if (error instanceof SyncError && error.code !== "CLOSED" && error.code !== "TIMEOUT") {
         throw new CliError(`rejected: ${error.code}: ${error.message}`, ExitCode.REJECTED, { cause: error });
@@ -163,7 +164,7 @@ export class ReplInterpreter {
     }
     term.print(`${term.colors.green("✓")} ${template} ${term.colors.cyan(`seq ${seq}`)}`);
     // Read-your-writes: the next line (often a query) sees this event on the local replica.
-    await withTimeout(client.waitForSeq(seq, timeoutMs), timeoutMs, `seq ${seq} was not applied locally`);
+    await withTimeout(client.waitForSeq(seq, timeoutMs), timeoutMs, (ms) => `seq ${seq} is stored but the local replica has not applied it within ${ms} ms`);
   }
 }
 

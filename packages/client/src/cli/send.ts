@@ -31,7 +31,12 @@ export async function sendCommand(ctx: CliContext, template: string, words: read
     const params = parseParams(words, wire, options.json);
     let ack: { seq: number; duplicate: boolean };
     try {
-      ack = await abortable(withTimeout(client.executeTemplate(template, params, options.id === undefined ? {} : { id: options.id }), ctx.config.timeoutMs, "no acknowledgement from the gateway"), ctx.signal);
+      // An explicit id, so a timed-out send can be retried without risking a duplicate.
+      const id = options.id ?? crypto.randomUUID();
+      const late = (ms: number) =>
+        `no acknowledgement from the gateway within ${ms} ms: the event may or may not be stored; ` +
+        `rerun with --id ${id} to get its seq without creating a duplicate`;
+      ack = await abortable(withTimeout(client.executeTemplate(template, params, { id }), ctx.config.timeoutMs, late), ctx.signal);
     } catch (error) {
       if (error instanceof SyncError && error.code !== "CLOSED" && error.code !== "TIMEOUT") {
         throw new CliError(`rejected by the server: ${error.code}: ${error.message}`, ExitCode.REJECTED, { cause: error });

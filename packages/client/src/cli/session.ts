@@ -148,13 +148,14 @@ function stallWatchdog(client: SyncClient, timeoutMs: number): { stalled: Promis
 }
 
 /**
- * Reject with an UNAVAILABLE CliError when `promise` takes longer than `ms`.
- * @example await withTimeout(client.executeTemplate(t, p), 15_000, "no acknowledgement")
+ * Reject with an UNAVAILABLE CliError when `promise` takes longer than `ms`; `message(ms)` says
+ * what did not happen and what that means for the caller.
+ * @example await withTimeout(client.waitForSeq(seq), 15_000, (ms) => `seq ${seq} not applied within ${ms} ms`)
  */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: (ms: number) => string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CliError(`${what} within ${ms} ms; raise --timeout if the gateway is just slow`, ExitCode.UNAVAILABLE)), ms);
+    timer = setTimeout(() => reject(new CliError(message(ms), ExitCode.UNAVAILABLE)), ms);
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
