@@ -125,6 +125,22 @@ describe("sync-client send / query / status", () => {
     }
   }, SLOW);
 
+  test("a gateway that never completes the handshake: exit 3 after --timeout", async () => {
+    const mute = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req, srv) => (srv.upgrade(req) ? undefined : Response.json({ status: "ok", serverId: "mute", headSeq: 0, horizonSeq: 1 })),
+      websocket: { message: () => {} },
+    });
+    try {
+      const r = await runCli(["query", "RETURN 1", "--timeout", "500", "--url", `ws://127.0.0.1:${mute.port}`]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain("no connection for 500 ms");
+    } finally {
+      mute.stop(true);
+    }
+  }, SLOW);
+
   test("query --db keeps a persistent replica; status shows its position and lag; writes are refused", async () => {
     await using gw = await startGatewayProcess();
     await using pool = new ClientPool();

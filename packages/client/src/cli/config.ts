@@ -11,7 +11,7 @@ export interface CliConfig {
   readonly url: string;
   /** Same host and port over HTTP, for /health, /stats, /templates. */
   readonly httpUrl: string;
-  /** How long to wait for the gateway to answer or a replica to sync (`--timeout`). */
+  /** How long to wait for the gateway to connect or answer (`--timeout`); a connected catch-up is not bounded. */
   readonly timeoutMs: number;
   readonly quiet: boolean;
   readonly verbose: boolean;

@@ -55,7 +55,7 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
     .description("Talk to a kuzu-sync gateway from a terminal: send template events, watch them arrive, query a local KuzuDB replica.")
     .version(packageJson.version, "-V, --version")
     .addOption(new Option("--url <url>", "gateway WebSocket URL").env("SYNC_URL").default("ws://localhost:8080"))
-    .option("--timeout <ms>", "how long to wait for the gateway before giving up (a catch-up may take longer as long as events keep arriving)", "15000")
+    .option("--timeout <ms>", "how long to wait for the gateway to connect or acknowledge (a catch-up takes as long as it needs while connected)", "15000")
     .option("-q, --quiet", "no notes or progress on stderr (results and errors still print)")
     .option("-v, --verbose", "log the client's diagnostics on stderr")
     .configureOutput({
