@@ -46,6 +46,9 @@ export interface SyncClientEvents extends Record<string, unknown> {
   error: SyncError;
 }
 
+/** Most events applied in one replica transaction. */
+const MAX_APPLY_BATCH = 10_000;
+
 interface Waiter<T> {
   readonly resolve: (value: T) => void;
   readonly reject: (error: SyncError) => void;
@@ -83,8 +86,9 @@ export class SyncClient {
   readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
   readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
   #liveWaiter: Waiter<void> | null = null;
-  /** Incoming events and markers, applied strictly in arrival order. */
-  #applyChain: Promise<void> = Promise.resolve();
+  /** Work received from the server, processed strictly in arrival order by one drain loop. */
+  #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
+  #draining: Promise<void> | null = null;
   #opening: Promise<void> | null = null;
 
   constructor(url: string, options: SyncClientOptions) {
@@ -146,13 +150,26 @@ export class SyncClient {
   /**
    * Send a template event. Resolves with its seq once the server has made it durable; rejects
    * with a SyncError carrying the server's code. Survives reconnects (the outbox resends it).
+   * `options.id` sets the idempotency key (default: a random UUID); sending the same id again,
+   * even much later, returns the original seq with `duplicate: true`.
    */
-  executeTemplate(template: string, params: Record<string, unknown>, options: { traceparent?: string } = {}): Promise<{ seq: number; duplicate: boolean }> {
+  executeTemplate(
+    template: string,
+    params: Record<string, unknown>,
+    options: { readonly traceparent?: string; readonly id?: string } = {},
+  ): Promise<{ seq: number; duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
     const outbox = this.#outbox;
-    if (!outbox) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    if (!outbox) {
+      // Called while connect() is still opening the replica and outbox: queue behind it.
+      if (this.#opening) return this.#opening.then(() => this.executeTemplate(template, params, options));
+      return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    }
+    if (options.id !== undefined && this.#acks.has(options.id)) {
+      return Promise.reject(new SyncError(ErrorCode.BAD_MESSAGE, `event ${options.id} is already in flight`));
+    }
     const event: ClientEvent = {
-      id: crypto.randomUUID(),
+      id: options.id ?? crypto.randomUUID(),
       template,
       params,
       clientId: this.#clientId,
@@ -227,7 +244,7 @@ export class SyncClient {
     for (const w of this.#seqWaiters) w.reject(closed);
     this.#seqWaiters.clear();
     await this.#opening?.catch(() => {});
-    await this.#applyChain;
+    await this.#draining;
     await this.#replica?.close();
     this.#outbox?.close();
   }
@@ -306,7 +323,7 @@ export class SyncClient {
         return this.#onWelcome(msg);
       case "events":
         for (const e of msg.events) if (e.duplicateOf === undefined) this.#stats.record(e.template, "received");
-        return this.#enqueue(() => this.#apply(msg.events));
+        return this.#enqueue(msg.events);
       case "live":
         return this.#enqueue(async () => this.#settleLive());
       case "ack": {
@@ -371,6 +388,7 @@ export class SyncClient {
     } catch (cause) {
       // A gap or a broken replica: drop the connection and resume from what is really applied.
       this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
+      this.#inbox = this.#inbox.filter((item) => !Array.isArray(item)); // stale: catch-up resends them
       this.#ws?.close(4001, "resync");
       return;
     }
@@ -390,10 +408,27 @@ export class SyncClient {
     }
   }
 
-  #enqueue(task: () => Promise<void>): void {
-    this.#applyChain = this.#applyChain.then(task).catch((cause) => {
-      this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
-    });
+  #enqueue(item: readonly SequencedEvent[] | (() => Promise<void>)): void {
+    this.#inbox.push(item);
+    this.#draining ??= this.#drain().finally(() => (this.#draining = null));
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#inbox.length > 0) {
+      const item = this.#inbox.shift()!;
+      try {
+        if (typeof item === "function") {
+          await item();
+          continue;
+        }
+        // Everything that arrived while the last transaction ran is applied as one batch.
+        const batch = [...item];
+        while (batch.length < MAX_APPLY_BATCH && Array.isArray(this.#inbox[0])) batch.push(...(this.#inbox.shift() as SequencedEvent[]));
+        await this.#apply(batch);
+      } catch (cause) {
+        this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
+      }
+    }
   }
 
   #settleLive(error?: SyncError): void {
