@@ -1,7 +1,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ClientPool, graphState } from "./support/clients.ts";
-import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
-import { getJson, natsClient, serverReplicaAt, serverReplicaState, streamContents, warnings, withDeadline } from "./support/jetstream.ts";
+import { startGatewayProcess } from "./support/gateway-process.ts";
+import { getJson, natsClient, serverReplicaAt, streamContents, warnings, withDeadline } from "./support/jetstream.ts";
 import { NatsCluster, NatsServer } from "./support/nats-server.ts";
 import { makeEvent, RawSocket } from "./support/raw-socket.ts";
 
@@ -51,43 +51,42 @@ describe("NATS outages in JetStream mode", () => {
     expect(health).toMatchObject({ headSeq: 300, nats: { connected: true } });
   });
 
-  test("3-node cluster, stream with 3 replicas: kill -9 the stream leader while events flow; no acknowledged event lost", async () => {
+  test("3-node cluster, stream with 3 replicas: kill -9 the stream leader while events flow; no acknowledged event lost, replicas converge", async () => {
     await using cluster = await NatsCluster.start(3);
-    using dir = tempDir();
-    const gw = await startGatewayProcess({ dataDir: dir.path, keepDataDir: true, args: ["--log", "jetstream", "--nats-url", cluster.urls, "--stream-replicas", "3"] });
-    try {
-      await using pool = new ClientPool();
-      const writer = await pool.connect(gw.url);
-      const first = await Promise.all(Array.from({ length: 150 }, (_, i) => writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: i + 1 })));
-      let leaderName: string | undefined;
-      {
-        await using nc = await natsClient(cluster.urls);
-        const info = await (await nc.jetstreamManager()).streams.info(STREAM);
-        expect(info.config.num_replicas).toBe(3);
-        leaderName = info.cluster?.leader;
-      }
-      const leader = cluster.nodes.find((n) => n.name === leaderName);
-      expect(leader).toBeDefined();
-      const more = Promise.all(Array.from({ length: 150 }, (_, i) => writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: i + 151 })));
-      await leader!.kill();
-      const diagnose = () => `writer pending ${writer.pendingCount}, applied ${writer.lastAppliedSeq}; gateway:\n${warnings(gw.output)}`;
-      const acks = [...first, ...(await withDeadline(more, 30_000, diagnose))];
+    const args = ["--log", "jetstream", "--nats-url", cluster.urls, "--stream-replicas", "3"];
+    await using gw1 = await startGatewayProcess({ args });
+    await using gw2 = await startGatewayProcess({ args });
+    await using pool = new ClientPool();
+    const a = await pool.connect(gw1.url);
+    const b = await pool.connect(gw2.url);
+    const write = (from: number) =>
+      Promise.all(Array.from({ length: 150 }, (_, i) => (i % 2 ? a : b).executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: from + i })));
+    const first = await write(1);
 
-      const head = Math.max(...acks.map((x) => x.seq));
-      expect(new Set(acks.map((x) => x.seq)).size).toBe(300);
-      await writer.waitForSeq(head);
-      // Each acknowledged event took effect exactly once.
-      expect(await writer.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: (300 * 301) / 2 }]);
-      const survivors = cluster.nodes.filter((n) => n.running).map((n) => n.url).join(",");
-      const stored = new Map((await streamContents(survivors, STREAM)).map((m) => [m.seq, m.id]));
-      for (const { seq } of acks) expect(stored.has(seq)).toBe(true);
-      // The gateway's own replica converged on the same graph.
-      await serverReplicaAt(gw, head);
-      const state = await graphState(writer);
-      await gw.stop();
-      expect(await serverReplicaState(dir.path)).toEqual({ appliedSeq: head, state });
-    } finally {
-      await gw.stop();
+    let leaderName: string | undefined;
+    {
+      await using nc = await natsClient(cluster.urls);
+      const info = await (await nc.jetstreamManager()).streams.info(STREAM);
+      expect(info.config.num_replicas).toBe(3);
+      leaderName = info.cluster?.leader;
     }
+    const leader = cluster.nodes.find((n) => n.name === leaderName);
+    expect(leader).toBeDefined();
+    const more = write(151); // in flight while the leader dies; the outboxes resend what is refused
+    await leader!.kill();
+    const diagnose = () => `pending ${a.pendingCount} + ${b.pendingCount}\ngateway 1:\n${warnings(gw1.output)}\ngateway 2:\n${warnings(gw2.output)}`;
+    const acks = [...first, ...(await withDeadline(more, 40_000, diagnose))];
+
+    const head = Math.max(...acks.map((x) => x.seq));
+    expect(new Set(acks.map((x) => x.seq)).size).toBe(300);
+    const survivors = cluster.nodes.filter((n) => n.running).map((n) => n.url).join(",");
+    const stored = new Set((await streamContents(survivors, STREAM)).map((m) => m.seq));
+    for (const { seq } of acks) expect(stored.has(seq)).toBe(true);
+    await a.waitForSeq(head);
+    await b.waitForSeq(head);
+    // Every acknowledged event took effect exactly once, on every replica.
+    expect(await a.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: (300 * 301) / 2 }]);
+    expect(await graphState(b)).toEqual(await graphState(a));
+    for (const gw of [gw1, gw2]) await serverReplicaAt(gw, head);
   });
 });

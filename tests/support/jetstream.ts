@@ -4,7 +4,7 @@
  * gateway's own answers.
  * @module
  */
-import { connect, type NatsConnection } from "nats";
+import { AckPolicy, connect, DeliverPolicy, nanos, type JetStreamManager, type NatsConnection } from "nats";
 import { Replica } from "@kuzu-sync/replica";
 import { join } from "node:path";
 import { graphState } from "./clients.ts";
@@ -16,21 +16,46 @@ export async function natsClient(url: string): Promise<NatsConnection & AsyncDis
   return Object.assign(nc, { [Symbol.asyncDispose]: () => nc.close() });
 }
 
-/** Every message of the stream, in order: its seq and the event id in it. */
+/**
+ * Every message of the stream, in order: its seq and the event id in it. Read through a plain
+ * ephemeral consumer (the client's ordered consumer can wait for ever for a consumer lost with a
+ * killed node); a read that fails while a cluster re-elects leaders is asked again, up to 20 s.
+ */
 export async function streamContents(url: string, stream: string): Promise<{ seq: number; id: string }[]> {
   await using nc = await natsClient(url);
   const jsm = await nc.jetstreamManager();
-  const { state } = await jsm.streams.info(stream);
-  const out: { seq: number; id: string }[] = [];
-  if (state.messages === 0) return out;
-  const consumer = await nc.jetstream().consumers.get(stream, { opt_start_seq: state.first_seq });
-  const messages = await consumer.fetch({ max_messages: state.messages, expires: 10_000 });
-  for await (const m of messages) {
-    out.push({ seq: m.seq, id: (m.json() as { id: string }).id });
-    if (m.seq >= state.last_seq) break;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await withDeadline(readAll(nc, jsm, stream), 10_000, () => `reading stream ${stream}`);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await Bun.sleep(250);
+    }
   }
-  await consumer.delete().catch(() => {});
-  return out;
+}
+
+async function readAll(nc: NatsConnection, jsm: JetStreamManager, stream: string): Promise<{ seq: number; id: string }[]> {
+  const { state } = await jsm.streams.info(stream);
+  if (state.messages === 0) return [];
+  const name = `test-read-${crypto.randomUUID()}`;
+  await jsm.consumers.add(stream, { name, deliver_policy: DeliverPolicy.All, ack_policy: AckPolicy.None, mem_storage: true, num_replicas: 1, inactive_threshold: nanos(30_000) });
+  try {
+    const consumer = await nc.jetstream().consumers.get(stream, name);
+    const out: { seq: number; id: string }[] = [];
+    while (out.length < state.messages) {
+      const messages = await consumer.fetch({ max_messages: Math.min(1000, state.messages - out.length), expires: 2_000 });
+      let got = 0;
+      for await (const m of messages) {
+        out.push({ seq: m.seq, id: (m.json() as { id: string }).id });
+        got++;
+      }
+      if (got === 0) throw new Error(`stream ${stream}: ${out.length} of ${state.messages} messages read, then nothing`);
+    }
+    return out;
+  } finally {
+    await jsm.consumers.delete(stream, name).catch(() => {});
+  }
 }
 
 /** The graph held by a (stopped) gateway's server replica, and the seq it applied. */

@@ -1,8 +1,9 @@
 /**
  * The JetStream event log: a stream shared by any number of gateways is the log; the stream
- * sequence is the event `seq`. Each gateway consumes the whole stream in order (an ordered
- * consumer) to feed its sockets and its server replica, and keeps a local index (id → first seq,
- * counts, consumed head) built from what it consumed.
+ * sequence is the event `seq`. Each gateway consumes the whole stream in order (its own
+ * ephemeral consumer, checked by stream seq and replaced after any failure) to feed its sockets
+ * and its server replica, and keeps a local index (id → first seq, counts, consumed head) built
+ * from what it consumed.
  *
  * `headSeq` is the last seq this gateway's consumer has delivered to its commit listeners — not
  * the stream's last seq — and it moves in the same synchronous step in which the listeners run,
