@@ -10,23 +10,22 @@
  * which is what the gateway's gap-free switch from catch-up to live relies on.
  * @module
  */
-import { ConsumerEvents, headers, type JetStreamClient, type JetStreamPublishOptions, type JetStreamManager, type JsMsg, type ConsumerMessages, type NatsConnection } from "nats";
+import { headers, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions, type NatsConnection } from "nats";
 import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 import { JetStreamIndex } from "./jetstream-index.ts";
 import {
-  decodeStreamEvent,
   encodeStreamEvent,
   ensureStream,
   logSubject,
-  openConsumer,
   ORIGIN_HEADER,
   readStream,
   within,
   type StreamEvent,
 } from "./jetstream-stream.ts";
 import type { NatsLink } from "./nats-link.ts";
+import { StreamFollower } from "./stream-follower.ts";
 
 export interface JetStreamEventLogOptions {
   readonly link: NatsLink;
@@ -80,20 +79,15 @@ export class JetStreamEventLog implements EventLog {
   /** Messages received from the consumer and not yet recorded and delivered. */
   #buffer: StreamEvent[] = [];
   #flushScheduled = false;
-  /** Highest seq received from the consumer (buffered or delivered). */
-  #received: number;
   #head: number;
   #horizon: number;
   #streamFirst = 0;
   readonly #waiters = new Map<number, Waiter[]>();
   readonly #inFlight = new Set<InFlight>();
-  #messages: ConsumerMessages | null = null;
-  #following: Promise<void> | null = null;
+  readonly #follower: StreamFollower;
   #horizonTimer: ReturnType<typeof setInterval> | null = null;
   #unlink: () => void;
   #closed = false;
-  /** Bumped for every consumer, so a late message of an ended one is ignored. */
-  #generation = 0;
 
   private constructor(options: JetStreamEventLogOptions, nc: NatsConnection, jsm: JetStreamManager, index: JetStreamIndex) {
     this.#link = options.link;
@@ -108,7 +102,6 @@ export class JetStreamEventLog implements EventLog {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#cacheSize = options.cacheSize ?? 20_000;
     this.#head = index.head;
-    this.#received = index.head;
     this.#horizon = index.head + 1;
     let origin = index.meta("origin");
     if (origin === null) {
@@ -116,12 +109,25 @@ export class JetStreamEventLog implements EventLog {
       index.setMeta("origin", origin);
     }
     this.#origin = origin;
+    this.#follower = new StreamFollower({
+      link: options.link,
+      js: this.#js,
+      jsm,
+      stream: options.stream,
+      logger: this.#logger,
+      head: () => this.#head,
+      streamFirst: () => this.#streamFirst,
+      onMessage: (event) => this.#receive(event),
+      // Received but not yet recorded: the next consumer brings them again.
+      onReset: () => void (this.#buffer = []),
+      setupMs: Math.min(this.#timeoutMs, 2_000),
+    });
     // When the connection drops, nothing in flight can complete soon: answer now (retryable)
     // rather than let clients wait for a timeout. What JetStream did store is found on resend.
     this.#unlink = this.#link.onChange((connected) => {
       if (!connected) this.#failInFlight(unavailable("NATS connection lost; resend"));
       // The consumer may have lived on the server that went away: start a fresh one from the head.
-      else this.#restartConsumer("NATS connection back");
+      else this.#follower.restart("NATS connection back");
     });
   }
 
@@ -158,7 +164,7 @@ export class JetStreamEventLog implements EventLog {
     }
     const log = new JetStreamEventLog(options, nc, jsm, index);
     log.#setHorizon(info.state.first_seq, info.state.messages);
-    log.#following = log.#follow();
+    log.#follower.start();
     log.#horizonTimer = setInterval(() => void log.#refreshHorizon(), 10_000);
     log.#horizonTimer.unref?.();
     logger.info("following stream", { head: index.head, streamLastSeq: info.state.last_seq, replicas: info.config.num_replicas });
@@ -210,8 +216,7 @@ export class JetStreamEventLog implements EventLog {
     this.#unlink();
     if (this.#horizonTimer) clearInterval(this.#horizonTimer);
     this.#failInFlight(unavailable("event log is closed"));
-    await this.#messages?.close().catch(() => {});
-    await this.#following;
+    await this.#follower.stop();
     this.#flush();
     this.#index.close();
   }
@@ -269,7 +274,7 @@ export class JetStreamEventLog implements EventLog {
         const i = list?.indexOf(waiter) ?? -1;
         if (list && i >= 0) list.splice(i, 1);
         // JetStream stored it but our consumer did not bring it: the consumer is stuck.
-        if (this.#head < seq) this.#restartConsumer(`seq ${seq} not consumed within ${this.#timeoutMs} ms`);
+        if (this.#head < seq) this.#follower.restart(`seq ${seq} not consumed within ${this.#timeoutMs} ms`);
         reject(unavailable(`stored at seq ${seq} but not consumed by this gateway within ${this.#timeoutMs} ms; resend`));
       }, this.#timeoutMs);
       const waiter: Waiter = { seq, resolve: () => (clearTimeout(timer), resolve()) };
@@ -284,109 +289,9 @@ export class JetStreamEventLog implements EventLog {
     this.#inFlight.clear();
   }
 
-  /**
-   * Consume the stream from the head on, for ever. Any failure (a lost consumer, a gap, a NATS
-   * node gone) ends the current consumer; the next one starts from the head, which is always safe.
-   */
-  async #follow(): Promise<void> {
-    while (!this.#closed) {
-      let remove: (() => void) | null = null;
-      try {
-        const nc = await this.#link.connection;
-        if (nc.isClosed()) return;
-        if (this.#link.connected) {
-          const generation = ++this.#generation;
-          // Short set-up timeout: while a cluster elects leaders, asking again soon gets there first.
-          const setupMs = Math.min(this.#timeoutMs, 2_000);
-          const opened = await openConsumer(this.#js, this.#jsm, this.#stream, this.#received + 1, setupMs);
-          remove = opened.remove;
-          if (this.#closed) return;
-          const messages = await within(
-            opened.consumer.consume({
-              callback: (m: JsMsg) => {
-                if (generation === this.#generation) this.#receive(m);
-              },
-              max_messages: 1_000,
-              // Short heartbeats: a consumer lost with a NATS node is noticed within seconds.
-              expires: 5_000,
-              idle_heartbeat: 1_000,
-            }),
-            setupMs,
-            "starting to consume",
-          );
-          this.#messages = messages;
-          void this.#watch(messages);
-          const ended = await messages.closed();
-          if (this.#closed) return;
-          this.#logger.warn("stream consumer stopped; starting a new one from the head", { error: String(ended ?? "closed"), head: this.#head });
-        }
-      } catch (error) {
-        if (this.#closed) return;
-        this.#logger.warn("cannot consume the stream; retrying", { error: String(error), head: this.#head });
-      } finally {
-        this.#generation++;
-        this.#messages = null;
-        remove?.();
-      }
-      // Messages received but not yet recorded are dropped with the consumer: start from the head.
-      this.#buffer = [];
-      this.#received = this.#head;
-      await Bun.sleep(250);
-    }
-  }
-
-  /** End the current consumer (once); #follow starts a new one from the head. */
-  #restartConsumer(reason: string): void {
-    const messages = this.#messages;
-    if (this.#closed || messages === null) return;
-    this.#messages = null;
-    this.#generation++;
-    this.#logger.warn("restarting the stream consumer", { reason, head: this.#head });
-    void messages.close().catch(() => {});
-  }
-
-  /** Any sign of trouble in the consumer's status (missed heartbeats, consumer gone): restart it. */
-  async #watch(messages: ConsumerMessages): Promise<void> {
-    try {
-      for await (const status of await messages.status()) {
-        this.#logger.debug("stream consumer status", { type: status.type, data: String(status.data) });
-        const trouble =
-          (status.type === ConsumerEvents.HeartbeatsMissed && Number(status.data) >= 2) ||
-          status.type === ConsumerEvents.ConsumerNotFound ||
-          status.type === ConsumerEvents.ConsumerDeleted ||
-          status.type === ConsumerEvents.StreamNotFound ||
-          status.type === ConsumerEvents.NoResponders;
-        if (trouble) {
-          if (messages === this.#messages) this.#restartConsumer(`consumer status ${status.type} ${String(status.data)}`);
-          return;
-        }
-      }
-    } catch (error) {
-      this.#logger.debug("stream consumer status ended", { error: String(error) });
-    }
-  }
-
-  #receive(m: JsMsg): void {
-    if (m.seq <= this.#received) return; // already received from an earlier consumer
-    if (m.seq !== this.#received + 1) {
-      // Older messages removed from the stream (archived) explain a jump at the start only.
-      if (this.#received + 1 >= this.#streamFirst) {
-        this.#restartConsumer(`expected seq ${this.#received + 1}, got ${m.seq}`);
-        return;
-      }
-      this.#logger.warn("stream starts past this gateway's head (older events were removed)", { head: this.#received, first: m.seq });
-    }
-    let decoded: StreamEvent;
-    try {
-      decoded = decodeStreamEvent(m);
-    } catch (error) {
-      // Only gateways publish on the log subject; anything else there is an operator error.
-      this.#logger.error("stream message is not an event; consumption stops here", { seq: m.seq, error: String(error) });
-      this.#restartConsumer("undecodable message");
-      return;
-    }
-    this.#received = m.seq;
-    this.#buffer.push(decoded);
+  /** A message from the follower, in stream order: buffered and delivered with its group. */
+  #receive(event: StreamEvent): void {
+    this.#buffer.push(event);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // Everything received in this turn of the event loop is recorded and delivered as one group.
@@ -404,7 +309,7 @@ export class JetStreamEventLog implements EventLog {
       firsts = this.#index.record(batch.map(({ event }) => ({ seq: event.seq, id: event.id, template: event.template })));
     } catch (error) {
       this.#logger.error("cannot record consumed events in the index; consuming again from the head", { error: String(error), head: this.#head });
-      void this.#messages?.close();
+      this.#follower.restart("index write failed");
       return;
     }
     const committed = batch.map(({ event }, i) => this.#mark(event, firsts[i]!));
