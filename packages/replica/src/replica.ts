@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, SyncError, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { ErrorCode, RAW_DML_TEMPLATE, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import * as k from "./kuzu.ts";
 
@@ -253,6 +253,10 @@ export class Replica {
 
   async #execRun(run: readonly SequencedEvent[]): Promise<void> {
     const first = run[0]!;
+    if (first.template === RAW_DML_TEMPLATE) {
+      for (const e of run) await this.#execRawDml(e);
+      return;
+    }
     const c = this.#compiled.get(first.template);
     if (!c) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${first.template} is not in the installed registry`);
     if (run.length === 1 || !c.batch) {
@@ -260,6 +264,20 @@ export class Replica {
     } else {
       await k.exec(this.#write, c.batch, { rows: run.map((e) => bind(c.template, e.params)) });
     }
+  }
+
+  /**
+   * A raw DML event (never batched: it has no batch form, so each is a run of its own). The text
+   * is checked again here, whatever the gateway said: nothing unchecked reaches Kuzu. A refusal
+   * throws, so the event is recorded as failed, identically on every replica.
+   */
+  async #execRawDml(e: SequencedEvent): Promise<void> {
+    const check = checkRawDmlParams(e.params);
+    if (!check.ok) throw new SyncError(check.code, `raw DML refused by the replica: ${check.message}`, { eventId: e.id });
+    // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
+    const prepared = await this.#write.prepare(check.cypher);
+    if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
+    await k.exec(this.#write, prepared, {});
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
