@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseLevel, type Level } from "@kuzu-sync/telemetry";
+import { SECURITY_FLAGS, SECURITY_USAGE, parseSecurityConfig, type AuthConfig, type LimitsConfig } from "./security-config.ts";
 
 export interface ServerConfig {
   readonly port: number;
@@ -20,6 +21,10 @@ export interface ServerConfig {
   readonly allowRawDml: boolean;
   /** Events per catch-up page. */
   readonly pageSize: number;
+  /** Authentication and allowed origins (see security-config.ts). */
+  readonly auth: AuthConfig;
+  /** Rate, connection, backpressure and idle limits (see security-config.ts). */
+  readonly limits: LimitsConfig;
 }
 
 /** A setting was missing or invalid; the message names it. */
@@ -39,7 +44,7 @@ Options (each also settable by the environment variable shown):
   --max-event-bytes <n>     MAX_EVENT_BYTES    largest event accepted (default 65536)
   --allow-raw-dml           ALLOW_RAW_DML      accept checked raw Cypher writes (default off)
   -h, --help                                   show this help
-`;
+${SECURITY_USAGE}`;
 
 function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || value === "") return fallback;
@@ -78,6 +83,7 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
         "max-event-bytes": { type: "string" },
         "allow-raw-dml": { type: "boolean" },
         help: { type: "boolean", short: "h" },
+        ...SECURITY_FLAGS,
       },
     }).values;
   } catch (error) {
@@ -103,5 +109,6 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
     maxEventBytes,
     allowRawDml: bool("ALLOW_RAW_DML", flags["allow-raw-dml"] ?? env["ALLOW_RAW_DML"], false),
     pageSize: 1000,
+    ...parseSecurityConfig(flags, env),
   });
 }

@@ -5,7 +5,10 @@
  */
 import type { Server, ServerWebSocket } from "bun";
 import {
+  CloseCode,
   ErrorCode,
+  RAW_DML_TEMPLATE,
+  checkRawDmlParams,
   encodeServerMessage,
   isRetryable,
   parseClientMessage,
@@ -18,13 +21,18 @@ import {
   type WelcomeMessage,
 } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
+import { Admission } from "./admission.ts";
+import type { Authenticator, Principal } from "./auth.ts";
 import type { EventLog } from "./event-log.ts";
+import { FanOut } from "./fan-out.ts";
 import { GatewayStats } from "./gateway-stats.ts";
+import { TokenBucket } from "./rate-limit.ts";
+import type { LimitsConfig } from "./security-config.ts";
 
-/** Topic every live connection is subscribed to once caught up. */
-const EVENTS_TOPIC = "events";
-/** Catch-up pauses while this many bytes wait in a socket's send buffer. */
+/** Catch-up pauses while this many bytes wait in a socket's send buffer (at most half the backpressure limit). */
 const CATCH_UP_HIGH_WATER = 4 << 20;
+/** Longest single setTimeout; token expiry further away is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface GatewayOptions {
   readonly port: number;
@@ -37,6 +45,12 @@ export interface GatewayOptions {
   readonly maxEventBytes: number;
   readonly allowRawDml: boolean;
   readonly pageSize: number;
+  /** Token verifier; null: authentication is off. */
+  readonly auth?: Authenticator | null;
+  /** Origins browsers may connect from; null or absent: any. */
+  readonly allowedOrigins?: readonly string[] | null;
+  /** Rate, connection, backpressure and idle limits. */
+  readonly limits: LimitsConfig;
   /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
   readonly describe?: () => Record<string, unknown>;
 }
@@ -46,6 +60,11 @@ interface Connection {
   clientId: string | null;
   state: "new" | "catching-up" | "live";
   drained: (() => void) | null;
+  /** Who the token says this is; null when authentication is off. */
+  readonly principal: Principal | null;
+  /** Per-connection rate limit; null when off. */
+  readonly bucket: TokenBucket | null;
+  expiry: ReturnType<typeof setTimeout> | null;
 }
 
 type Socket = ServerWebSocket<Connection>;
@@ -64,13 +83,23 @@ export interface Gateway {
  * console.log(gateway.url); // ws://127.0.0.1:54321
  */
 export function startGateway(options: GatewayOptions): Gateway {
-  const { log, logger, registry } = options;
+  const { log, logger, registry, limits } = options;
   const stats = new GatewayStats();
   const sockets = new Set<Socket>();
   const registryWire = registry.toWire();
+  const catchUpHighWater = Math.min(CATCH_UP_HIGH_WATER, limits.backpressureLimit / 2);
+  const admission = new Admission({
+    auth: options.auth ?? null,
+    allowedOrigins: options.allowedOrigins ?? null,
+    maxConnections: limits.maxConnections,
+    logger,
+  });
+  const fanOut = new FanOut<Connection>(limits.backpressureLimit, (ws, bufferedBytes) => {
+    logger.warn("slow consumer disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, bufferedBytes, limit: limits.backpressureLimit });
+  });
 
   const send = (ws: Socket, message: ServerMessage | WelcomeMessage): void => {
-    if (ws.readyState === 1) ws.send(encodeServerMessage(message));
+    if (ws.readyState === 1 && ws.send(encodeServerMessage(message)) === -1) fanOut.check(ws);
   };
   const reject = (ws: Socket, id: string, code: ErrorCode, message: string): void => {
     stats.rejected(code);
@@ -85,7 +114,7 @@ export function startGateway(options: GatewayOptions): Gateway {
 
   const unsubscribe = log.onCommit((events) => {
     stats.committed(events);
-    server.publish(EVENTS_TOPIC, encodeServerMessage({ type: "events", events: events as SequencedEvent[] }));
+    fanOut.publish(encodeServerMessage({ type: "events", events: events as SequencedEvent[] }));
     if (logger.isEnabled("debug")) {
       for (const e of events) {
         logger.debug("event committed", { eventId: e.id, seq: e.seq, template: e.template, clientId: e.clientId, traceparent: e.traceparent });
@@ -101,7 +130,7 @@ export function startGateway(options: GatewayOptions): Gateway {
       if (page.length > 0) {
         if (page[0]!.seq !== cursor + 1) {
           fail(ws, ErrorCode.SNAPSHOT_REQUIRED, `events after seq ${cursor} are no longer in the log (first held: ${page[0]!.seq})`);
-          ws.close(4000, "snapshot required");
+          ws.close(CloseCode.SNAPSHOT_REQUIRED, "snapshot required");
           return;
         }
         send(ws, { type: "events", events: page });
@@ -110,22 +139,29 @@ export function startGateway(options: GatewayOptions): Gateway {
       // No await between this check and subscribe(): commits (and their publish) happen on this
       // thread, so every seq > cursor is published after the socket joined the topic.
       if (cursor >= log.headSeq) {
-        ws.subscribe(EVENTS_TOPIC);
+        fanOut.join(ws);
         ws.data.state = "live";
         send(ws, { type: "live", seq: cursor });
         return;
       }
       if (page.length === 0) {
         fail(ws, ErrorCode.INTERNAL, `log returned nothing after seq ${cursor} below head ${log.headSeq}`);
-        ws.close(1011, "catch-up failed");
+        ws.close(CloseCode.INTERNAL_ERROR, "catch-up failed");
         return;
       }
-      if (ws.getBufferedAmount() > CATCH_UP_HIGH_WATER) await new Promise<void>((r) => (ws.data.drained = r));
+      if (ws.getBufferedAmount() > catchUpHighWater) await new Promise<void>((r) => (ws.data.drained = r));
     }
   };
 
   const onHello = (ws: Socket, hello: HelloMessage): void => {
     if (ws.data.clientId !== null) return fail(ws, ErrorCode.BAD_MESSAGE, "hello was already received on this connection");
+    const principal = ws.data.principal;
+    if (principal !== null && hello.clientId !== principal.sub) {
+      // Not recoverable on this connection: the client must use the id its token names.
+      fail(ws, ErrorCode.FORBIDDEN, `hello clientId ${JSON.stringify(hello.clientId)} is not the token's subject ${JSON.stringify(principal.sub)}`);
+      ws.close(CloseCode.POLICY_VIOLATION, "clientId does not match token");
+      return;
+    }
     ws.data.clientId = hello.clientId;
     ws.data.state = "catching-up";
     const welcome: WelcomeMessage = {
@@ -140,7 +176,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     logger.info("client connected", { connId: ws.data.connId, clientId: hello.clientId, lastSeq: hello.lastSeq, headSeq: log.headSeq });
     catchUp(ws, Math.min(hello.lastSeq, log.headSeq)).catch((error) => {
       logger.error("catch-up failed", { connId: ws.data.connId, error: String(error) });
-      ws.close(1011, "catch-up failed");
+      ws.close(CloseCode.INTERNAL_ERROR, "catch-up failed");
     });
   };
 
@@ -149,10 +185,19 @@ export function startGateway(options: GatewayOptions): Gateway {
     if (event.clientId !== ws.data.clientId) {
       return reject(ws, event.id, ErrorCode.FORBIDDEN, `event clientId ${JSON.stringify(event.clientId)} differs from this connection's ${JSON.stringify(ws.data.clientId)}`);
     }
-    const valid = registry.validate(event.template, event.params);
+    const raw = event.template === RAW_DML_TEMPLATE;
+    if (raw && !options.allowRawDml) {
+      return reject(ws, event.id, ErrorCode.RAW_DML_DISABLED, "raw DML is disabled on this server; use a registered template (or start the server with --allow-raw-dml)");
+    }
+    const allowed = ws.data.principal?.templates;
+    if (allowed && !allowed.has(event.template)) {
+      return reject(ws, event.id, ErrorCode.FORBIDDEN, `this token may not write ${event.template}; it may write: ${[...allowed].join(", ") || "nothing"}`);
+    }
+    const valid = raw ? checkRawDmlParams(event.params) : registry.validate(event.template, event.params);
     if (!valid.ok) return reject(ws, event.id, valid.code, valid.message);
+    const params = "params" in valid ? valid.params : { cypher: valid.cypher };
     const started = performance.now();
-    log.append([{ ...event, params: valid.params }]).then(
+    log.append([{ ...event, params }]).then(
       ([outcome]) => {
         stats.appended(performance.now() - started);
         send(ws, { type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate });
@@ -168,13 +213,20 @@ export function startGateway(options: GatewayOptions): Gateway {
   const server: Server<Connection> = Bun.serve({
     port: options.port,
     hostname: options.host,
-    fetch(req, srv) {
+    async fetch(req, srv) {
       const url = new URL(req.url);
+      const remote = srv.requestIP(req)?.address ?? null;
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        const data: Connection = { connId: crypto.randomUUID(), clientId: null, state: "new", drained: null };
+        // Everything is decided here, before the upgrade: a refused request never gets a socket.
+        const verdict = await admission.admitUpgrade(req, url, sockets.size, remote);
+        if (!verdict.ok) return verdict.response;
+        const bucket = limits.rateLimit > 0 ? new TokenBucket(limits.rateLimit, limits.rateLimitBurst) : null;
+        const data: Connection = { connId: crypto.randomUUID(), clientId: null, state: "new", drained: null, principal: verdict.principal, bucket, expiry: null };
         if (srv.upgrade(req, { data })) return undefined;
         return new Response("WebSocket upgrade failed", { status: 400 });
       }
+      const denied = await admission.guardHttp(req, url, remote);
+      if (denied) return denied;
       if (req.method !== "GET") return Response.json({ error: "method not allowed" }, { status: 405 });
       switch (url.pathname) {
         case "/health":
@@ -185,6 +237,9 @@ export function startGateway(options: GatewayOptions): Gateway {
             headSeq: log.headSeq,
             horizonSeq: log.horizonSeq,
             connectedClients: sockets.size,
+            liveClients: fanOut.liveCount,
+            slowConsumersDisconnected: fanOut.evicted,
+            refusedUpgrades: Object.fromEntries(admission.refused),
             ...stats.snapshot(log.templateCounts()),
             ...options.describe?.(),
           });
@@ -197,14 +252,26 @@ export function startGateway(options: GatewayOptions): Gateway {
     websocket: {
       data: {} as Connection,
       maxPayloadLength: options.maxMessageBytes,
-      idleTimeout: 120,
+      // Half-open peers (gone without a FIN) answer no ping: they are closed after this long.
+      idleTimeout: limits.idleTimeoutSeconds,
       sendPings: true,
+      backpressureLimit: fanOut.bunBackpressureLimit,
+      closeOnBackpressureLimit: false,
       open(ws) {
         sockets.add(ws);
+        const principal = ws.data.principal;
+        if (principal !== null) armExpiry(ws, principal.expiresAt);
       },
       message(ws, frame) {
         const bytes = typeof frame === "string" ? Buffer.byteLength(frame) : frame.byteLength;
         const parsed = parseClientMessage(frame);
+        // Every frame but the first hello spends a token, garbage included: parsing is the cost being limited.
+        const firstHello = parsed.ok && parsed.message.type === "hello" && ws.data.clientId === null;
+        if (ws.data.bucket !== null && !firstHello && !ws.data.bucket.take()) {
+          const message = `over ${limits.rateLimit} frames/s (burst ${limits.rateLimitBurst}); retry in ${ws.data.bucket.waitMs()} ms`;
+          const id = parsed.ok ? (parsed.message.type === "event" ? parsed.message.event.id : parsed.message.type === "dml" ? parsed.message.id : undefined) : parsed.id;
+          return id === undefined ? fail(ws, ErrorCode.RATE_LIMITED, message) : reject(ws, id, ErrorCode.RATE_LIMITED, message);
+        }
         if (bytes > options.maxEventBytes) {
           const code = ErrorCode.EVENT_TOO_LARGE;
           const message = `frame of ${bytes} bytes exceeds the ${options.maxEventBytes}-byte event limit`;
@@ -220,14 +287,8 @@ export function startGateway(options: GatewayOptions): Gateway {
           case "event":
             return onEvent(ws, msg.event);
           case "dml":
-            return reject(
-              ws,
-              msg.id,
-              options.allowRawDml ? ErrorCode.RAW_DML_FORBIDDEN : ErrorCode.RAW_DML_DISABLED,
-              options.allowRawDml
-                ? "raw DML is not supported by this server yet; use a template"
-                : "raw DML is disabled on this server; use a registered template (or start the server with --allow-raw-dml)",
-            );
+            // Shorthand for an event of the reserved RAW_DML template.
+            return onEvent(ws, { id: msg.id, template: RAW_DML_TEMPLATE, params: { cypher: msg.cypher }, clientId: msg.clientId, timestamp: msg.timestamp });
         }
       },
       drain(ws) {
@@ -237,11 +298,28 @@ export function startGateway(options: GatewayOptions): Gateway {
       },
       close(ws, code) {
         sockets.delete(ws);
+        fanOut.leave(ws);
+        if (ws.data.expiry !== null) clearTimeout(ws.data.expiry);
         ws.data.drained?.();
         if (ws.data.clientId !== null) logger.info("client disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, code });
       },
     },
   });
+
+  fanOut.attach(server);
+
+  /** Close the socket with 4001 when its token expires; the client reconnects with a fresh one. */
+  function armExpiry(ws: Socket, expiresAt: number): void {
+    const delay = expiresAt - Date.now();
+    ws.data.expiry = setTimeout(
+      () => {
+        if (delay > MAX_TIMER_MS) return armExpiry(ws, expiresAt);
+        logger.info("token expired", { connId: ws.data.connId, clientId: ws.data.clientId });
+        ws.close(CloseCode.TOKEN_EXPIRED, "token expired");
+      },
+      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
+    );
+  }
 
   return {
     port: server.port!,
@@ -249,7 +327,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     stats,
     async stop() {
       unsubscribe();
-      for (const ws of sockets) ws.close(1001, "server shutting down");
+      for (const ws of sockets) ws.close(CloseCode.GOING_AWAY, "server shutting down");
       await server.stop(true);
     },
   };

@@ -9,6 +9,7 @@ import type { Logger } from "@kuzu-sync/telemetry";
 import type { ServerConfig } from "./config.ts";
 import { ConfigError } from "./config.ts";
 import type { EventLog } from "./event-log.ts";
+import { createAuthenticator } from "./auth.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { ServerReplica } from "./server-replica.ts";
 import { SqliteEventLog } from "./sqlite-event-log.ts";
@@ -47,6 +48,13 @@ export async function loadRegistry(path: string | null): Promise<TemplateRegistr
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const registry = await loadRegistry(config.templatesPath);
+  const auth = await createAuthenticator(config.auth);
+  if (auth === null) {
+    logger.warn("authentication is OFF: any client can connect, claim any client id and write; set AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE (and --require-auth in production)");
+  } else {
+    logger.info("authentication on", { sources: auth.sources, templatesClaim: config.auth.templatesClaim });
+  }
+  if (config.allowRawDml) logger.warn("raw DML is ON: checked Cypher writes (MATCH/CREATE/MERGE/SET/DELETE...) are accepted and run on every replica");
   const log = SqliteEventLog.open({ path: join(config.dataDir, "events.sqlite") });
   let replica: Replica;
   try {
@@ -70,6 +78,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     maxEventBytes: config.maxEventBytes,
     allowRawDml: config.allowRawDml,
     pageSize: config.pageSize,
+    auth,
+    allowedOrigins: config.auth.allowedOrigins,
+    limits: config.limits,
     describe: () => ({ replicaSeq: follower.appliedSeq }),
   });
   let stopping: Promise<void> | null = null;
