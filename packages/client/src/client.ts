@@ -103,6 +103,8 @@ export class SyncClient {
   #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
   #draining: Promise<void> | null = null;
   #opening: Promise<void> | null = null;
+  /** Refusals with a retryable code, per event id, for the growing resend pause. */
+  readonly #retries = new Map<string, number>();
   /** A connection attempt is waiting for getToken(). */
   #dialing = false;
 
@@ -387,6 +389,7 @@ export class SyncClient {
         return this.#enqueue(async () => this.#settleLive());
       case "ack": {
         this.#outbox?.remove(msg.id);
+        this.#retries.delete(msg.id);
         const w = this.#acks.get(msg.id);
         this.#acks.delete(msg.id);
         w?.resolve({ seq: msg.seq, duplicate: msg.duplicate });
@@ -421,17 +424,21 @@ export class SyncClient {
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
     if (isRetryable(msg.code) && this.#outbox?.has(msg.id)) {
-      // RATE_LIMITED or LOG_UNAVAILABLE.
-      // Stays in the outbox; resent after a pause (and after any reconnect).
+      // RATE_LIMITED or LOG_UNAVAILABLE: stays in the outbox; resent after a pause that grows
+      // with each refusal of this event (and after any reconnect). A resent event may be
+      // sequenced after events sent later: wait for an ack where order matters.
       const ws = this.#ws;
+      const tries = this.#retries.get(msg.id) ?? 0;
+      this.#retries.set(msg.id, tries + 1);
       const timer = setTimeout(() => {
-        const event = this.#outbox?.pending().find((e) => e.id === msg.id);
+        const event = this.#outbox?.get(msg.id);
         if (event && this.connected && this.#ws === ws) this.#ws!.send(encodeClientMessage({ type: "event", event }));
-      }, backoffDelay(this.#attempt, this.#options.backoff));
+      }, backoffDelay(tries, this.#options.backoff));
       timer.unref?.();
       return;
     }
-    const event = this.#outbox?.pending().find((e) => e.id === msg.id);
+    this.#retries.delete(msg.id);
+    const event = this.#outbox?.get(msg.id);
     this.#outbox?.remove(msg.id);
     this.#stats.record(event?.template ?? "RAW_DML", "failed");
     const w = this.#acks.get(msg.id);
