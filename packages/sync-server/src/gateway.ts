@@ -136,6 +136,12 @@ export function startGateway(options: GatewayOptions): Gateway {
         send(ws, { type: "events", events: page });
         cursor = page[page.length - 1]!.seq;
       }
+      // Go live only with a drained buffer: a big last page still queued would count against
+      // the slow-consumer limit the moment the socket joins the fan-out.
+      if (ws.getBufferedAmount() > catchUpHighWater) {
+        await new Promise<void>((r) => (ws.data.drained = r));
+        continue;
+      }
       // No await between this check and subscribe(): commits (and their publish) happen on this
       // thread, so every seq > cursor is published after the socket joined the topic.
       if (cursor >= log.headSeq) {
@@ -149,7 +155,6 @@ export function startGateway(options: GatewayOptions): Gateway {
         ws.close(CloseCode.INTERNAL_ERROR, "catch-up failed");
         return;
       }
-      if (ws.getBufferedAmount() > catchUpHighWater) await new Promise<void>((r) => (ws.data.drained = r));
     }
   };
 
