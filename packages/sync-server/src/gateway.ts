@@ -65,6 +65,10 @@ interface Connection {
   /** Per-connection rate limit; null when off. */
   readonly bucket: TokenBucket | null;
   expiry: ReturnType<typeof setTimeout> | null;
+  /** The last frame was refused by the rate limit (for logging once per run). */
+  limited: boolean;
+  /** Reading is paused until the rate limit has a token again. */
+  resume: ReturnType<typeof setTimeout> | null;
 }
 
 type Socket = ServerWebSocket<Connection>;
@@ -101,14 +105,14 @@ export function startGateway(options: GatewayOptions): Gateway {
   const send = (ws: Socket, message: ServerMessage | WelcomeMessage): void => {
     if (ws.readyState === 1 && ws.send(encodeServerMessage(message)) === -1) fanOut.check(ws);
   };
-  const reject = (ws: Socket, id: string, code: ErrorCode, message: string): void => {
+  const reject = (ws: Socket, id: string, code: ErrorCode, message: string, quiet = false): void => {
     stats.rejected(code);
-    logger.info("event rejected", { connId: ws.data.connId, clientId: ws.data.clientId, eventId: id, code, reason: message });
+    if (!quiet) logger.info("event rejected", { connId: ws.data.connId, clientId: ws.data.clientId, eventId: id, code, reason: message });
     send(ws, { type: "reject", id, code, message, retryable: isRetryable(code) });
   };
-  const fail = (ws: Socket, code: ErrorCode, message: string): void => {
+  const fail = (ws: Socket, code: ErrorCode, message: string, quiet = false): void => {
     stats.rejected(code);
-    logger.info("bad frame", { connId: ws.data.connId, clientId: ws.data.clientId, code, reason: message });
+    if (!quiet) logger.info("bad frame", { connId: ws.data.connId, clientId: ws.data.clientId, code, reason: message });
     send(ws, { type: "error", code, message });
   };
 
@@ -226,7 +230,7 @@ export function startGateway(options: GatewayOptions): Gateway {
         const verdict = await admission.admitUpgrade(req, url, sockets.size, remote);
         if (!verdict.ok) return verdict.response;
         const bucket = limits.rateLimit > 0 ? new TokenBucket(limits.rateLimit, limits.rateLimitBurst) : null;
-        const data: Connection = { connId: crypto.randomUUID(), clientId: null, state: "new", drained: null, principal: verdict.principal, bucket, expiry: null };
+        const data: Connection = { connId: crypto.randomUUID(), clientId: null, state: "new", drained: null, principal: verdict.principal, bucket, expiry: null, limited: false, resume: null };
         if (srv.upgrade(req, { data })) return undefined;
         return new Response("WebSocket upgrade failed", { status: 400 });
       }
@@ -272,10 +276,19 @@ export function startGateway(options: GatewayOptions): Gateway {
         const parsed = parseClientMessage(frame);
         // Every frame but the first hello spends a token, garbage included: parsing is the cost being limited.
         const firstHello = parsed.ok && parsed.message.type === "hello" && ws.data.clientId === null;
-        if (ws.data.bucket !== null && !firstHello && !ws.data.bucket.take()) {
-          const message = `over ${limits.rateLimit} frames/s (burst ${limits.rateLimitBurst}); retry in ${ws.data.bucket.waitMs()} ms`;
-          const id = parsed.ok ? (parsed.message.type === "event" ? parsed.message.event.id : parsed.message.type === "dml" ? parsed.message.id : undefined) : parsed.id;
-          return id === undefined ? fail(ws, ErrorCode.RATE_LIMITED, message) : reject(ws, id, ErrorCode.RATE_LIMITED, message);
+        if (ws.data.bucket !== null && !firstHello) {
+          if (!ws.data.bucket.take()) {
+            const message = `over ${limits.rateLimit} frames/s (burst ${limits.rateLimitBurst}); retry in ${ws.data.bucket.waitMs()} ms`;
+            // One log line per run of refusals, not one per frame: a flood must not become a log flood.
+            if (!ws.data.limited) logger.warn("connection rate limited", { connId: ws.data.connId, clientId: ws.data.clientId, rate: limits.rateLimit, burst: limits.rateLimitBurst });
+            ws.data.limited = true;
+            // Long enough for a tenth of the burst to come back: short pauses would let the next
+            // read bring hundreds of frames that are refused one by one.
+            pauseReading(ws, Math.max(ws.data.bucket.waitMs(), Math.min(1_000, (limits.rateLimitBurst / 10 / limits.rateLimit) * 1000)));
+            const id = parsed.ok ? (parsed.message.type === "event" ? parsed.message.event.id : parsed.message.type === "dml" ? parsed.message.id : undefined) : parsed.id;
+            return id === undefined ? fail(ws, ErrorCode.RATE_LIMITED, message, true) : reject(ws, id, ErrorCode.RATE_LIMITED, message, true);
+          }
+          ws.data.limited = false;
         }
         if (bytes > options.maxEventBytes) {
           const code = ErrorCode.EVENT_TOO_LARGE;
@@ -305,6 +318,7 @@ export function startGateway(options: GatewayOptions): Gateway {
         sockets.delete(ws);
         fanOut.leave(ws);
         if (ws.data.expiry !== null) clearTimeout(ws.data.expiry);
+        if (ws.data.resume !== null) clearTimeout(ws.data.resume);
         ws.data.drained?.();
         if (ws.data.clientId !== null) logger.info("client disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, code });
       },
@@ -312,6 +326,20 @@ export function startGateway(options: GatewayOptions): Gateway {
   });
 
   fanOut.attach(server);
+
+  /**
+   * Stop reading a flooding socket until its bucket refills: frames already read are still
+   * answered (RATE_LIMITED), but the flood then waits in TCP instead of costing the gateway a
+   * parse and a reject per frame, so other connections keep their latency.
+   */
+  function pauseReading(ws: Socket, ms: number): void {
+    if (ws.data.resume !== null) return;
+    ws.pause();
+    ws.data.resume = setTimeout(() => {
+      ws.data.resume = null;
+      if (ws.readyState === 1) ws.resume();
+    }, Math.max(1, ms));
+  }
 
   /** Close the socket with 4001 when its token expires; the client reconnects with a fresh one. */
   function armExpiry(ws: Socket, expiresAt: number): void {
