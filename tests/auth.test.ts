@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SignJWT } from "jose";
+import { runCli } from "./support/cli-process.ts";
 import { ClientPool } from "./support/clients.ts";
 import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";
 import { upgradeStatus } from "./support/raw-tcp.ts";
@@ -183,6 +184,23 @@ describe("the client and tokens", () => {
     await client.waitForSeq(seq);
     expect(await client.query("MATCH (u:User {id: 'dba-made'}) RETURN u.name AS name")).toEqual([{ name: "by raw DML" }]);
     await expect(client.executeTemplate("CREATE_USER", { id: "no", name: "no" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  test("sync-client takes its token from SYNC_TOKEN and uses the token's sub as client id", async () => {
+    const env = { SYNC_URL: gw.url, SYNC_TOKEN: await kit.mint({ sub: "cli-user" }) };
+    const sent = await runCli(["send", "CREATE_USER", "id=cli", "name=from the CLI", "--output", "json"], { env });
+    expect(sent.stderr).toBe("");
+    expect(sent.code).toBe(0);
+    const { seq } = JSON.parse(sent.stdout) as { seq: number };
+    const status = await runCli(["status", "--json"], { env });
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ health: { status: "ok" } }); // it read /stats, which needs the token
+    const rows = await runCli(["query", "MATCH (u:User {id: 'cli'}) RETURN u.name AS name", "--json"], { env });
+    expect(JSON.parse(rows.stdout)).toEqual([{ name: "from the CLI" }]);
+    expect(seq).toBeGreaterThan(0);
+    const refused = await runCli(["send", "CREATE_USER", "id=cli2", "name=x"], { env: { SYNC_URL: gw.url } });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/UNAUTHORIZED|401/);
   });
 
   test("no token ever reaches the gateway's log", async () => {
