@@ -100,5 +100,5 @@ async function scenario(name: string, args: string[]): Promise<string[]> {
 }
 
 console.log(`kuzu-sync flood benchmark: ${SAMPLES} probe events per phase, flooder window ${values.window} (bun ${Bun.version}, ${navigator.hardwareConcurrency} cores)`);
-for (const line of await scenario("default rate limit (RATE_LIMIT=1000, burst 2000)", [])) console.log(line);
+for (const line of await scenario("default rate limit (RATE_LIMIT=1000, burst 10000)", [])) console.log(line);
 for (const line of await scenario("rate limit off (--rate-limit 0)", ["--rate-limit", "0"])) console.log(line);

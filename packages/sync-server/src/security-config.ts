@@ -66,7 +66,7 @@ Security and load:
   --auth-templates-claim <name>  AUTH_TEMPLATES_CLAIM  claim listing writable templates (default templates)
   --allowed-origins <list>  ALLOWED_ORIGINS    comma-separated origins browsers may connect from
   --rate-limit <n>          RATE_LIMIT         frames per second per connection, 0 = off (default 1000)
-  --rate-limit-burst <n>    RATE_LIMIT_BURST   frames accepted back to back (default 2 x RATE_LIMIT)
+  --rate-limit-burst <n>    RATE_LIMIT_BURST   frames accepted back to back (default 10 x RATE_LIMIT)
   --max-connections <n>     MAX_CONNECTIONS    open WebSockets at most (default 10000)
   --backpressure-limit <n>  BACKPRESSURE_LIMIT bytes queued for a slow client before it is closed
                                                with 4008 (default 4194304)
@@ -153,7 +153,9 @@ export function parseSecurityConfig(flags: Flags, env: Env): { auth: AuthConfig;
     }),
     limits: Object.freeze({
       rateLimit,
-      rateLimitBurst: int("RATE_LIMIT_BURST", flags["rate-limit-burst"] ?? env["RATE_LIMIT_BURST"], Math.max(1, rateLimit * 2), 1, 100_000_000),
+      // A generous burst: a client pipelining its outbox after a reconnect must not be refused
+      // (a refused event is resent later, behind events sent after it).
+      rateLimitBurst: int("RATE_LIMIT_BURST", flags["rate-limit-burst"] ?? env["RATE_LIMIT_BURST"], Math.max(1, rateLimit * 10), 1, 100_000_000),
       maxConnections: int("MAX_CONNECTIONS", flags["max-connections"] ?? env["MAX_CONNECTIONS"], 10_000, 1, 1_000_000),
       backpressureLimit: int("BACKPRESSURE_LIMIT", flags["backpressure-limit"] ?? env["BACKPRESSURE_LIMIT"], 4 << 20, 16 << 10, 1 << 30),
       idleTimeoutSeconds: idle,
