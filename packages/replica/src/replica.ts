@@ -3,11 +3,12 @@
  * applied `seq` written in the same transaction as the events' effects.
  * @module
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { ErrorCode, SyncError, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import * as k from "./kuzu.ts";
+import { checkExportedCypher } from "./snapshot-check.ts";
 
 /** Table holding the applied seq and the registry hash, inside the replica itself. */
 export const META_TABLE = "KuzuSyncMeta";
@@ -19,6 +20,13 @@ export interface ReplicaOptions {
   readonly logger?: Logger;
   /** Longest run of one template applied with a single UNWIND statement. */
   readonly maxBatchRows?: number;
+}
+
+/** What {@link Replica.exportSnapshot} wrote: the directory holds the replica as of `seq`. */
+export interface ExportedSnapshot {
+  readonly dir: string;
+  readonly seq: number;
+  readonly registryHash: string;
 }
 
 /** What happened to one event. A failed event still advances the seq: it failed on every replica. */
@@ -89,6 +97,41 @@ export class Replica {
       await conn.close();
       await db.close();
       throw error;
+    }
+    await conn.close();
+    return new Replica(path, db, options, seq, hash);
+  }
+
+  /**
+   * Build a replica from a directory written by {@link exportSnapshot} (Kuzu `IMPORT DATABASE`).
+   * `IMPORT DATABASE` needs an empty database, so `path` must not exist yet (or be null for an
+   * in-memory replica). The applied seq and registry hash come from the snapshot's own meta table.
+   * @example
+   * const replica = await Replica.importSnapshot("/tmp/snap", { path: "./replica.kuzu.new" });
+   * await replica.install(welcome.registry); // checks the hash, prepares the templates
+   */
+  static async importSnapshot(dir: string, options: ReplicaOptions = {}): Promise<Replica> {
+    const path = options.path ?? null;
+    if (path !== null) {
+      if (existsSync(path)) throw new SyncError(ErrorCode.INTERNAL, `cannot import a snapshot into ${path}: it already exists`);
+      mkdirSync(dirname(path), { recursive: true });
+    }
+    checkExportedCypher(dir);
+    const db = k.openDatabase(path);
+    const conn = k.openConnection(db);
+    let seq: number;
+    let hash: string;
+    try {
+      await k.run(conn, `IMPORT DATABASE ${quotePath(dir)}`);
+      const rows = await k.run(conn, `MATCH (m:${META_TABLE} {k: 'state'}) RETURN m.seq AS seq, m.hash AS hash`);
+      const row = rows[0];
+      if (!row || typeof row["hash"] !== "string") throw new SyncError(ErrorCode.INTERNAL, `snapshot in ${dir} has no ${META_TABLE} state`);
+      seq = Number(row["seq"]);
+      hash = row["hash"];
+    } catch (error) {
+      await conn.close();
+      await db.close();
+      throw error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, `cannot import snapshot ${dir}: ${String(error)}`, { cause: error });
     }
     await conn.close();
     return new Replica(path, db, options, seq, hash);
@@ -170,6 +213,23 @@ export class Replica {
         for (const e of fresh) outcomes.push(await this.#applyOne(e));
         return outcomes;
       }
+    });
+  }
+
+  /**
+   * Write the whole replica to `dir` (Kuzu `EXPORT DATABASE`, Parquet). Runs in the write queue,
+   * between two apply batches, so the export holds exactly the events up to the returned `seq`;
+   * the meta table travels inside it, so an import knows its seq and registry by itself.
+   * `dir` must not exist yet.
+   * @example
+   * const { seq } = await replica.exportSnapshot("/tmp/snap");
+   */
+  exportSnapshot(dir: string): Promise<ExportedSnapshot> {
+    return this.#serial(async () => {
+      if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
+      if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
+      await k.run(this.#write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
+      return { dir, seq: this.#appliedSeq, registryHash: this.#hash };
     });
   }
 
@@ -259,6 +319,12 @@ export class Replica {
     this.#queue = next.catch(() => {});
     return next;
   }
+}
+
+/** A path as a Cypher string literal; paths come from our own temp dirs, but never splice blindly. */
+function quotePath(path: string): string {
+  if (/['\\\n\r]/.test(path)) throw new SyncError(ErrorCode.INTERNAL, `path ${JSON.stringify(path)} contains a quote, backslash or newline`);
+  return `'${path}'`;
 }
 
 /** Every declared parameter is bound; an absent optional one is bound as null. */
