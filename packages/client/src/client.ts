@@ -12,6 +12,7 @@ import {
   type ClientEvent,
   type SequencedEvent,
   type ServerMessage,
+  type SnapshotOffer,
   type WireRegistry,
 } from "@kuzu-sync/protocol";
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
@@ -19,6 +20,7 @@ import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type Templa
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
 import { memoryOutbox, sqliteOutbox, type Outbox } from "./outbox.ts";
+import { bootstrapFromSnapshot, removeBootstrapLeftovers, type SnapshotProgress } from "./snapshot-bootstrap.ts";
 
 export interface SyncClientOptions {
   /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
@@ -35,6 +37,11 @@ export interface SyncClientOptions {
   readonly connectTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
   readonly logger?: Logger;
+  /**
+   * Bootstrap from the server's snapshot when it offers one because the replay would be long
+   * (default true). A snapshot the server *requires* (history archived) is always used.
+   */
+  readonly useSnapshots?: boolean;
 }
 
 /** Events a client emits; `event` fires after each applied (or failed-to-apply) event. */
@@ -44,6 +51,8 @@ export interface SyncClientEvents extends Record<string, unknown> {
   live: { readonly seq: number };
   disconnected: { readonly code: number; readonly reason: string };
   error: SyncError;
+  /** Bootstrap from a snapshot: `download` (repeated as bytes arrive), `import`, `done`. */
+  snapshot: SnapshotProgress;
 }
 
 interface Waiter<T> {
@@ -86,6 +95,8 @@ export class SyncClient {
   /** Incoming events and markers, applied strictly in arrival order. */
   #applyChain: Promise<void> = Promise.resolve();
   #opening: Promise<void> | null = null;
+  /** Set between a welcome that points at a snapshot and the end of the bootstrap. */
+  #snapshotOffer: SnapshotOffer | null = null;
 
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
@@ -242,6 +253,7 @@ export class SyncClient {
       else this.#outbox.setMeta("clientId", this.#clientId);
       this.#stats = new DmlStats(this.#clientId);
     }
+    if (path) removeBootstrapLeftovers(path);
     this.#replica = await Replica.open({ path: path ?? null, logger: this.#log });
     const interval = this.#options.statsIntervalMs ?? 5_000;
     if (interval > 0) {
@@ -277,7 +289,9 @@ export class SyncClient {
       this.#ws = null;
       this.#welcomed = false;
       this.#emitter.emit("disconnected", { code: e.code, reason: e.reason }, (err) => this.#listenerFailed(err));
-      this.#scheduleReconnect();
+      const offer = this.#snapshotOffer;
+      if (offer && !this.#closed) this.#bootstrap(offer);
+      else this.#scheduleReconnect();
     };
     ws.onerror = () => {
       // onclose follows and decides about reconnecting.
@@ -301,6 +315,8 @@ export class SyncClient {
       return;
     }
     const msg = parsed.message;
+    // Bootstrapping: whatever else this connection still delivers is superseded by the snapshot.
+    if (this.#snapshotOffer && (msg.type === "events" || msg.type === "live" || msg.type === "error")) return;
     switch (msg.type) {
       case "welcome":
         return this.#onWelcome(msg);
@@ -336,11 +352,59 @@ export class SyncClient {
       this.#fail(new SyncError(ErrorCode.INTERNAL, `local replica is at seq ${replica.appliedSeq} but the server's head is ${msg.headSeq}: the server lost history or is another deployment`));
     }
     this.#registry = msg.registry;
+    const offer = msg.snapshot;
+    if (offer && (offer.required || (this.#options.useSnapshots !== false && offer.seq > replica.appliedSeq))) {
+      // Build the replica from the snapshot, then say hello again from its seq (see #bootstrap).
+      this.#snapshotOffer = offer;
+      this.#ws?.close(1000, "bootstrapping from snapshot");
+      return;
+    }
     this.#enqueue(() => replica.install(msg.registry));
     this.#welcomed = true;
     this.#attempt = 0;
     this.#emitter.emit("connected", { serverId: msg.serverId, headSeq: msg.headSeq }, (err) => this.#listenerFailed(err));
     for (const event of this.#outbox!.pending()) this.#ws!.send(encodeClientMessage({ type: "event", event }));
+  }
+
+  /**
+   * Runs after the connection that announced the snapshot closed: once pending applies are done,
+   * replace the replica with the snapshot, then connect again (hello with the snapshot's seq).
+   * On failure the old replica stays and the client reconnects with backoff, which asks again.
+   */
+  #bootstrap(offer: SnapshotOffer): void {
+    const registry = this.#registry!;
+    this.#applyChain = this.#applyChain
+      .then(async () => {
+        const current = this.#replica!;
+        try {
+          this.#replica = await bootstrapFromSnapshot({
+            wsUrl: this.url,
+            offer,
+            current,
+            dbPath: this.#options.dbPath ?? null,
+            registryHash: registry.hash,
+            logger: this.#log,
+            onProgress: (p) => this.#emitter.emit("snapshot", p, (err) => this.#listenerFailed(err)),
+          });
+        } catch (error) {
+          if (current.closed && this.#options.dbPath) this.#replica = await Replica.open({ path: this.#options.dbPath, logger: this.#log });
+          throw error;
+        }
+        this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
+        this.#resolveSeqWaiters();
+      })
+      .then(
+        () => {
+          this.#snapshotOffer = null;
+          this.#attempt = 0;
+          this.#dial();
+        },
+        (cause) => {
+          this.#snapshotOffer = null;
+          this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, `snapshot bootstrap failed: ${String(cause)}`, { cause }));
+          this.#scheduleReconnect();
+        },
+      );
   }
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
@@ -380,6 +444,10 @@ export class SyncClient {
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
       this.#emitter.emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) }, (err) => this.#listenerFailed(err));
     }
+    this.#resolveSeqWaiters();
+  }
+
+  #resolveSeqWaiters(): void {
     for (const w of this.#seqWaiters) {
       if (this.lastAppliedSeq >= w.seq) {
         this.#seqWaiters.delete(w);

@@ -23,6 +23,7 @@ export type {
   ParseResult,
   RejectMessage,
   ServerMessage,
+  SnapshotOffer,
   WelcomeMessage,
 } from "./messages.ts";
 export { TemplateRegistry, defineTemplates } from "./templates.ts";

@@ -41,6 +41,20 @@ export type HelloMessage = z.infer<typeof HelloSchema>;
 
 // ---- server → client ----------------------------------------------------------------------
 
+/**
+ * `welcome.snapshot`: where to get a snapshot of the server replica instead of replaying history.
+ * `required`: the client's `lastSeq` is below the archive horizon, so the log alone cannot bring
+ * it up to date; the gateway sends `error SNAPSHOT_REQUIRED` and closes (4000) right after the
+ * welcome. Otherwise it is an offer (the replay would be long) and catch-up proceeds as usual.
+ */
+export interface SnapshotOffer {
+  /** The snapshot's seq is at least this (a fresher one may be served). */
+  readonly seq: number;
+  /** HTTP path (or absolute URL) of the snapshot archive, relative to the gateway's HTTP origin. */
+  readonly url: string;
+  readonly required: boolean;
+}
+
 export interface WelcomeMessage {
   readonly type: "welcome";
   readonly serverId: string;
@@ -51,6 +65,8 @@ export interface WelcomeMessage {
   readonly registry: WireRegistry;
   /** Largest frame the server accepts, in bytes. */
   readonly maxMessageBytes: number;
+  /** Present when the client must (or may) bootstrap from a snapshot; see {@link SnapshotOffer}. */
+  readonly snapshot?: SnapshotOffer;
 }
 
 const WelcomeSchema = z.object({
@@ -74,6 +90,7 @@ const WelcomeSchema = z.object({
     ),
   }),
   maxMessageBytes: z.number().int().positive(),
+  snapshot: z.object({ seq, url: z.string().min(1), required: z.boolean() }).optional(),
 });
 
 const code = z.string().refine(isErrorCode, "unknown error code") as unknown as z.ZodType<ErrorCode>;

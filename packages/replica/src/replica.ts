@@ -142,6 +142,11 @@ export class Replica {
     return this.#appliedSeq;
   }
 
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Hash of the registry this replica was built with (null before {@link install}). */
   get registryHash(): string | null {
     return this.#hash;

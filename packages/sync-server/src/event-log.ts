@@ -27,6 +27,13 @@ export interface EventLog {
   readonly horizonSeq: number;
   /** Per-template committed event counts, kept with the log (never recomputed from history). */
   templateCounts(): Record<string, number>;
+  /**
+   * Record the seq the gateway's server replica has durably applied. Optional: backends that
+   * support archiving use it as the purge limit (embedded: meta 'replica_seq'; JetStream: the
+   * server replica's durable consumer ack floor), because the server replica builds the snapshots
+   * that replicas behind the archive horizon need.
+   */
+  recordReplicaSeq?(seq: number): void;
   /** Subscribe to commits; returns an unsubscribe function. */
   onCommit(listener: CommitListener): () => void;
   close(): Promise<void>;

@@ -14,6 +14,7 @@ import {
   type HelloMessage,
   type SequencedEvent,
   type ServerMessage,
+  type SnapshotOffer,
   type TemplateRegistry,
   type WelcomeMessage,
 } from "@kuzu-sync/protocol";
@@ -37,6 +38,15 @@ export interface GatewayOptions {
   readonly maxEventBytes: number;
   readonly allowRawDml: boolean;
   readonly pageSize: number;
+  /**
+   * Snapshots for clients behind the archive horizon (or with a long replay ahead): what to offer
+   * in the welcome, and the `GET /snapshot` handler. Without it, such clients only get
+   * `SNAPSHOT_REQUIRED`.
+   */
+  readonly snapshots?: {
+    offerFor(lastSeq: number): SnapshotOffer | null;
+    handle(req: Request): Promise<Response>;
+  };
   /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
   readonly describe?: () => Record<string, unknown>;
 }
@@ -128,6 +138,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     if (ws.data.clientId !== null) return fail(ws, ErrorCode.BAD_MESSAGE, "hello was already received on this connection");
     ws.data.clientId = hello.clientId;
     ws.data.state = "catching-up";
+    const snapshot = options.snapshots?.offerFor(Math.min(hello.lastSeq, log.headSeq)) ?? null;
     const welcome: WelcomeMessage = {
       type: "welcome",
       serverId: options.serverId,
@@ -135,9 +146,16 @@ export function startGateway(options: GatewayOptions): Gateway {
       horizonSeq: log.horizonSeq,
       registry: registryWire,
       maxMessageBytes: options.maxMessageBytes,
+      ...(snapshot === null ? {} : { snapshot }),
     };
     send(ws, welcome);
-    logger.info("client connected", { connId: ws.data.connId, clientId: hello.clientId, lastSeq: hello.lastSeq, headSeq: log.headSeq });
+    logger.info("client connected", { connId: ws.data.connId, clientId: hello.clientId, lastSeq: hello.lastSeq, headSeq: log.headSeq, snapshot: snapshot?.required ?? null });
+    if (snapshot?.required) {
+      // The events after lastSeq are archived: the log alone cannot bring this replica up to date.
+      fail(ws, ErrorCode.SNAPSHOT_REQUIRED, `events after seq ${hello.lastSeq} are archived (the log starts at ${log.horizonSeq}); bootstrap from ${snapshot.url}`);
+      ws.close(4000, "snapshot required");
+      return;
+    }
     catchUp(ws, Math.min(hello.lastSeq, log.headSeq)).catch((error) => {
       logger.error("catch-up failed", { connId: ws.data.connId, error: String(error) });
       ws.close(1011, "catch-up failed");
@@ -190,6 +208,8 @@ export function startGateway(options: GatewayOptions): Gateway {
           });
         case "/templates":
           return Response.json(registryWire);
+        case "/snapshot":
+          return options.snapshots ? options.snapshots.handle(req) : Response.json({ error: "snapshots are not enabled" }, { status: 404 });
         default:
           return Response.json({ error: "not found" }, { status: 404 });
       }

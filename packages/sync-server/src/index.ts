@@ -10,4 +10,6 @@ export type { Gateway, GatewayOptions } from "./gateway.ts";
 export { loadRegistry, startServer } from "./server.ts";
 export type { RunningServer } from "./server.ts";
 export { ServerReplica } from "./server-replica.ts";
+export { SNAPSHOT_PATH, SnapshotService } from "./snapshot-service.ts";
+export type { SnapshotServiceOptions } from "./snapshot-service.ts";
 export { SqliteEventLog } from "./sqlite-event-log.ts";

@@ -23,6 +23,7 @@ export class ServerReplica {
   #stopped = false;
   #unsubscribe: (() => void) | null = null;
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
+  readonly #appliedListeners = new Set<(seq: number) => void>();
 
   constructor(replica: Replica, log: EventLog, logger: Logger, batch = 5_000) {
     this.replica = replica;
@@ -37,6 +38,7 @@ export class ServerReplica {
 
   /** Begin following: replay what the replica has not applied yet, then every new commit. */
   start(): void {
+    this.#log.recordReplicaSeq?.(this.replica.appliedSeq);
     this.#unsubscribe = this.#log.onCommit(() => this.#kick());
     this.#kick();
   }
@@ -45,6 +47,12 @@ export class ServerReplica {
   waitFor(seq: number): Promise<void> {
     if (this.replica.appliedSeq >= seq) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.add({ seq, resolve }));
+  }
+
+  /** Called after each applied batch with the new applied seq; returns an unsubscribe function. */
+  onApplied(listener: (seq: number) => void): () => void {
+    this.#appliedListeners.add(listener);
+    return () => this.#appliedListeners.delete(listener);
   }
 
   /** Stop following and let the current batch finish. The replica itself is closed by its owner. */
@@ -74,12 +82,25 @@ export class ServerReplica {
       while (!this.#stopped && this.replica.appliedSeq < this.#log.headSeq) {
         const events = await this.#log.read(this.replica.appliedSeq, this.#batch);
         if (events.length === 0) break;
+        if (events[0]!.seq > this.replica.appliedSeq + 1) {
+          throw new Error(
+            `the log starts at seq ${events[0]!.seq} but the server replica is at ${this.replica.appliedSeq}: events were archived before it applied them; rebuild it from a snapshot or restore the archived range`,
+          );
+        }
         const outcomes = await this.replica.apply(events);
+        this.#log.recordReplicaSeq?.(this.replica.appliedSeq);
         for (const o of outcomes) if (!o.ok) this.#logger.warn("server replica: event failed", { seq: o.seq, template: o.template, error: o.error });
         for (const w of this.#waiters) {
           if (this.replica.appliedSeq >= w.seq) {
             this.#waiters.delete(w);
             w.resolve();
+          }
+        }
+        for (const listener of this.#appliedListeners) {
+          try {
+            listener(this.replica.appliedSeq);
+          } catch (error) {
+            this.#logger.error("server replica: applied listener failed", { error: String(error) });
           }
         }
       }

@@ -11,6 +11,7 @@ import { ConfigError } from "./config.ts";
 import type { EventLog } from "./event-log.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { ServerReplica } from "./server-replica.ts";
+import { SnapshotService } from "./snapshot-service.ts";
 import { SqliteEventLog } from "./sqlite-event-log.ts";
 
 export interface RunningServer {
@@ -19,6 +20,7 @@ export interface RunningServer {
   readonly log: EventLog;
   readonly replica: ServerReplica;
   readonly gateway: Gateway;
+  readonly snapshots: SnapshotService;
   /** Stop accepting, flush the log, let the replica finish its batch, close Kuzu and SQLite. */
   stop(): Promise<void>;
 }
@@ -58,6 +60,15 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
   const follower = new ServerReplica(replica, log, logger);
   follower.start();
+  const snapshots = new SnapshotService({
+    follower,
+    log,
+    dir: join(config.dataDir, "snapshots"),
+    logger,
+    refreshEvents: config.snapshotEveryEvents,
+    bootstrapMinEvents: config.snapshotBootstrapMinEvents,
+  });
+  snapshots.start();
   const serverId = crypto.randomUUID();
   const gateway = startGateway({
     port: config.port,
@@ -70,7 +81,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     maxEventBytes: config.maxEventBytes,
     allowRawDml: config.allowRawDml,
     pageSize: config.pageSize,
-    describe: () => ({ replicaSeq: follower.appliedSeq }),
+    snapshots,
+    describe: () => ({ replicaSeq: follower.appliedSeq, ...snapshots.describe() }),
   });
   let stopping: Promise<void> | null = null;
   return {
@@ -79,9 +91,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     log,
     replica: follower,
     gateway,
+    snapshots,
     stop() {
       stopping ??= (async () => {
         await gateway.stop();
+        await snapshots.stop();
         await follower.stop();
         await log.close();
         await replica.close();

@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS events (
 -- Kept when events are archived, so a resend is recognised forever.
 CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS template_counts (template TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
+-- head: highest seq; horizon: first seq still held (written by sync-archiver with each purge);
+-- replica_seq: what the server replica has durably applied (sync-archiver never purges past it).
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
@@ -70,9 +72,12 @@ export class SqliteEventLog implements EventLog {
     insertId: Statement;
     bumpCount: Statement;
     setHead: Statement;
+    setReplicaSeq: Statement;
     read: Statement<EventRow, [number, number]>;
     first: Statement<{ seq: number | null }, []>;
+    horizon: Statement<{ value: number }, []>;
   };
+  #replicaSeq = -1;
 
   private constructor(db: Database, now: () => number) {
     this.#db = db;
@@ -91,7 +96,11 @@ export class SqliteEventLog implements EventLog {
         "INSERT INTO template_counts (template, count) VALUES (?, ?) ON CONFLICT(template) DO UPDATE SET count = count + excluded.count",
       ),
       setHead: db.prepare("INSERT INTO meta (key, value) VALUES ('head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      setReplicaSeq: db.prepare(
+        "INSERT INTO meta (key, value) VALUES ('replica_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      ),
       read: db.prepare("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
+      horizon: db.prepare("SELECT value FROM meta WHERE key = 'horizon'"),
       first: db.prepare("SELECT min(seq) AS seq FROM events"),
     };
     const head = db.query<{ value: number }, []>("SELECT value FROM meta WHERE key = 'head'").get();
@@ -110,8 +119,23 @@ export class SqliteEventLog implements EventLog {
     return this.#head;
   }
 
+  /**
+   * First seq still held. Read from the file each time: sync-archiver, another process, moves it
+   * (and records it under meta 'horizon' in the same transaction as the delete, so it stays right
+   * when the hot log is empty). Before anything was archived it is simply the first seq held.
+   */
   get horizonSeq(): number {
-    return this.#q.first.get()?.seq ?? this.#head + 1;
+    return this.#q.horizon.get()?.value ?? this.#q.first.get()?.seq ?? this.#head + 1;
+  }
+
+  /**
+   * Record what the server replica has durably applied. sync-archiver never purges past this seq,
+   * so the server replica (the source of every snapshot) can always keep following the log.
+   */
+  recordReplicaSeq(seq: number): void {
+    if (this.#closed || seq === this.#replicaSeq) return;
+    this.#q.setReplicaSeq.run(seq);
+    this.#replicaSeq = seq;
   }
 
   templateCounts(): Record<string, number> {
