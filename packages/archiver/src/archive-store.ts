@@ -52,7 +52,8 @@ export class ArchiveStore {
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
       ...(settings.endpoint === null ? {} : { endpoint: settings.endpoint }),
-      ...(settings.credentials === null ? {} : { credentials: settings.credentials }),
+      // A copy: the SDK annotates the credentials object it is given.
+      ...(settings.credentials === null ? {} : { credentials: { ...settings.credentials } }),
       maxAttempts: 3,
       // Integrity is checked end to end with our own sha256; the SDK's optional checksums are not
       // supported by every S3-compatible server.
