@@ -59,7 +59,7 @@ describe("sync-archiver crash safety", () => {
       expect(restored).toEqual(events);
       const verify = await runArchiver(["verify"], env);
       expect(verify.code).toBe(0);
-    });
+    }, 60_000);
   }
 
   test("a second run while one holds the lock refuses instead of racing", async () => {
@@ -78,5 +78,5 @@ describe("sync-archiver crash safety", () => {
     const taken = await runArchiver(["run"], env);
     expect(taken.code).toBe(0);
     expect(hotLog(dir.path).seqs).toEqual([]);
-  });
+  }, 60_000);
 });

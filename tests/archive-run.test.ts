@@ -88,7 +88,7 @@ describe("sync-archiver run", () => {
     expect(all.stdout).toContain("archived 20 events in 1 segment(s), seqs 81-100; the hot log now starts at seq 101 (head 100)");
     expect(hotLog(dir.path)).toMatchObject({ seqs: [], horizon: 101, ids: 100 });
     expect(parseNdjson((await runArchiver(["restore", "--from-seq", "1"], env)).stdout)).toEqual(events);
-  });
+  }, 60_000);
 
   test("--dry-run plans the same segments but uploads and deletes nothing", async () => {
     using dir = tempDir();
@@ -101,7 +101,7 @@ describe("sync-archiver run", () => {
     expect(dry.stdout).toMatch(/events\/\d{4}\/\d\d\/\d\d\/1-25\.ndjson\.gz {2}25 events/);
     expect(hotLog(dir.path)).toMatchObject({ seqs: seqRange(1, 35), horizon: null });
     expect(await s3.keys("")).toEqual([]);
-  });
+  }, 60_000);
 
   test("never purges past what the gateway's server replica has applied", async () => {
     using dir = tempDir();
@@ -113,7 +113,7 @@ describe("sync-archiver run", () => {
     expect(run.stdout).toContain("archived 33 events in 4 segment(s), seqs 1-33");
     expect(run.stdout).toContain("held back at seq 33");
     expect(hotLog(dir.path).seqs).toEqual(seqRange(34, 60));
-  });
+  }, 60_000);
 
   test("restore --replay puts archived events back just below the horizon", async () => {
     using dir = tempDir();
@@ -134,7 +134,7 @@ describe("sync-archiver run", () => {
     expect(run.stdout).toContain("finished an interrupted pass: 15 archived events were removed from the hot log");
     expect(hotLog(dir.path)).toMatchObject({ seqs: [], horizon: 41 });
     expect(parseNdjson((await runArchiver(["restore", "--from-seq", "1"], env)).stdout)).toEqual(events);
-  });
+  }, 60_000);
 
   test("verify reports a segment that no longer matches its manifest", async () => {
     using dir = tempDir();
@@ -151,7 +151,7 @@ describe("sync-archiver run", () => {
     const restore = await runArchiver(["restore", "--from-seq", "11"], env);
     expect(restore.code).toBe(1);
     expect(restore.stderr).toContain("does not match its manifest");
-  });
+  }, 60_000);
 
   test("bad settings stop with a message naming the setting", async () => {
     using dir = tempDir();
@@ -164,5 +164,5 @@ describe("sync-archiver run", () => {
     const noLog = await runArchiver(["run"], { DATA_DIR: dir.path, S3_BUCKET: "bucket", S3_ENDPOINT: "http://127.0.0.1:9" });
     expect(noLog.code).toBe(1);
     expect(noLog.stderr).toContain(`no event log at ${dir.path}/events.sqlite`);
-  });
+  }, 60_000);
 });

@@ -34,7 +34,7 @@ describe("sync-archiver when S3 fails", () => {
     const ok = await runArchiver(["run"], env);
     expect(ok.code).toBe(0);
     expect(hotLog(dir.path).seqs).toEqual([]);
-  });
+  }, 60_000);
 
   test("an S3 that answers 500 to everything: non-zero exit, nothing deleted", async () => {
     using dir = tempDir();
@@ -63,7 +63,7 @@ describe("sync-archiver when S3 fails", () => {
     expect(r.stderr).toContain("HTTP 500");
     expect(requests).toBeGreaterThan(0);
     expect(hotLog(dir.path).seqs).toEqual(seqRange(1, 10));
-  });
+  }, 60_000);
 
   test("a 500 on the manifest write after the segment upload: nothing deleted; the next pass cleans up and finishes", async () => {
     using dir = tempDir();
@@ -101,5 +101,5 @@ describe("sync-archiver when S3 fails", () => {
     expect(hotLog(dir.path).seqs).toEqual([]);
     const restored = (await runArchiver(["restore", "--from-seq", "1"], env)).stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(restored).toEqual(events);
-  });
+  }, 60_000);
 });
