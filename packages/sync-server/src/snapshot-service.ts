@@ -71,6 +71,11 @@ export class SnapshotService {
     }
   }
 
+  /** Resolves when no snapshot is being built (a failed build counts as finished). */
+  async idle(): Promise<void> {
+    await this.#building?.catch(() => {});
+  }
+
   /** Wait for a build in progress; stop refreshing. */
   async stop(): Promise<void> {
     this.#stopped = true;
