@@ -55,6 +55,9 @@ export interface SyncClientEvents extends Record<string, unknown> {
   snapshot: SnapshotProgress;
 }
 
+/** Most events applied in one replica transaction. */
+const MAX_APPLY_BATCH = 10_000;
+
 interface Waiter<T> {
   readonly resolve: (value: T) => void;
   readonly reject: (error: SyncError) => void;
@@ -92,8 +95,9 @@ export class SyncClient {
   readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
   readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
   #liveWaiter: Waiter<void> | null = null;
-  /** Incoming events and markers, applied strictly in arrival order. */
-  #applyChain: Promise<void> = Promise.resolve();
+  /** Work received from the server, processed strictly in arrival order by one drain loop. */
+  #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
+  #draining: Promise<void> | null = null;
   #opening: Promise<void> | null = null;
   /** Set between a welcome that points at a snapshot and the end of the bootstrap. */
   #snapshotOffer: SnapshotOffer | null = null;
@@ -157,13 +161,22 @@ export class SyncClient {
   /**
    * Send a template event. Resolves with its seq once the server has made it durable; rejects
    * with a SyncError carrying the server's code. Survives reconnects (the outbox resends it).
+   * `options.id` sets the idempotency key (default: a random UUID); sending the same id again,
+   * even much later, returns the original seq with `duplicate: true`.
    */
-  executeTemplate(template: string, params: Record<string, unknown>, options: { traceparent?: string } = {}): Promise<{ seq: number; duplicate: boolean }> {
+  executeTemplate(
+    template: string,
+    params: Record<string, unknown>,
+    options: { readonly traceparent?: string; readonly id?: string } = {},
+  ): Promise<{ seq: number; duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
     const outbox = this.#outbox;
     if (!outbox) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    if (options.id !== undefined && this.#acks.has(options.id)) {
+      return Promise.reject(new SyncError(ErrorCode.BAD_MESSAGE, `event ${options.id} is already in flight`));
+    }
     const event: ClientEvent = {
-      id: crypto.randomUUID(),
+      id: options.id ?? crypto.randomUUID(),
       template,
       params,
       clientId: this.#clientId,
@@ -238,7 +251,7 @@ export class SyncClient {
     for (const w of this.#seqWaiters) w.reject(closed);
     this.#seqWaiters.clear();
     await this.#opening?.catch(() => {});
-    await this.#applyChain;
+    await this.#draining;
     await this.#replica?.close();
     this.#outbox?.close();
   }
@@ -322,7 +335,7 @@ export class SyncClient {
         return this.#onWelcome(msg);
       case "events":
         for (const e of msg.events) this.#stats.record(e.template, "received");
-        return this.#enqueue(() => this.#apply(msg.events));
+        return this.#enqueue(msg.events);
       case "live":
         return this.#enqueue(async () => this.#settleLive());
       case "ack": {
@@ -373,38 +386,32 @@ export class SyncClient {
    */
   #bootstrap(offer: SnapshotOffer): void {
     const registry = this.#registry!;
-    this.#applyChain = this.#applyChain
-      .then(async () => {
-        const current = this.#replica!;
-        try {
-          this.#replica = await bootstrapFromSnapshot({
-            wsUrl: this.url,
-            offer,
-            current,
-            dbPath: this.#options.dbPath ?? null,
-            registryHash: registry.hash,
-            logger: this.#log,
-            onProgress: (p) => this.#emitter.emit("snapshot", p, (err) => this.#listenerFailed(err)),
-          });
-        } catch (error) {
-          if (current.closed && this.#options.dbPath) this.#replica = await Replica.open({ path: this.#options.dbPath, logger: this.#log });
-          throw error;
-        }
-        this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
-        this.#resolveSeqWaiters();
-      })
-      .then(
-        () => {
-          this.#snapshotOffer = null;
-          this.#attempt = 0;
-          this.#dial();
-        },
-        (cause) => {
-          this.#snapshotOffer = null;
-          this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, `snapshot bootstrap failed: ${String(cause)}`, { cause }));
-          this.#scheduleReconnect();
-        },
-      );
+    const dbPath = this.#options.dbPath ?? null;
+    this.#enqueue(async () => {
+      const current = this.#replica!;
+      try {
+        this.#replica = await bootstrapFromSnapshot({
+          wsUrl: this.url,
+          offer,
+          current,
+          dbPath,
+          registryHash: registry.hash,
+          logger: this.#log,
+          onProgress: (p) => this.#emitter.emit("snapshot", p, (err) => this.#listenerFailed(err)),
+        });
+      } catch (cause) {
+        this.#snapshotOffer = null;
+        if (current.closed && dbPath) this.#replica = await Replica.open({ path: dbPath, logger: this.#log });
+        this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, `snapshot bootstrap failed: ${String(cause)}`, { cause }));
+        this.#scheduleReconnect();
+        return;
+      }
+      this.#snapshotOffer = null;
+      this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
+      this.#resolveSeqWaiters();
+      this.#attempt = 0;
+      this.#dial();
+    });
   }
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
@@ -435,6 +442,7 @@ export class SyncClient {
     } catch (cause) {
       // A gap or a broken replica: drop the connection and resume from what is really applied.
       this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
+      this.#inbox = this.#inbox.filter((item) => !Array.isArray(item)); // stale: catch-up resends them
       this.#ws?.close(4001, "resync");
       return;
     }
@@ -456,10 +464,27 @@ export class SyncClient {
     }
   }
 
-  #enqueue(task: () => Promise<void>): void {
-    this.#applyChain = this.#applyChain.then(task).catch((cause) => {
-      this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
-    });
+  #enqueue(item: readonly SequencedEvent[] | (() => Promise<void>)): void {
+    this.#inbox.push(item);
+    this.#draining ??= this.#drain().finally(() => (this.#draining = null));
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#inbox.length > 0) {
+      const item = this.#inbox.shift()!;
+      try {
+        if (typeof item === "function") {
+          await item();
+          continue;
+        }
+        // Everything that arrived while the last transaction ran is applied as one batch.
+        const batch = [...item];
+        while (batch.length < MAX_APPLY_BATCH && Array.isArray(this.#inbox[0])) batch.push(...(this.#inbox.shift() as SequencedEvent[]));
+        await this.#apply(batch);
+      } catch (cause) {
+        this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
+      }
+    }
   }
 
   #settleLive(error?: SyncError): void {

@@ -1,9 +1,16 @@
 /**
  * Structured logger on the OpenTelemetry log data model. Records go to a sink; the default sink
- * writes one JSON line per record (stdout, stderr for WARN and above).
+ * writes one JSON line per record (stdout, stderr for WARN and above). Sensitive attributes are
+ * redacted before the sink sees them (see `redact.ts`).
  * @module
  */
+import { redactAttributes } from "./redact.ts";
 
+/**
+ * OpenTelemetry severity numbers for the levels this logger emits.
+ * @example
+ * SeverityNumber.warn; // 13
+ */
 export const SeverityNumber = { debug: 5, info: 9, warn: 13, error: 17, fatal: 21 } as const;
 export type Level = keyof typeof SeverityNumber;
 
@@ -19,8 +26,12 @@ export interface LogRecord {
   readonly body: string;
   readonly attributes: Attributes;
   readonly resource: Attributes;
+  /** From a valid W3C `traceparent` attribute: 32 lowercase hex digits. */
   readonly traceId?: string;
+  /** From a valid W3C `traceparent` attribute: 16 lowercase hex digits. */
   readonly spanId?: string;
+  /** From a valid W3C `traceparent` attribute: the trace-flags byte (1 = sampled). */
+  readonly traceFlags?: number;
 }
 
 export type LogSink = (record: LogRecord) => void;
@@ -44,14 +55,25 @@ export interface LoggerOptions {
   readonly resource?: Attributes;
 }
 
-/** Writes each record as one JSON line. */
+/**
+ * The default sink: each record as one JSON line, on stdout below WARN and on stderr from WARN up.
+ * @example
+ * const log = createLogger({ serviceName: "sync-client", sink: jsonLinesSink });
+ * log.warn("reconnecting"); // stderr: {"timestamp":"…","severityText":"WARN",…}
+ */
 export const jsonLinesSink: LogSink = (record) => {
   const line = JSON.stringify(record) + "\n";
   if (record.severityNumber >= SeverityNumber.warn) process.stderr.write(line);
   else process.stdout.write(line);
 };
 
-/** Parse `LOG_LEVEL`; throws naming the setting on an unknown value. */
+/**
+ * Parse `LOG_LEVEL` (case-insensitive); empty or missing gives `fallback`; throws naming the setting
+ * on an unknown value.
+ * @example
+ * parseLevel("WARN"); // "warn"
+ * parseLevel(undefined, "debug"); // "debug"
+ */
 export function parseLevel(value: string | undefined, fallback: Level = "info"): Level {
   if (value === undefined || value === "") return fallback;
   const v = value.toLowerCase();
@@ -59,10 +81,12 @@ export function parseLevel(value: string | undefined, fallback: Level = "info"):
   throw new TypeError(`LOG_LEVEL=${JSON.stringify(value)} is not one of ${Object.keys(SeverityNumber).join(", ")}`);
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+// W3C Trace Context: version (not ff) - trace-id - parent-id - flags; all-zero ids are invalid.
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /**
- * Create a logger.
+ * Create a logger. Attributes named like secrets or parameter values are redacted (see
+ * {@link redactAttributes}); a `traceparent` attribute fills `traceId`, `spanId` and `traceFlags`.
  * @example
  * const log = createLogger({ serviceName: "sync-server", level: "debug" });
  * log.info("listening", { port: 8080 });
@@ -81,7 +105,7 @@ export function createLogger(options: LoggerOptions): Logger {
     const emit = (level: Level, body: string, attributes?: Attributes): void => {
       const severityNumber = SeverityNumber[level];
       if (severityNumber < min) return;
-      const attrs = attributes ? { ...bound, ...attributes } : bound;
+      const attrs = redactAttributes(attributes ? { ...bound, ...attributes } : bound, severityNumber);
       const now = Date.now();
       const tp = typeof attrs["traceparent"] === "string" ? TRACEPARENT.exec(attrs["traceparent"]) : null;
       const record: LogRecord = {
@@ -92,7 +116,7 @@ export function createLogger(options: LoggerOptions): Logger {
         body,
         attributes: attrs,
         resource,
-        ...(tp ? { traceId: tp[1], spanId: tp[2] } : {}),
+        ...(tp ? { traceId: tp[1], spanId: tp[2], traceFlags: Number.parseInt(tp[3] ?? "0", 16) } : {}),
       };
       try {
         sink(record);
@@ -112,5 +136,9 @@ export function createLogger(options: LoggerOptions): Logger {
   return make({});
 }
 
-/** A logger that drops everything (for libraries used without one). */
+/**
+ * A logger that drops everything (for libraries used without one).
+ * @example
+ * function openReplica(options: { logger?: Logger }) { const log = options.logger ?? silentLogger; }
+ */
 export const silentLogger: Logger = createLogger({ serviceName: "silent", level: "fatal", sink: () => {} });

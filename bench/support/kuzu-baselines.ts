@@ -1,0 +1,43 @@
+/**
+ * Baselines that use the `kuzu` package directly, without the replica adapter: set-at-a-time
+ * (UNWIND batches in transactions) and naive (one autocommitted statement per event).
+ * @module
+ */
+import kuzu from "kuzu";
+
+type Row = { id: string; name: string; email: string | null };
+const SCHEMA = "CREATE NODE TABLE User(id STRING, name STRING, email STRING, PRIMARY KEY(id))";
+
+async function withDb<T>(fn: (conn: InstanceType<typeof kuzu.Connection>) => Promise<T>): Promise<T> {
+  const db = new kuzu.Database(":memory:");
+  const conn = new kuzu.Connection(db);
+  try {
+    (await conn.query(SCHEMA) as InstanceType<typeof kuzu.QueryResult>).close();
+    return await fn(conn);
+  } finally {
+    await conn.close();
+    await db.close();
+  }
+}
+
+/** Events/s applying `rows` with one UNWIND statement per `batch` rows. */
+export function directBatchedRate(rows: readonly Row[], batch = 2_000): Promise<number> {
+  return withDb(async (conn) => {
+    const ps = await conn.prepare("UNWIND $rows AS r MERGE (u:User {id: r.id}) SET u.name = r.name, u.email = r.email");
+    const t0 = performance.now();
+    for (let i = 0; i < rows.length; i += batch) {
+      (await conn.execute(ps, { rows: rows.slice(i, i + batch) } as never) as InstanceType<typeof kuzu.QueryResult>).close();
+    }
+    return rows.length / ((performance.now() - t0) / 1000);
+  });
+}
+
+/** Events/s applying `rows` one autocommitted statement each. */
+export function naiveRate(rows: readonly Row[]): Promise<number> {
+  return withDb(async (conn) => {
+    const ps = await conn.prepare("MERGE (u:User {id: $id}) SET u.name = $name, u.email = $email");
+    const t0 = performance.now();
+    for (const r of rows) (await conn.execute(ps, r as never) as InstanceType<typeof kuzu.QueryResult>).close();
+    return rows.length / ((performance.now() - t0) / 1000);
+  });
+}
