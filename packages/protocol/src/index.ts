@@ -29,3 +29,7 @@ export type {
 export { TemplateRegistry, defineTemplates } from "./templates.ts";
 export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
 export { exampleRegistry } from "./example-templates.ts";
+export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
+export type { RawDmlCheck } from "./raw-dml.ts";
+export { checkReadOnlyCypher } from "./read-only-cypher.ts";
+export type { ReadOnlyCheck } from "./read-only-cypher.ts";

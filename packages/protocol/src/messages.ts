@@ -31,7 +31,7 @@ export const DmlMessageSchema = z.strictObject({
   type: z.literal("dml"),
   id: idString,
   clientId: idString,
-  cypher: z.string().min(1),
+  cypher: z.string().min(1).max(65_536),
   timestamp: z.number().int().nonnegative(),
 });
 
@@ -145,7 +145,32 @@ function idOf(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const v = value as Record<string, unknown>;
   const inner = typeof v["event"] === "object" && v["event"] !== null ? (v["event"] as Record<string, unknown>)["id"] : v["id"];
-  return typeof inner === "string" && inner.length <= Limits.maxIdLength ? inner : undefined;
+  return typeof inner === "string" && inner.length > 0 && inner.length <= Limits.maxIdLength ? inner : undefined;
+}
+
+/** Deepest JSON nesting accepted in a frame; deeper values would overflow the stack when re-encoded. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Reject what the schemas cannot see: nesting deeper than MAX_JSON_DEPTH, and `__proto__` keys
+ * (zod drops them silently, so the stored event would differ from what the client sent).
+ */
+function shapeProblem(value: unknown): string | null {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= MAX_JSON_DEPTH) return `nesting deeper than ${MAX_JSON_DEPTH} levels`;
+    if (Array.isArray(v)) {
+      for (const item of v) stack.push([item, depth + 1]);
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      if (key === "__proto__") return "the key __proto__ is not allowed";
+      stack.push([(v as Record<string, unknown>)[key], depth + 1]);
+    }
+  }
+  return null;
 }
 
 /**
@@ -164,9 +189,11 @@ export function parseClientMessage(frame: string | ArrayBufferView | ArrayBuffer
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame must be a JSON object" };
   }
+  const id = idOf(value);
+  const problem = shapeProblem(value);
+  if (problem !== null) return { ok: false, code: ErrorCode.BAD_MESSAGE, message: problem, ...(id === undefined ? {} : { id }) };
   const result = ClientMessageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
-  const id = idOf(value);
   return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error), ...(id === undefined ? {} : { id }) };
 }
 

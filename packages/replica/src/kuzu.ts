@@ -34,6 +34,14 @@ async function drain(result: QueryResult | QueryResult[], keep: boolean): Promis
 /** Run a statement (with bound parameters when given) and return the last result's rows. */
 export async function run(conn: Connection, statement: string, params?: Record<string, unknown>): Promise<Row[]> {
   if (params === undefined) return drain(await conn.query(statement), true);
+  return runPrepared(conn, statement, params);
+}
+
+/**
+ * Always through prepare(): it refuses multi-statement text, which `conn.query()` would run and
+ * then crash Bun while reading the second result. Use it for any text from outside.
+ */
+export async function runPrepared(conn: Connection, statement: string, params: Record<string, unknown> = {}): Promise<Row[]> {
   const prepared = await conn.prepare(statement);
   if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
   return drain(await conn.execute(prepared, params as never), true);

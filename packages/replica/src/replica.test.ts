@@ -69,6 +69,40 @@ describe("Replica", () => {
     expect((await r.query("MATCH (u:User) RETURN u.name AS n"))).toEqual([{ n: "A" }]);
   });
 
+  test("local queries are read-only and single-statement", async () => {
+    const r = await fresh();
+    await expect(r.query("CREATE (:User {id: 'x', name: 'local'})")).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(r.query("MATCH (u:User) DETACH DELETE u")).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(r.query("RETURN 1 AS a; RETURN 2 AS b")).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(r.query("MATCH (u:Nope) RETURN u")).rejects.toMatchObject({ code: "BAD_MESSAGE" });
+    expect(await r.query("MATCH (u:User) WHERE u.id = $id RETURN count(*) AS n", { id: "x" })).toEqual([{ n: 0 }]);
+  });
+
+  test("an event that fails is recorded as failed on every replica, and the stream moves on", async () => {
+    const { defineTemplates } = await import("@kuzu-sync/protocol");
+    const { z } = await import("zod");
+    const strict = defineTemplates({
+      schema: ["CREATE NODE TABLE Item(id STRING, PRIMARY KEY(id))"],
+      templates: { ADD: { params: { id: z.string() }, cypher: "CREATE (:Item {id: $id})" } },
+    }).toWire();
+    const mk = (id: string, s: number): SequencedEvent => ({ id: `x${s}`, template: "ADD", params: { id }, clientId: "t", timestamp: 0, seq: s, serverTimestamp: 0 });
+    const batch = [mk("a", 1), mk("a", 2), mk("b", 3)]; // seq 2 violates the primary key
+    const results: unknown[] = [];
+    for (const size of [3, 1]) {
+      const r = await Replica.open({});
+      open.push(r);
+      await r.install(strict);
+      const outcomes = [];
+      for (let i = 0; i < batch.length; i += size) outcomes.push(...(await r.apply(batch.slice(i, i + size))));
+      expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+      expect(outcomes[1]!.error).toMatch(/primary key/i);
+      expect(r.appliedSeq).toBe(3);
+      results.push(await r.query("MATCH (i:Item) RETURN i.id AS id ORDER BY id"));
+    }
+    expect(results[0]).toEqual([{ id: "a" }, { id: "b" }]);
+    expect(results[1]).toEqual(results[0]);
+  });
+
   test("hostile strings are stored verbatim as data", async () => {
     const r = await fresh();
     const nasty = `'); MATCH (n) DETACH DELETE n; // \\" \u0000 ` + "`x`" + " $id {}";

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, SyncError, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import * as k from "./kuzu.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
@@ -238,10 +238,19 @@ export class Replica {
     });
   }
 
-  /** Read from the replica. Returns plain row objects. */
+  /**
+   * Read from the replica; plain row objects. Writes are refused (FORBIDDEN): a local write would
+   * make this replica silently differ from all the others.
+   */
   async query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
-    return k.run(this.#read, cypher, params);
+    const check = checkReadOnlyCypher(cypher);
+    if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
+    try {
+      return await k.runPrepared(this.#read, cypher, params);
+    } catch (cause) {
+      throw new SyncError(ErrorCode.BAD_MESSAGE, cause instanceof Error ? cause.message : String(cause), { cause });
+    }
   }
 
   /** Wait for pending writes, then close connections and the database. Safe to call twice. */
@@ -294,7 +303,7 @@ export class Replica {
     for (const e of events) {
       const c = this.#compiled.get(e.template);
       const batchable = c?.batch !== undefined;
-      const key = batchable ? JSON.stringify(c.template.batch!.keys.map((n) => e.params[n] ?? null)) : "";
+      const key = batchable ? batchKey(c.template.batch!.keys, e.params) : "";
       const head = run[0];
       if (head && (!batchable || head.template !== e.template || keys.has(key) || run.length >= this.#maxBatchRows)) {
         yield run;
@@ -330,6 +339,15 @@ export class Replica {
 function quotePath(path: string): string {
   if (/['\\\n\r]/.test(path)) throw new SyncError(ErrorCode.INTERNAL, `path ${JSON.stringify(path)} contains a quote, backslash or newline`);
   return `'${path}'`;
+}
+
+/** Identity of the entity an event writes, for cutting batches where it repeats. */
+function batchKey(keys: readonly string[], params: Readonly<Record<string, unknown>>): string {
+  if (keys.length === 1) {
+    const v = params[keys[0]!];
+    return typeof v === "string" ? v : JSON.stringify(v ?? null);
+  }
+  return JSON.stringify(keys.map((n) => params[n] ?? null));
 }
 
 /** Every declared parameter is bound; an absent optional one is bound as null. */

@@ -3,9 +3,13 @@
  * It is what snapshots and server-side reads are made from.
  * @module
  */
+import type { SequencedEvent } from "@kuzu-sync/protocol";
 import type { Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { EventLog } from "./event-log.ts";
+
+/** Committed events held in memory for the replica before it falls back to reading the log. */
+const MAX_RECENT = 50_000;
 
 /**
  * @example
@@ -24,6 +28,7 @@ export class ServerReplica {
   #unsubscribe: (() => void) | null = null;
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
   readonly #appliedListeners = new Set<(seq: number) => void>();
+  #recent: SequencedEvent[] = [];
 
   constructor(replica: Replica, log: EventLog, logger: Logger, batch = 5_000) {
     this.replica = replica;
@@ -39,7 +44,12 @@ export class ServerReplica {
   /** Begin following: replay what the replica has not applied yet, then every new commit. */
   start(): void {
     this.#log.recordReplicaSeq?.(this.replica.appliedSeq);
-    this.#unsubscribe = this.#log.onCommit(() => this.#kick());
+    this.#unsubscribe = this.#log.onCommit((events) => {
+      // Keep the committed objects while the replica keeps up, so it need not read them back.
+      if (this.#recent.length + events.length <= MAX_RECENT) this.#recent.push(...events);
+      else this.#recent = [];
+      this.#kick();
+    });
     this.#kick();
   }
 
@@ -62,6 +72,18 @@ export class ServerReplica {
     await this.#running;
   }
 
+  /** The next batch from memory, when it starts exactly after the applied seq. */
+  #take(): SequencedEvent[] | null {
+    const applied = this.replica.appliedSeq;
+    let start = 0;
+    while (start < this.#recent.length && this.#recent[start]!.seq <= applied) start++;
+    if (start > 0) this.#recent = this.#recent.slice(start);
+    if (this.#recent[0]?.seq !== applied + 1) return null;
+    const batch = this.#recent.slice(0, this.#batch);
+    this.#recent = this.#recent.slice(batch.length);
+    return batch;
+  }
+
   #kick(): void {
     if (this.#stopped) return;
     if (this.#running) {
@@ -80,7 +102,7 @@ export class ServerReplica {
   async #pump(): Promise<void> {
     try {
       while (!this.#stopped && this.replica.appliedSeq < this.#log.headSeq) {
-        const events = await this.#log.read(this.replica.appliedSeq, this.#batch);
+        const events = this.#take() ?? (await this.#log.read(this.replica.appliedSeq, this.#batch));
         if (events.length === 0) break;
         if (events[0]!.seq > this.replica.appliedSeq + 1) {
           throw new Error(
