@@ -101,6 +101,7 @@ export class SyncClient {
   #opening: Promise<void> | null = null;
   /** Set between a welcome that points at a snapshot and the end of the bootstrap. */
   #snapshotOffer: SnapshotOffer | null = null;
+  readonly #abort = new AbortController();
 
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
@@ -244,6 +245,7 @@ export class SyncClient {
     if (this.#statsTimer) clearInterval(this.#statsTimer);
     this.#ws?.close(1000, "client closed");
     this.#ws = null;
+    this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#settleLive(closed);
     for (const [, w] of this.#acks) w.reject(closed);
@@ -398,9 +400,11 @@ export class SyncClient {
           registryHash: registry.hash,
           logger: this.#log,
           onProgress: (p) => this.#emitter.emit("snapshot", p, (err) => this.#listenerFailed(err)),
+          signal: this.#abort.signal,
         });
       } catch (cause) {
         this.#snapshotOffer = null;
+        if (this.#closed) return;
         if (current.closed && dbPath) this.#replica = await Replica.open({ path: dbPath, logger: this.#log });
         this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, `snapshot bootstrap failed: ${String(cause)}`, { cause }));
         this.#scheduleReconnect();

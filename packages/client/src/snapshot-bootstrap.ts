@@ -47,10 +47,15 @@ export function removeBootstrapLeftovers(dbPath: string): void {
  * Download the snapshot to `dest`, streaming, and check the sha256 the server announced.
  * @example await downloadSnapshot(new URL("http://127.0.0.1:8080/snapshot"), "/tmp/s.tar", console.log);
  */
-export async function downloadSnapshot(url: URL, dest: string, onProgress: (p: SnapshotProgress) => void): Promise<{ seq: number | null }> {
+export async function downloadSnapshot(
+  url: URL,
+  dest: string,
+  onProgress: (p: SnapshotProgress) => void,
+  signal?: AbortSignal,
+): Promise<{ seq: number | null }> {
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, signal ? { signal } : {});
   } catch (cause) {
     throw new SyncError(ErrorCode.INTERNAL, `cannot download snapshot ${url}: ${String(cause)}`, { cause });
   }
@@ -91,6 +96,8 @@ export interface BootstrapOptions {
   readonly registryHash: string;
   readonly logger: Logger;
   readonly onProgress: (p: SnapshotProgress) => void;
+  /** Aborts the download (the client is closing). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -105,7 +112,8 @@ export async function bootstrapFromSnapshot(o: BootstrapOptions): Promise<Replic
   const scratch = o.dbPath ? mkdtempSync(join(dirname(o.dbPath), scratchPrefix(o.dbPath))) : mkdtempSync(join(tmpdir(), "kuzu-sync-snapshot-"));
   try {
     const archive = join(scratch, "snapshot.tar");
-    const { seq } = await downloadSnapshot(snapshotUrl(o.wsUrl, o.offer), archive, o.onProgress);
+    const { seq } = await downloadSnapshot(snapshotUrl(o.wsUrl, o.offer), archive, o.onProgress, o.signal);
+    o.signal?.throwIfAborted();
     const bytes = Bun.file(archive).size;
     o.onProgress({ phase: "import", bytes, total: bytes, seq });
     const newPath = o.dbPath ? join(scratch, "db.kuzu") : null;
