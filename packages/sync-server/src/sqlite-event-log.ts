@@ -72,14 +72,20 @@ export class SqliteEventLog implements EventLog {
     insertId: Statement;
     bumpCount: Statement;
     setHead: Statement;
-    setReplicaSeq: Statement;
     read: Statement<EventRow, [number, number]>;
     first: Statement<{ seq: number | null }, []>;
     horizon: Statement<{ value: number }, []>;
   };
   #replicaSeq = -1;
+  /**
+   * Writes meta 'replica_seq' without an fsync of its own: losing the latest value in a crash only
+   * makes the archiver more careful, and the next group commit's fsync makes it durable anyway
+   * (WAL frames are synced in order). Keeps the server replica from adding an fsync per batch.
+   */
+  readonly #setReplicaSeq: Statement;
+  readonly #metaDb: Database | null;
 
-  private constructor(db: Database, now: () => number) {
+  private constructor(db: Database, now: () => number, path: string) {
     this.#db = db;
     this.#now = now;
     db.exec("PRAGMA journal_mode = WAL");
@@ -96,13 +102,23 @@ export class SqliteEventLog implements EventLog {
         "INSERT INTO template_counts (template, count) VALUES (?, ?) ON CONFLICT(template) DO UPDATE SET count = count + excluded.count",
       ),
       setHead: db.prepare("INSERT INTO meta (key, value) VALUES ('head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
-      setReplicaSeq: db.prepare(
-        "INSERT INTO meta (key, value) VALUES ('replica_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      ),
       read: db.prepare("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
       horizon: db.prepare("SELECT value FROM meta WHERE key = 'horizon'"),
       first: db.prepare("SELECT min(seq) AS seq FROM events"),
     };
+    // Opened after the first connection set up WAL and the schema.
+    const metaDb = path === ":memory:" ? null : new Database(path, { create: false, strict: true });
+    if (metaDb) {
+      metaDb.exec("PRAGMA busy_timeout = 5000");
+      metaDb.exec("PRAGMA synchronous = OFF");
+      // Checkpoints stay with the synchronous=FULL connection: an unsynced checkpoint followed by
+      // a WAL restart could lose events in a power cut.
+      metaDb.exec("PRAGMA wal_autocheckpoint = 0");
+    }
+    this.#metaDb = metaDb;
+    this.#setReplicaSeq = (metaDb ?? db).prepare(
+      "INSERT INTO meta (key, value) VALUES ('replica_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
     const head = db.query<{ value: number }, []>("SELECT value FROM meta WHERE key = 'head'").get();
     this.#head = head?.value ?? 0;
     for (const row of db.query<{ template: string; count: number }, []>("SELECT template, count FROM template_counts").all()) {
@@ -112,7 +128,7 @@ export class SqliteEventLog implements EventLog {
 
   static open(options: SqliteEventLogOptions): SqliteEventLog {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-    return new SqliteEventLog(new Database(options.path, { create: true, strict: true }), options.now ?? Date.now);
+    return new SqliteEventLog(new Database(options.path, { create: true, strict: true }), options.now ?? Date.now, options.path);
   }
 
   get headSeq(): number {
@@ -134,7 +150,7 @@ export class SqliteEventLog implements EventLog {
    */
   recordReplicaSeq(seq: number): void {
     if (this.#closed || seq === this.#replicaSeq) return;
-    this.#q.setReplicaSeq.run(seq);
+    this.#setReplicaSeq.run(seq);
     this.#replicaSeq = seq;
   }
 
@@ -168,6 +184,7 @@ export class SqliteEventLog implements EventLog {
     if (this.#closed) return;
     this.#flush();
     this.#closed = true;
+    this.#metaDb?.close();
     this.#db.close();
   }
 
