@@ -9,6 +9,7 @@ import {
   encodeClientMessage,
   isRetryable,
   parseServerMessage,
+  type AggregateResult,
   type ClientEvent,
   type SequencedEvent,
   type ServerMessage,
@@ -85,6 +86,8 @@ export class SyncClient {
   #statsTimer: ReturnType<typeof setInterval> | null = null;
   readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
   readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
+  /** Aggregate requests sent on the current connection, by request id. */
+  readonly #aggregateWaiters = new Map<string, Waiter<AggregateResult>>();
   #liveWaiter: Waiter<void> | null = null;
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
@@ -189,6 +192,32 @@ export class SyncClient {
     return acked;
   }
 
+  /**
+   * Read an aggregate the server maintains (declared in its registry): every group's value, or one
+   * group's value (null when no event has given that group a value). Answered from the gateway's
+   * memory in constant time, exact as of the log head at that moment; rejects with NOT_FOUND for
+   * an unknown aggregate, NOT_READY when not connected, CLOSED when the connection drops first.
+   * @example
+   * await client.getAggregate("counters", "c1"); // 42
+   * await client.getAggregate("postsByAuthor"); // { u1: 3, u2: 1 }
+   */
+  getAggregate(name: string): Promise<Record<string, number>>;
+  getAggregate(name: string, key: string): Promise<number | null>;
+  async getAggregate(name: string, key?: string): Promise<Record<string, number> | number | null> {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    if (!this.connected) throw new SyncError(ErrorCode.NOT_READY, "not connected");
+    const id = crypto.randomUUID();
+    const answer = new Promise<AggregateResult>((resolve, reject) => this.#aggregateWaiters.set(id, { resolve, reject }));
+    this.#ws!.send(encodeClientMessage({ type: "aggregate", id, name, ...(key === undefined ? {} : { key }) }));
+    const result = await answer;
+    return key === undefined ? (result.values ?? {}) : (result.value ?? null);
+  }
+
+  #failAggregates(error: SyncError): void {
+    for (const [, w] of this.#aggregateWaiters) w.reject(error);
+    this.#aggregateWaiters.clear();
+  }
+
   /** Resolves once the local replica has applied `seq`. */
   waitForSeq(seq: number, timeoutMs = 30_000): Promise<void> {
     if (this.lastAppliedSeq >= seq) return Promise.resolve();
@@ -239,6 +268,7 @@ export class SyncClient {
     this.#acks.clear();
     for (const w of this.#seqWaiters) w.reject(closed);
     this.#seqWaiters.clear();
+    this.#failAggregates(closed);
     await this.#opening?.catch(() => {});
     await this.#draining;
     await this.#replica?.close();
@@ -289,6 +319,7 @@ export class SyncClient {
       if (this.#ws !== ws) return;
       this.#ws = null;
       this.#welcomed = false;
+      this.#failAggregates(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
       this.#emitter.emit("disconnected", { code: e.code, reason: e.reason }, (err) => this.#listenerFailed(err));
       this.#scheduleReconnect();
     };
@@ -333,6 +364,12 @@ export class SyncClient {
         return this.#onReject(msg);
       case "error":
         return this.#fail(new SyncError(msg.code, msg.message));
+      case "aggregate": {
+        const w = this.#aggregateWaiters.get(msg.id);
+        this.#aggregateWaiters.delete(msg.id);
+        w?.resolve(msg);
+        return;
+      }
     }
   }
 
@@ -357,6 +394,12 @@ export class SyncClient {
   }
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
+    const aggregate = this.#aggregateWaiters.get(msg.id);
+    if (aggregate) {
+      this.#aggregateWaiters.delete(msg.id);
+      aggregate.reject(new SyncError(msg.code, msg.message));
+      return;
+    }
     if (isRetryable(msg.code) && this.#outbox?.has(msg.id)) {
       // Stays in the outbox; resent after a pause (and after any reconnect).
       const ws = this.#ws;

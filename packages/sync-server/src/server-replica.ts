@@ -4,7 +4,7 @@
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
-import type { Replica } from "@kuzu-sync/replica";
+import type { ApplyOutcome, Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { EventLog } from "./event-log.ts";
 
@@ -27,6 +27,7 @@ export class ServerReplica {
   #stopped = false;
   #unsubscribe: (() => void) | null = null;
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
+  readonly #appliedListeners = new Set<(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]) => void>();
   #recent: SequencedEvent[] = [];
 
   constructor(replica: Replica, log: EventLog, logger: Logger, batch = 5_000) {
@@ -49,6 +50,15 @@ export class ServerReplica {
       this.#kick();
     });
     this.#kick();
+  }
+
+  /**
+   * Called after each applied batch with the events read and the outcome of each newly applied one
+   * (the gateway's DML statistics count them). Returns an unsubscribe function.
+   */
+  onApplied(listener: (events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]) => void): () => void {
+    this.#appliedListeners.add(listener);
+    return () => this.#appliedListeners.delete(listener);
   }
 
   /** Resolves once the replica has applied `seq`. */
@@ -98,6 +108,14 @@ export class ServerReplica {
         if (events.length === 0) break;
         const outcomes = await this.replica.apply(events);
         for (const o of outcomes) if (!o.ok) this.#logger.warn("server replica: event failed", { seq: o.seq, template: o.template, error: o.error });
+        for (const listener of this.#appliedListeners) {
+          try {
+            listener(events, outcomes);
+          } catch (error) {
+            // Statistics must never stop the replica from following the log.
+            this.#logger.error("server replica: applied listener threw", { error: String(error) });
+          }
+        }
         for (const w of this.#waiters) {
           if (this.replica.appliedSeq >= w.seq) {
             this.#waiters.delete(w);
