@@ -32,7 +32,7 @@ describe("registry aggregates", () => {
     const registry = exampleRegistry.toWire();
     const welcome = { type: "welcome", serverId: "s", headSeq: 0, horizonSeq: 1, registry, maxMessageBytes: 1024 };
     const parsed = parseServerMessage(JSON.stringify(welcome));
-    expect(parsed.ok && parsed.message.type === "welcome" && parsed.message.registry.aggregates).toEqual(registry.aggregates);
+    expect(parsed.ok && parsed.message.type === "welcome" && parsed.message.registry.aggregates).toEqual([...registry.aggregates]);
     const { aggregates: _omit, ...older } = registry;
     const parsedOlder = parseServerMessage(JSON.stringify({ ...welcome, registry: older }));
     expect(parsedOlder.ok && parsedOlder.message.type === "welcome" && parsedOlder.message.registry.aggregates).toEqual([]);
@@ -66,11 +66,11 @@ describe("registry aggregates", () => {
   });
 
   test("the aggregate answer parses on the client side", () => {
-    const one = { type: "aggregate", id: "r1", name: "counters", key: "c1", seq: 10, fromSeq: 1, value: 42 };
+    const one = { type: "aggregate" as const, id: "r1", name: "counters", key: "c1", seq: 10, fromSeq: 1, value: 42 };
     expect(parseServerMessage(JSON.stringify(one))).toEqual({ ok: true, message: one });
     const none = { ...one, value: null };
     expect(parseServerMessage(JSON.stringify(none))).toEqual({ ok: true, message: none });
-    const all = { type: "aggregate", id: "r2", name: "counters", seq: 10, fromSeq: 1, values: { c1: 42, c2: -1 } };
+    const all = { type: "aggregate" as const, id: "r2", name: "counters", seq: 10, fromSeq: 1, values: { c1: 42, c2: -1 } };
     expect(parseServerMessage(JSON.stringify(all))).toEqual({ ok: true, message: all });
   });
 });
