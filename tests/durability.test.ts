@@ -106,3 +106,41 @@ describe("durability", () => {
     expect(dup.seq).toBe(2);
   });
 });
+
+describe("durable outbox", () => {
+  test("events handed to a persistent client survive its crash and are delivered exactly once after restart", async () => {
+    using dir = tempDir();
+    await using pool = new ClientPool();
+    const dbPath = join(dir.path, "writer.kuzu");
+    // A port nobody listens on yet: reserve one, then release it for the gateway started later.
+    const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+    const port = probe.port!;
+    probe.stop(true);
+    const child = Bun.spawn(["bun", join(import.meta.dir, "support/outbox-writer.ts"), `ws://127.0.0.1:${port}`, dbPath, "25"], { stdout: "pipe", stderr: "inherit" });
+    const reader = child.stdout.getReader();
+    const { value } = await reader.read();
+    const report = JSON.parse(new TextDecoder().decode(value)) as { pending: number; clientId: string };
+    expect(report.pending).toBe(25);
+    child.kill("SIGKILL"); // crash with all 25 un-acked
+    await child.exited;
+
+    await using gw = await startGatewayProcess({ port });
+    const revived = pool.make(gw.url, { dbPath });
+    await revived.connect();
+    expect(revived.clientId).toBe(report.clientId);
+    const observer = await pool.connect(gw.url);
+    const until = Date.now() + 20_000;
+    while (revived.pendingCount > 0 && Date.now() < until) await Bun.sleep(10);
+    expect(revived.pendingCount).toBe(0);
+    await observer.waitForSeq(25);
+    expect(await observer.query("MATCH (c:Counter {id: 'durable'}) RETURN c.value AS v")).toEqual([{ v: 25 }]);
+    const health = (await (await fetch(`${gw.httpUrl}/health`)).json()) as { headSeq: number };
+    expect(health.headSeq).toBe(25);
+    // Once more, to be sure nothing is resent from a stale outbox.
+    await revived.close();
+    const again = pool.make(gw.url, { dbPath });
+    await again.connect();
+    expect(again.pendingCount).toBe(0);
+    expect(((await (await fetch(`${gw.httpUrl}/health`)).json()) as { headSeq: number }).headSeq).toBe(25);
+  });
+});

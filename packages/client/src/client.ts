@@ -163,7 +163,11 @@ export class SyncClient {
   ): Promise<{ seq: number; duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
     const outbox = this.#outbox;
-    if (!outbox) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    if (!outbox) {
+      // Called while connect() is still opening the replica and outbox: queue behind it.
+      if (this.#opening) return this.#opening.then(() => this.executeTemplate(template, params, options));
+      return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    }
     if (options.id !== undefined && this.#acks.has(options.id)) {
       return Promise.reject(new SyncError(ErrorCode.BAD_MESSAGE, `event ${options.id} is already in flight`));
     }

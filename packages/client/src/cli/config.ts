@@ -1,0 +1,65 @@
+/**
+ * The CLI's global settings, parsed once from flags and environment into a frozen object.
+ * @module
+ */
+import { CliError, ExitCode } from "./exit-codes.ts";
+
+export const DEFAULT_URL = "ws://localhost:8080";
+
+export interface CliConfig {
+  /** Gateway WebSocket URL (`--url` / `SYNC_URL`). */
+  readonly url: string;
+  /** Same host and port over HTTP, for /health, /stats, /templates. */
+  readonly httpUrl: string;
+  /** How long to wait for the gateway to connect or answer (`--timeout`); a connected catch-up is not bounded. */
+  readonly timeoutMs: number;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+}
+
+export interface GlobalOptions {
+  readonly url?: string;
+  readonly timeout?: string;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+}
+
+/**
+ * @example parseCliConfig({ url: "ws://localhost:8080", timeout: "15000" })
+ */
+export function parseCliConfig(options: GlobalOptions): CliConfig {
+  const { url, httpUrl } = parseUrl(options.url ?? DEFAULT_URL);
+  return Object.freeze({
+    url,
+    httpUrl,
+    timeoutMs: parseInteger("--timeout", options.timeout ?? "15000", 1),
+    quiet: options.quiet === true,
+    verbose: options.verbose === true,
+  });
+}
+
+/** ws:// and wss:// as given; http(s):// accepted and turned into ws(s)://. */
+function parseUrl(text: string): { url: string; httpUrl: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new CliError(`--url / SYNC_URL: ${JSON.stringify(text)} is not a URL (expected e.g. ${DEFAULT_URL})`, ExitCode.USAGE);
+  }
+  const secure = parsed.protocol === "wss:" || parsed.protocol === "https:";
+  if (!["ws:", "wss:", "http:", "https:"].includes(parsed.protocol)) {
+    throw new CliError(`--url / SYNC_URL: ${JSON.stringify(text)} must start with ws:// or wss://`, ExitCode.USAGE);
+  }
+  const rest = `${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
+  return { url: `${secure ? "wss" : "ws"}://${rest}`, httpUrl: `${secure ? "https" : "http"}://${parsed.host}` };
+}
+
+/**
+ * A whole number of at least `min`, or a usage error naming the option.
+ * @example parseInteger("--from-seq", "10", 1) // 10
+ */
+export function parseInteger(name: string, text: string, min: number): number {
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new CliError(`${name} must be a whole number >= ${min}, got ${JSON.stringify(text)}`, ExitCode.USAGE);
+  return n;
+}

@@ -1,0 +1,130 @@
+/**
+ * Runs the real `sync-client` bin (`bun packages/client/src/cli.ts ...`) as a child process:
+ * one-shot runs collect output and exit code; long-running ones (watch, repl) expose their lines
+ * as they come and are always stopped after the test.
+ * @module
+ */
+import type { Subprocess } from "bun";
+import { resolve } from "node:path";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+export const CLI = resolve(REPO_ROOT, "packages/client/src/cli.ts");
+
+export interface CliRunOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  /** Text piped to stdin (closed after it); stdin is empty otherwise. */
+  readonly stdin?: string;
+  readonly cwd?: string;
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The environment every CLI run starts from: no inherited SYNC_URL, no colours requested. */
+function baseEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "SYNC_URL" && k !== "NO_COLOR") env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Run to completion. */
+export async function runCli(args: readonly string[], options: CliRunOptions = {}): Promise<CliResult> {
+  const proc = Bun.spawn(["bun", CLI, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: baseEnv(options.env),
+    stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+/** A command given as a full argv (e.g. `bunx sync-client --version`), run to completion. */
+export async function runCommand(argv: readonly string[], options: CliRunOptions = {}): Promise<CliResult> {
+  const proc = Bun.spawn([...argv], { cwd: options.cwd ?? REPO_ROOT, env: baseEnv(options.env), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { code, stdout, stderr };
+}
+
+export interface CliProcess extends AsyncDisposable {
+  readonly proc: Subprocess<"pipe", "pipe", "pipe">;
+  readonly stdoutLines: string[];
+  readonly stderrLines: string[];
+  /** Resolves with the first stdout line matching (already printed or still to come). */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Write to stdin. */
+  write(text: string): void;
+  /** Close stdin (EOF). */
+  endInput(): void;
+  /** Send a signal and wait for the exit code. */
+  signal(name: "SIGINT" | "SIGTERM"): Promise<number>;
+  readonly exited: Promise<number>;
+}
+
+/** Start a long-running CLI command; killed at dispose if it is still running. */
+export function spawnCli(args: readonly string[], options: Omit<CliRunOptions, "stdin"> = {}): CliProcess {
+  const proc = Bun.spawn(["bun", CLI, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: baseEnv(options.env),
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stdoutLines: string[] = [];
+  const stderrLines: string[] = [];
+  const watchers = new Set<{ lines: string[]; pattern: RegExp; resolve: (l: string) => void }>();
+  const pump = async (stream: ReadableStream<Uint8Array>, lines: string[]) => {
+    const decoder = new TextDecoder();
+    let buf = "";
+    for await (const chunk of stream) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        for (const w of watchers) if (w.lines === lines && w.pattern.test(line)) (watchers.delete(w), w.resolve(line));
+      }
+    }
+  };
+  const pumps = Promise.all([pump(proc.stdout, stdoutLines), pump(proc.stderr, stderrLines)]);
+  const exited = proc.exited.then(async (code) => (await pumps, code));
+  const waitFor = (lines: string[], which: string) => (pattern: RegExp, timeoutMs = 20_000): Promise<string> => {
+    const seen = lines.find((l) => pattern.test(l));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const w = { lines, pattern, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
+      const t = setTimeout(() => {
+        watchers.delete(w);
+        reject(new Error(`sync-client ${args.join(" ")} did not print ${pattern} on ${which} within ${timeoutMs} ms\nstdout:\n${stdoutLines.join("\n")}\nstderr:\n${stderrLines.join("\n")}`));
+      }, timeoutMs);
+      watchers.add(w);
+      void exited.then((code) => {
+        if (watchers.delete(w)) (clearTimeout(t), reject(new Error(`sync-client exited with ${code} before printing ${pattern}\nstdout:\n${stdoutLines.join("\n")}\nstderr:\n${stderrLines.join("\n")}`)));
+      });
+    });
+  };
+  return {
+    proc,
+    stdoutLines,
+    stderrLines,
+    waitForStdout: waitFor(stdoutLines, "stdout"),
+    waitForStderr: waitFor(stderrLines, "stderr"),
+    write: (text) => void proc.stdin.write(text),
+    endInput: () => void proc.stdin.end(),
+    signal: async (name) => {
+      proc.kill(name);
+      return exited;
+    },
+    exited,
+    [Symbol.asyncDispose]: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+}

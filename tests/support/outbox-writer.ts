@@ -1,0 +1,16 @@
+/**
+ * Child process for the durable-outbox test: a persistent client whose gateway is down hands
+ * `count` events to executeTemplate (they can only go to the outbox), reports, and waits to be
+ * killed. argv: url dbPath count
+ * @module
+ */
+import { createSyncClient } from "@kuzu-sync/client";
+
+const [url, dbPath, count] = process.argv.slice(2) as [string, string, string];
+const client = createSyncClient(url, { dbPath, statsIntervalMs: 0, connectTimeoutMs: 600_000 });
+void client.connect().catch(() => {});
+const sends = Array.from({ length: Number(count) }, () => client.executeTemplate("INCREMENT_COUNTER", { counterId: "durable", amount: 1 }));
+for (const s of sends) s.catch(() => {});
+while (client.pendingCount < Number(count)) await Bun.sleep(5);
+console.log(JSON.stringify({ pending: client.pendingCount, clientId: client.clientId }));
+await new Promise(() => {});
