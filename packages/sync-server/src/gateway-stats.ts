@@ -59,10 +59,13 @@ export class GatewayStats {
     if (last && last[0] === second) last[1] += events.length;
     else this.#recent.push([second, events.length]);
     while (this.#recent.length > 0 && this.#recent[0]![0] <= second - 60) this.#recent.shift();
+    const byTemplate = new Map<string, number>();
     for (const e of events) {
       this.#committedByClient.set(e.clientId, (this.#committedByClient.get(e.clientId) ?? 0) + 1);
-      this.metrics.eventsAppended.inc({ template: e.template });
+      byTemplate.set(e.template, (byTemplate.get(e.template) ?? 0) + 1);
     }
+    // One labelled increment per template and group, not per event: this runs on the commit path.
+    for (const [template, n] of byTemplate) this.metrics.eventsAppended.inc({ template }, n);
   }
 
   /**
