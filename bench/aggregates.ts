@@ -6,7 +6,8 @@
  *    SqliteEventLog.append in large groups, so the aggregates and per-template/per-client counts
  *    are maintained exactly as in production), starts the real gateway on each, waits for its
  *    server replica to catch up, then times `GET /stats` and `GET /aggregates/<name>/<key>`
- *    (sequential requests over loopback, p50/p99) and reports the 1M/10k ratio. Start-up time
+ *    (sequential requests over loopback, p50/p99; both gateways timed in alternating slices so
+ *    other load on the machine hits both alike) and reports the 1M/10k ratio. Restart time
  *    (spawn → listening) is reported too: it must not grow with the history.
  * 2. Logging overhead: acked events/s of one pipelining writer against a fresh gateway with
  *    LOG_LEVEL=info and with LOG_LEVEL=debug (lifecycle records for every event), alternated.
@@ -21,7 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { exampleRegistry, type ClientEvent } from "@kuzu-sync/protocol";
 import { SqliteEventLog } from "@kuzu-sync/sync-server";
-import { startGatewayProcess } from "../tests/support/gateway-process.ts";
+import { startGatewayProcess, type GatewayProcess } from "../tests/support/gateway-process.ts";
 import { waitForReplica } from "../tests/support/health.ts";
 
 const { values: args } = parseArgs({
@@ -91,60 +92,79 @@ async function buildDataDir(n: number): Promise<{ dir: string; seconds: number }
   return { dir, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function timeRequests(urls: readonly string[]): Promise<{ p50: number; p99: number }> {
-  for (const url of urls.slice(0, 200)) await (await fetch(url)).arrayBuffer(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const url = urls[i % urls.length]!;
-    const t0 = performance.now();
-    const res = await fetch(url);
-    await res.arrayBuffer();
-    times.push(performance.now() - t0);
-    if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
-  }
+type Latency = { p50: number; p99: number };
+
+/** One timed request (the body is read, so the whole answer is counted). */
+async function timeOne(url: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(url);
+  await res.arrayBuffer();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+  return ms;
+}
+
+function summary(times: number[]): Latency {
   times.sort((a, b) => a - b);
   return { p50: pct(times, 50), p99: pct(times, 99) };
 }
 
-interface ReadRun {
-  events: number;
-  buildSeconds: number;
-  startupMs: number;
+/** A running gateway on a data dir holding `events` events, caught up and ready to be timed. */
+interface Prepared {
+  readonly events: number;
+  readonly dir: string;
+  readonly buildSeconds: number;
+  readonly firstStartMs: number;
   replicaCatchUpSeconds: number;
-  stats: { p50: number; p99: number };
-  counter: { p50: number; p99: number };
-  posts: { p50: number; p99: number };
-  statsBytes: number;
+  gw: GatewayProcess;
+  endpoints: Readonly<Record<"stats" | "counter" | "posts", readonly string[]>>;
 }
 
-async function readRun(n: number): Promise<ReadRun> {
+async function prepare(n: number, runs: Prepared[]): Promise<Prepared> {
   const { dir, seconds } = await buildDataDir(n);
-  try {
-    const t0 = performance.now();
-    await using gw = await startGatewayProcess({ dataDir: dir, keepDataDir: true });
-    const startupMs = performance.now() - t0;
-    const t1 = performance.now();
-    await waitForReplica(gw.httpUrl, n, 30 * 60_000);
-    const replicaCatchUpSeconds = (performance.now() - t1) / 1000;
-    const stats = (await (await fetch(`${gw.httpUrl}/stats`)).json()) as { events: { total: number } };
-    if (stats.events.total !== n) throw new Error(`/stats says ${stats.events.total} events, expected ${n}`);
-    const countersAll = (await (await fetch(`${gw.httpUrl}/aggregates/counters`)).json()) as { values: Record<string, number> };
-    const counterUrls = Object.keys(countersAll.values).map((k) => `${gw.httpUrl}/aggregates/counters/${k}`);
-    const postsAll = (await (await fetch(`${gw.httpUrl}/aggregates/postsByAuthor`)).json()) as { values: Record<string, number> };
-    const postUrls = Object.keys(postsAll.values).map((k) => `${gw.httpUrl}/aggregates/postsByAuthor/${k}`);
-    return {
-      events: n,
-      buildSeconds: seconds,
-      startupMs,
-      replicaCatchUpSeconds,
-      stats: await timeRequests([`${gw.httpUrl}/stats`]),
-      counter: await timeRequests(counterUrls),
-      posts: await timeRequests(postUrls),
-      statsBytes: (await (await fetch(`${gw.httpUrl}/stats`)).text()).length,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const t0 = performance.now();
+  const gw = await startGatewayProcess({ dataDir: dir, keepDataDir: true });
+  const firstStartMs = performance.now() - t0;
+  const run: Prepared = { events: n, dir, buildSeconds: seconds, firstStartMs, replicaCatchUpSeconds: 0, gw, endpoints: { stats: [], counter: [], posts: [] } };
+  runs.push(run); // from here on, the caller stops it and removes the dir
+  const t1 = performance.now();
+  await waitForReplica(gw.httpUrl, n, 60 * 60_000);
+  const stats = (await (await fetch(`${gw.httpUrl}/stats`)).json()) as { events: { total: number } };
+  if (stats.events.total !== n) throw new Error(`/stats says ${stats.events.total} events, expected ${n}`);
+  const keys = async (name: string) =>
+    Object.keys(((await (await fetch(`${gw.httpUrl}/aggregates/${name}`)).json()) as { values: Record<string, number> }).values);
+  run.replicaCatchUpSeconds = (performance.now() - t1) / 1000;
+  run.endpoints = {
+    stats: [`${gw.httpUrl}/stats`],
+    counter: (await keys("counters")).map((k) => `${gw.httpUrl}/aggregates/counters/${encodeURIComponent(k)}`),
+    posts: (await keys("postsByAuthor")).map((k) => `${gw.httpUrl}/aggregates/postsByAuthor/${encodeURIComponent(k)}`),
+  };
+  return run;
+}
+
+/** Time every gateway in alternating slices of 100 requests, so other load falls on all alike. */
+async function timeInterleaved(runs: readonly Prepared[], endpoint: keyof Prepared["endpoints"]): Promise<Latency[]> {
+  const times = runs.map(() => [] as number[]);
+  for (const r of runs) for (const url of r.endpoints[endpoint].slice(0, 100)) await timeOne(url); // warm-up
+  for (let done = 0; done < REQUESTS; done += 100) {
+    for (const [k, r] of runs.entries()) {
+      const urls = r.endpoints[endpoint];
+      for (let i = done; i < Math.min(REQUESTS, done + 100); i++) times[k]!.push(await timeOne(urls[i % urls.length]!));
+    }
   }
+  return times.map(summary);
+}
+
+/** Median of three restarts (SIGTERM, start again) of a caught-up gateway. */
+async function restartMs(run: Prepared): Promise<number> {
+  const restarts: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    await run.gw.stop();
+    const t0 = performance.now();
+    run.gw = await startGatewayProcess({ dataDir: run.dir, keepDataDir: true });
+    restarts.push(performance.now() - t0);
+  }
+  return restarts.sort((a, b) => a - b)[1]!;
 }
 
 /** Acked events/s of one writer pipelining LOG_EVENTS events over the raw protocol. */
@@ -184,23 +204,39 @@ async function ackRate(level: "info" | "debug"): Promise<number> {
   }
 }
 
-console.log(`kuzu-sync aggregates/stats benchmark (bun ${Bun.version}): ${fmt(SMALL)} vs ${fmt(LARGE)} events, ${fmt(REQUESTS)} sequential requests per endpoint`);
-const small = await readRun(SMALL);
-const large = await readRun(LARGE);
+console.log(`kuzu-sync aggregates/stats benchmark (bun ${Bun.version}): ${fmt(SMALL)} vs ${fmt(LARGE)} events, ${fmt(REQUESTS)} sequential requests per endpoint and size`);
+const runs: Prepared[] = [];
+try {
+  const small = await prepare(SMALL, runs);
+  const large = await prepare(LARGE, runs);
+  const both = [small, large];
+  const stats = await timeInterleaved(both, "stats");
+  const counter = await timeInterleaved(both, "counter");
+  const posts = await timeInterleaved(both, "posts");
+  const statsBytes = await Promise.all(both.map(async (r) => (await (await fetch(r.endpoints.stats[0]!)).text()).length));
+  const restart = [await restartMs(small), await restartMs(large)] as const;
 
-const ms = (x: number) => `${x.toFixed(3)} ms`;
-const rows: string[][] = [
-  ["", `${fmt(small.events)} events`, `${fmt(large.events)} events`, "ratio (p50)"],
-  ["GET /stats p50 / p99", `${ms(small.stats.p50)} / ${ms(small.stats.p99)}`, `${ms(large.stats.p50)} / ${ms(large.stats.p99)}`, (large.stats.p50 / small.stats.p50).toFixed(2)],
-  ["GET /aggregates/counters/<key> p50 / p99", `${ms(small.counter.p50)} / ${ms(small.counter.p99)}`, `${ms(large.counter.p50)} / ${ms(large.counter.p99)}`, (large.counter.p50 / small.counter.p50).toFixed(2)],
-  ["GET /aggregates/postsByAuthor/<key> p50 / p99", `${ms(small.posts.p50)} / ${ms(small.posts.p99)}`, `${ms(large.posts.p50)} / ${ms(large.posts.p99)}`, (large.posts.p50 / small.posts.p50).toFixed(2)],
-  ["gateway start-up (spawn → listening)", `${fmt(small.startupMs)} ms`, `${fmt(large.startupMs)} ms`, (large.startupMs / small.startupMs).toFixed(2)],
-  ["/stats body", `${fmt(small.statsBytes)} B`, `${fmt(large.statsBytes)} B`, ""],
-  ["(setup) log written through SqliteEventLog", `${small.buildSeconds.toFixed(1)} s`, `${large.buildSeconds.toFixed(1)} s`, ""],
-  ["(setup) server replica catch-up before timing", `${small.replicaCatchUpSeconds.toFixed(1)} s`, `${large.replicaCatchUpSeconds.toFixed(1)} s`, ""],
-];
-const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
+  const ms = (x: number) => `${x.toFixed(3)} ms`;
+  const line = (label: string, l: Latency[]) => [label, `${ms(l[0]!.p50)} / ${ms(l[0]!.p99)}`, `${ms(l[1]!.p50)} / ${ms(l[1]!.p99)}`, (l[1]!.p50 / l[0]!.p50).toFixed(2)];
+  const rows: string[][] = [
+    ["", `${fmt(small.events)} events`, `${fmt(large.events)} events`, "ratio (p50)"],
+    line("GET /stats p50 / p99", stats),
+    line("GET /aggregates/counters/<key> p50 / p99", counter),
+    line("GET /aggregates/postsByAuthor/<key> p50 / p99", posts),
+    ["gateway restart (spawn → listening), median of 3", `${fmt(restart[0])} ms`, `${fmt(restart[1])} ms`, (restart[1] / restart[0]).toFixed(2)],
+    ["first start on the new data dir", `${fmt(small.firstStartMs)} ms`, `${fmt(large.firstStartMs)} ms`, ""],
+    ["/stats body", `${fmt(statsBytes[0]!)} B`, `${fmt(statsBytes[1]!)} B`, ""],
+    ["(setup) log written through SqliteEventLog", `${small.buildSeconds.toFixed(1)} s`, `${large.buildSeconds.toFixed(1)} s`, ""],
+    ["(setup) server replica catch-up before timing", `${small.replicaCatchUpSeconds.toFixed(1)} s`, `${large.replicaCatchUpSeconds.toFixed(1)} s`, ""],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd());
+} finally {
+  for (const r of runs) {
+    await r.gw.stop();
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+}
 
 console.log(`\nlogging overhead: ${fmt(LOG_EVENTS)} pipelined events per run, ${ROUNDS} run(s) per level, alternated`);
 const rates: Record<"info" | "debug", number[]> = { info: [], debug: [] };
