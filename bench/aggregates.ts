@@ -49,16 +49,18 @@ const POSTS = 20_000;
 const CLIENTS = 8;
 
 /**
- * A deterministic history in runs of 100 events of one template (as bursts of one kind of write
- * arrive), so replicas apply CREATE_USER runs as single UNWIND statements: 90% CREATE_USER, 6%
- * INCREMENT_COUNTER, 3% CREATE_POST, 1% DELETE_POST, in the same proportions in every 10k events.
+ * A deterministic history in runs of 50 events of one template (as bursts of one kind of write
+ * arrive), so replicas apply CREATE_USER runs as single UNWIND statements: 96% CREATE_USER, 2%
+ * INCREMENT_COUNTER, 1.5% CREATE_POST, 0.5% DELETE_POST, in the same proportions in every 10k
+ * events. (The templates without a batch form cost one statement per event on the server
+ * replica, whose catch-up must finish before timing.)
  */
 function* history(n: number): Generator<ClientEvent[]> {
-  const RUN = 100;
+  const RUN = 50;
   let i = 0;
   for (let run = 0; i < n; run++) {
-    const slot = (run * 37) % 100; // a permutation of 0..99 in every 100 runs
-    const template = slot < 90 ? "CREATE_USER" : slot < 96 ? "INCREMENT_COUNTER" : slot < 99 ? "CREATE_POST" : "DELETE_POST";
+    const slot = (run * 37) % 200; // a permutation of 0..199 in every 200 runs
+    const template = slot < 192 ? "CREATE_USER" : slot < 196 ? "INCREMENT_COUNTER" : slot < 199 ? "CREATE_POST" : "DELETE_POST";
     const events: ClientEvent[] = [];
     for (let k = 0; k < RUN && i < n; k++, i++) {
       const params =
