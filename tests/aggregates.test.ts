@@ -142,6 +142,7 @@ describe("aggregate cache", () => {
     }
 
     await expect(c.getAggregate("nope")).rejects.toMatchObject({ name: "SyncError", code: "NOT_FOUND" });
+    await expect(pool.make(gw.url).getAggregate("counters")).rejects.toMatchObject({ code: "NOT_READY" });
     expect(await c.getAggregate("counters", "zz")).toBeNull();
     expect(await c.getAggregate("postsByAuthor")).toEqual({});
 

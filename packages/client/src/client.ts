@@ -9,7 +9,6 @@ import {
   encodeClientMessage,
   isRetryable,
   parseServerMessage,
-  type AggregateResult,
   type ClientEvent,
   type SequencedEvent,
   type ServerMessage,
@@ -17,6 +16,7 @@ import {
 } from "@kuzu-sync/protocol";
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
+import { AggregateRequests } from "./aggregate-requests.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
 import { memoryOutbox, sqliteOutbox, type Outbox } from "./outbox.ts";
@@ -86,8 +86,7 @@ export class SyncClient {
   #statsTimer: ReturnType<typeof setInterval> | null = null;
   readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
   readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
-  /** Aggregate requests sent on the current connection, by request id. */
-  readonly #aggregateWaiters = new Map<string, Waiter<AggregateResult>>();
+  readonly #aggregates = new AggregateRequests();
   #liveWaiter: Waiter<void> | null = null;
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
@@ -210,16 +209,8 @@ export class SyncClient {
   async getAggregate(name: string, key?: string): Promise<Record<string, number> | number | null> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
     if (!this.connected) throw new SyncError(ErrorCode.NOT_READY, "not connected");
-    const id = crypto.randomUUID();
-    const answer = new Promise<AggregateResult>((resolve, reject) => this.#aggregateWaiters.set(id, { resolve, reject }));
-    this.#ws!.send(encodeClientMessage({ type: "aggregate", id, name, ...(key === undefined ? {} : { key }) }));
-    const result = await answer;
+    const result = await this.#aggregates.send(this.#ws!, name, key);
     return key === undefined ? (result.values ?? {}) : (result.value ?? null);
-  }
-
-  #failAggregates(error: SyncError): void {
-    for (const [, w] of this.#aggregateWaiters) w.reject(error);
-    this.#aggregateWaiters.clear();
   }
 
   /** Resolves once the local replica has applied `seq`. */
@@ -272,7 +263,7 @@ export class SyncClient {
     this.#acks.clear();
     for (const w of this.#seqWaiters) w.reject(closed);
     this.#seqWaiters.clear();
-    this.#failAggregates(closed);
+    this.#aggregates.failAll(closed);
     await this.#opening?.catch(() => {});
     await this.#draining;
     await this.#replica?.close();
@@ -323,7 +314,7 @@ export class SyncClient {
       if (this.#ws !== ws) return;
       this.#ws = null;
       this.#welcomed = false;
-      this.#failAggregates(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
+      this.#aggregates.failAll(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
       this.#emitter.emit("disconnected", { code: e.code, reason: e.reason }, (err) => this.#listenerFailed(err));
       this.#scheduleReconnect();
     };
@@ -368,12 +359,8 @@ export class SyncClient {
         return this.#onReject(msg);
       case "error":
         return this.#fail(new SyncError(msg.code, msg.message));
-      case "aggregate": {
-        const w = this.#aggregateWaiters.get(msg.id);
-        this.#aggregateWaiters.delete(msg.id);
-        w?.resolve(msg);
-        return;
-      }
+      case "aggregate":
+        return this.#aggregates.settle(msg);
     }
   }
 
@@ -398,12 +385,7 @@ export class SyncClient {
   }
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
-    const aggregate = this.#aggregateWaiters.get(msg.id);
-    if (aggregate) {
-      this.#aggregateWaiters.delete(msg.id);
-      aggregate.reject(new SyncError(msg.code, msg.message));
-      return;
-    }
+    if (this.#aggregates.rejected(msg.id, msg.code, msg.message)) return;
     if (isRetryable(msg.code) && this.#outbox?.has(msg.id)) {
       // Stays in the outbox; resent after a pause (and after any reconnect).
       const ws = this.#ws;
