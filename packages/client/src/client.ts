@@ -17,6 +17,7 @@ import {
 } from "@kuzu-sync/protocol";
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
+import { AggregateRequests } from "./aggregate-requests.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
 import { memoryOutbox, sqliteOutbox, type Outbox } from "./outbox.ts";
@@ -94,6 +95,7 @@ export class SyncClient {
   #statsTimer: ReturnType<typeof setInterval> | null = null;
   readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
   readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
+  readonly #aggregates = new AggregateRequests();
   #liveWaiter: Waiter<void> | null = null;
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
@@ -205,6 +207,24 @@ export class SyncClient {
     return acked;
   }
 
+  /**
+   * Read an aggregate the server maintains (declared in its registry): every group's value, or one
+   * group's value (null when no event has given that group a value). Answered from the gateway's
+   * memory in constant time, exact as of the log head at that moment; rejects with NOT_FOUND for
+   * an unknown aggregate, NOT_READY when not connected, CLOSED when the connection drops first.
+   * @example
+   * await client.getAggregate("counters", "c1"); // 42
+   * await client.getAggregate("postsByAuthor"); // { u1: 3, u2: 1 }
+   */
+  getAggregate(name: string): Promise<Record<string, number>>;
+  getAggregate(name: string, key: string): Promise<number | null>;
+  async getAggregate(name: string, key?: string): Promise<Record<string, number> | number | null> {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    if (!this.connected) throw new SyncError(ErrorCode.NOT_READY, "not connected");
+    const result = await this.#aggregates.send(this.#ws!, name, key);
+    return key === undefined ? (result.values ?? {}) : (result.value ?? null);
+  }
+
   /** Resolves once the local replica has applied `seq`. */
   waitForSeq(seq: number, timeoutMs = 30_000): Promise<void> {
     if (this.lastAppliedSeq >= seq) return Promise.resolve();
@@ -256,6 +276,7 @@ export class SyncClient {
     this.#acks.clear();
     for (const w of this.#seqWaiters) w.reject(closed);
     this.#seqWaiters.clear();
+    this.#aggregates.failAll(closed);
     await this.#opening?.catch(() => {});
     await this.#draining;
     await this.#replica?.close();
@@ -307,6 +328,7 @@ export class SyncClient {
       if (this.#ws !== ws) return;
       this.#ws = null;
       this.#welcomed = false;
+      this.#aggregates.failAll(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
       this.#emitter.emit("disconnected", { code: e.code, reason: e.reason }, (err) => this.#listenerFailed(err));
       const offer = this.#snapshotOffer;
       if (offer && !this.#closed) this.#bootstrap(offer);
@@ -355,6 +377,8 @@ export class SyncClient {
         return this.#onReject(msg);
       case "error":
         return this.#fail(new SyncError(msg.code, msg.message));
+      case "aggregate":
+        return this.#aggregates.settle(msg);
     }
   }
 
@@ -423,6 +447,7 @@ export class SyncClient {
   }
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
+    if (this.#aggregates.rejected(msg.id, msg.code, msg.message)) return;
     if (isRetryable(msg.code) && this.#outbox?.has(msg.id)) {
       // Stays in the outbox; resent after a pause (and after any reconnect).
       const ws = this.#ws;

@@ -16,6 +16,8 @@ export {
 } from "./messages.ts";
 export type {
   AckMessage,
+  AggregateRequest,
+  AggregateResult,
   ClientMessage,
   ErrorMessage,
   EventsMessage,
@@ -33,3 +35,5 @@ export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
 export type { RawDmlCheck } from "./raw-dml.ts";
 export { checkReadOnlyCypher } from "./read-only-cypher.ts";
 export type { ReadOnlyCheck } from "./read-only-cypher.ts";
+export { AGGREGATE_NAME } from "./aggregates.ts";
+export type { AggregateDefinition, EntityCountAggregate, SumAggregate, SumSource, WireAggregate } from "./aggregates.ts";

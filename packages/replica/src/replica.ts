@@ -209,6 +209,7 @@ export class Replica {
         await k.exec(this.#write, setSeq, { seq: last });
         await k.run(this.#write, "COMMIT");
         this.#appliedSeq = last;
+        this.#logApplied(fresh);
         return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
       } catch (error) {
         await this.#rollback();
@@ -273,6 +274,7 @@ export class Replica {
         await k.exec(this.#write, setSeq, { seq: e.seq });
         await k.run(this.#write, "COMMIT");
         this.#appliedSeq = e.seq;
+        this.#logApplied([e]);
         return { seq: e.seq, template: e.template, ok: true };
       } catch (error) {
         failure = error;
@@ -284,8 +286,16 @@ export class Replica {
     await k.exec(this.#write, setSeq, { seq: e.seq });
     this.#appliedSeq = e.seq;
     const message = failure instanceof Error ? failure.message : String(failure);
-    this.#log.warn("event failed to apply", { seq: e.seq, template: e.template, eventId: e.id, error: message });
+    this.#log.warn("event failed to apply", { seq: e.seq, template: e.template, eventId: e.id, clientId: e.clientId, traceparent: e.traceparent, error: message });
     return { seq: e.seq, template: e.template, ok: false, error: message };
+  }
+
+  /** Debug lifecycle records, with the traceparent, so one write can be followed to every replica. */
+  #logApplied(events: readonly SequencedEvent[]): void {
+    if (!this.#log.isEnabled("debug")) return;
+    for (const e of events) {
+      this.#log.debug("event applied", { eventId: e.id, seq: e.seq, template: e.template, clientId: e.clientId, traceparent: e.traceparent });
+    }
   }
 
   async #rollback(): Promise<void> {

@@ -3,6 +3,7 @@
  * @module
  */
 import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
+import type { AggregateReader } from "./aggregate-store.ts";
 
 /** Result of appending one event: its global seq, and whether the id had been seen before. */
 export interface AppendOutcome {
@@ -34,6 +35,16 @@ export interface EventLog {
    * that replicas behind the archive horizon need.
    */
   recordReplicaSeq?(seq: number): void;
+  /**
+   * Per-client committed event counts, kept with the log like the template counts. Optional: a
+   * backend without it leaves /stats with the gateway's since-start counts.
+   */
+  clientCounts?(): Record<string, number>;
+  /**
+   * The aggregate cache, maintained in the same transaction as the log (see `aggregate-store.ts`).
+   * Optional: without it, /aggregates answers 404 and `aggregate` requests get NOT_FOUND.
+   */
+  readonly aggregates?: AggregateReader;
   /** Subscribe to commits; returns an unsubscribe function. */
   onCommit(listener: CommitListener): () => void;
   close(): Promise<void>;

@@ -19,8 +19,10 @@ import {
   type WelcomeMessage,
 } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
+import { aggregateAnswer, aggregateRoute } from "./aggregate-api.ts";
 import type { EventLog } from "./event-log.ts";
 import { GatewayStats } from "./gateway-stats.ts";
+import { GatewayMetrics, type MetricSources } from "./metrics.ts";
 
 /** Topic every live connection is subscribed to once caught up. */
 const EVENTS_TOPIC = "events";
@@ -49,6 +51,8 @@ export interface GatewayOptions {
   };
   /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
   readonly describe?: () => Record<string, unknown>;
+  /** Extra gauges for GET /metrics (server replica position, log size on disk). */
+  readonly probes?: Pick<MetricSources, "replicaSeq" | "logFileBytes">;
 }
 
 interface Connection {
@@ -75,8 +79,14 @@ export interface Gateway {
  */
 export function startGateway(options: GatewayOptions): Gateway {
   const { log, logger, registry } = options;
-  const stats = new GatewayStats();
   const sockets = new Set<Socket>();
+  const metrics = new GatewayMetrics({
+    connectedClients: () => sockets.size,
+    headSeq: () => log.headSeq,
+    horizonSeq: () => log.horizonSeq,
+    ...options.probes,
+  });
+  const stats = new GatewayStats(options.serverId, metrics);
   const registryWire = registry.toWire();
 
   const send = (ws: Socket, message: ServerMessage | WelcomeMessage): void => {
@@ -96,6 +106,9 @@ export function startGateway(options: GatewayOptions): Gateway {
   const unsubscribe = log.onCommit((events) => {
     stats.committed(events);
     server.publish(EVENTS_TOPIC, encodeServerMessage({ type: "events", events: events as SequencedEvent[] }));
+    const recipients: (string | null)[] = [];
+    for (const ws of sockets) if (ws.data.state === "live") recipients.push(ws.data.clientId);
+    stats.sent(events, recipients, true);
     if (logger.isEnabled("debug")) {
       for (const e of events) {
         logger.debug("event committed", { eventId: e.id, seq: e.seq, template: e.template, clientId: e.clientId, traceparent: e.traceparent });
@@ -115,6 +128,7 @@ export function startGateway(options: GatewayOptions): Gateway {
           return;
         }
         send(ws, { type: "events", events: page });
+        stats.sent(page, [ws.data.clientId], false);
         cursor = page[page.length - 1]!.seq;
       }
       // No await between this check and subscribe(): commits (and their publish) happen on this
@@ -169,10 +183,17 @@ export function startGateway(options: GatewayOptions): Gateway {
     }
     const valid = registry.validate(event.template, event.params);
     if (!valid.ok) return reject(ws, event.id, valid.code, valid.message);
+    stats.received(event.template, event.clientId);
+    if (logger.isEnabled("debug")) {
+      logger.debug("event received", { eventId: event.id, template: event.template, clientId: event.clientId, connId: ws.data.connId, traceparent: event.traceparent });
+    }
     const started = performance.now();
     log.append([{ ...event, params: valid.params }]).then(
       ([outcome]) => {
-        stats.appended(performance.now() - started);
+        stats.acked(performance.now() - started, outcome!.duplicate);
+        if (outcome!.duplicate && logger.isEnabled("debug")) {
+          logger.debug("duplicate event acked with its original seq", { eventId: event.id, seq: outcome!.seq, template: event.template, clientId: event.clientId, traceparent: event.traceparent });
+        }
         send(ws, { type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate });
       },
       (error: unknown) => {
@@ -203,15 +224,20 @@ export function startGateway(options: GatewayOptions): Gateway {
             headSeq: log.headSeq,
             horizonSeq: log.horizonSeq,
             connectedClients: sockets.size,
-            ...stats.snapshot(log.templateCounts()),
+            ...stats.snapshot(log.templateCounts(), log.clientCounts?.()),
             ...options.describe?.(),
           });
+        case "/metrics":
+          return metrics.render().then(({ body, contentType }) => new Response(body, { headers: { "content-type": contentType } }));
         case "/templates":
           return Response.json(registryWire);
         case "/snapshot":
           return options.snapshots ? options.snapshots.handle(req) : Response.json({ error: "snapshots are not enabled" }, { status: 404 });
-        default:
-          return Response.json({ error: "not found" }, { status: 404 });
+        default: {
+          const answer = aggregateRoute(url.pathname, log.aggregates, log.headSeq);
+          if (answer !== null && answer.ok) metrics.aggregateReads.inc({ via: "http" });
+          return answer ?? Response.json({ error: "not found" }, { status: 404 });
+        }
       }
     },
     websocket: {
@@ -239,6 +265,10 @@ export function startGateway(options: GatewayOptions): Gateway {
             return onHello(ws, msg);
           case "event":
             return onEvent(ws, msg.event);
+          case "aggregate":
+            if (ws.data.clientId === null) return send(ws, { type: "reject", id: msg.id, code: ErrorCode.NOT_READY, message: "send hello before requests", retryable: false });
+            metrics.aggregateReads.inc({ via: "socket" });
+            return send(ws, aggregateAnswer(msg, log.aggregates, log.headSeq));
           case "dml":
             return reject(
               ws,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
-import type { Replica } from "@kuzu-sync/replica";
+import type { ApplyOutcome, Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { EventLog } from "./event-log.ts";
 
@@ -27,7 +27,7 @@ export class ServerReplica {
   #stopped = false;
   #unsubscribe: (() => void) | null = null;
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
-  readonly #appliedListeners = new Set<(seq: number) => void>();
+  readonly #appliedListeners = new Set<(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]) => void>();
   #recent: SequencedEvent[] = [];
 
   constructor(replica: Replica, log: EventLog, logger: Logger, batch = 5_000) {
@@ -53,16 +53,19 @@ export class ServerReplica {
     this.#kick();
   }
 
+  /**
+   * Called after each applied batch with the events read and the outcome of each newly applied one
+   * (the gateway's DML statistics count them). Returns an unsubscribe function.
+   */
+  onApplied(listener: (events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]) => void): () => void {
+    this.#appliedListeners.add(listener);
+    return () => this.#appliedListeners.delete(listener);
+  }
+
   /** Resolves once the replica has applied `seq`. */
   waitFor(seq: number): Promise<void> {
     if (this.replica.appliedSeq >= seq) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.add({ seq, resolve }));
-  }
-
-  /** Called after each applied batch with the new applied seq; returns an unsubscribe function. */
-  onApplied(listener: (seq: number) => void): () => void {
-    this.#appliedListeners.add(listener);
-    return () => this.#appliedListeners.delete(listener);
   }
 
   /** Stop following and let the current batch finish. The replica itself is closed by its owner. */
@@ -112,17 +115,18 @@ export class ServerReplica {
         const outcomes = await this.replica.apply(events);
         this.#log.recordReplicaSeq?.(this.replica.appliedSeq);
         for (const o of outcomes) if (!o.ok) this.#logger.warn("server replica: event failed", { seq: o.seq, template: o.template, error: o.error });
+        for (const listener of this.#appliedListeners) {
+          try {
+            listener(events, outcomes);
+          } catch (error) {
+            // Statistics must never stop the replica from following the log.
+            this.#logger.error("server replica: applied listener threw", { error: String(error) });
+          }
+        }
         for (const w of this.#waiters) {
           if (this.replica.appliedSeq >= w.seq) {
             this.#waiters.delete(w);
             w.resolve();
-          }
-        }
-        for (const listener of this.#appliedListeners) {
-          try {
-            listener(this.replica.appliedSeq);
-          } catch (error) {
-            this.#logger.error("server replica: applied listener failed", { error: String(error) });
           }
         }
       }

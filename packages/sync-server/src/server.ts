@@ -2,6 +2,7 @@
  * Assemble a running sync-server from its config: event log, server replica, gateway.
  * @module
  */
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { TemplateRegistry, exampleRegistry } from "@kuzu-sync/protocol";
 import { Replica } from "@kuzu-sync/replica";
@@ -49,10 +50,11 @@ export async function loadRegistry(path: string | null): Promise<TemplateRegistr
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const registry = await loadRegistry(config.templatesPath);
-  const log = SqliteEventLog.open({ path: join(config.dataDir, "events.sqlite") });
+  const logPath = join(config.dataDir, "events.sqlite");
+  const log = SqliteEventLog.open({ path: logPath, aggregates: registry.toWire().aggregates, logger });
   let replica: Replica;
   try {
-    replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger });
+    replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger: logger.child({ component: "server-replica" }) });
     await replica.install(registry.toWire());
   } catch (error) {
     await log.close();
@@ -83,7 +85,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     pageSize: config.pageSize,
     snapshots,
     describe: () => ({ replicaSeq: follower.appliedSeq, ...snapshots.describe() }),
+    probes: { replicaSeq: () => follower.appliedSeq, logFileBytes: () => fileBytes(logPath) + fileBytes(`${logPath}-wal`) },
   });
+  follower.onApplied((events, outcomes) => gateway.stats.replicaApplied(events, outcomes));
   let stopping: Promise<void> | null = null;
   return {
     port: gateway.port,
@@ -103,4 +107,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       return stopping;
     },
   };
+}
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // the WAL does not exist between checkpoints
+  }
 }

@@ -63,7 +63,8 @@ export class SnapshotService {
     rmSync(this.#o.dir, { recursive: true, force: true });
     mkdirSync(this.#o.dir, { recursive: true });
     if (this.#o.refreshEvents > 0) {
-      this.#unsubscribe = this.#o.follower.onApplied((seq) => {
+      this.#unsubscribe = this.#o.follower.onApplied(() => {
+        const seq = this.#o.follower.appliedSeq;
         if (this.#stopped || this.#building || !this.#inUse()) return;
         if (seq - (this.#current?.seq ?? 0) < this.#o.refreshEvents && this.#usable(this.#current)) return;
         this.#build().catch(() => {}); // logged in #build; the next request retries
