@@ -14,13 +14,16 @@ import {
   type ClientEvent,
   type SequencedEvent,
   type ServerMessage,
+  type SnapshotOffer,
   type WireRegistry,
 } from "@kuzu-sync/protocol";
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
+import { AggregateRequests } from "./aggregate-requests.ts";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
 import { memoryOutbox, sqliteOutbox, type Outbox } from "./outbox.ts";
+import { bootstrapFromSnapshot, removeBootstrapLeftovers, type SnapshotProgress } from "./snapshot-bootstrap.ts";
 
 export interface SyncClientOptions {
   /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
@@ -48,6 +51,11 @@ export interface SyncClientOptions {
    * server closes with 4001 (token expired) the client reconnects, so this is called again.
    */
   readonly getToken?: () => string | Promise<string>;
+  /**
+   * Bootstrap from the server's snapshot when it offers one because the replay would be long
+   * (default true). A snapshot the server *requires* (history archived) is always used.
+   */
+  readonly useSnapshots?: boolean;
 }
 
 /** Events a client emits; `event` fires after each applied (or failed-to-apply) event. */
@@ -57,6 +65,8 @@ export interface SyncClientEvents extends Record<string, unknown> {
   live: { readonly seq: number };
   disconnected: { readonly code: number; readonly reason: string };
   error: SyncError;
+  /** Bootstrap from a snapshot: `download` (repeated as bytes arrive), `import`, `done`. */
+  snapshot: SnapshotProgress;
 }
 
 /** Most events applied in one replica transaction. */
@@ -98,6 +108,7 @@ export class SyncClient {
   #statsTimer: ReturnType<typeof setInterval> | null = null;
   readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
   readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
+  readonly #aggregates = new AggregateRequests();
   #liveWaiter: Waiter<void> | null = null;
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
@@ -107,6 +118,11 @@ export class SyncClient {
   readonly #retries = new Map<string, number>();
   /** A connection attempt is waiting for getToken(). */
   #dialing = false;
+  /** The token of the current connection (also sent with GET /snapshot). */
+  #token: string | undefined;
+  /** Set between a welcome that points at a snapshot and the end of the bootstrap. */
+  #snapshotOffer: SnapshotOffer | null = null;
+  readonly #abort = new AbortController();
 
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
@@ -214,6 +230,24 @@ export class SyncClient {
     return this.executeTemplate(RAW_DML_TEMPLATE, { cypher }, options);
   }
 
+  /**
+   * Read an aggregate the server maintains (declared in its registry): every group's value, or one
+   * group's value (null when no event has given that group a value). Answered from the gateway's
+   * memory in constant time, exact as of the log head at that moment; rejects with NOT_FOUND for
+   * an unknown aggregate, NOT_READY when not connected, CLOSED when the connection drops first.
+   * @example
+   * await client.getAggregate("counters", "c1"); // 42
+   * await client.getAggregate("postsByAuthor"); // { u1: 3, u2: 1 }
+   */
+  getAggregate(name: string): Promise<Record<string, number>>;
+  getAggregate(name: string, key: string): Promise<number | null>;
+  async getAggregate(name: string, key?: string): Promise<Record<string, number> | number | null> {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    if (!this.connected) throw new SyncError(ErrorCode.NOT_READY, "not connected");
+    const result = await this.#aggregates.send(this.#ws!, name, key);
+    return key === undefined ? (result.values ?? {}) : (result.value ?? null);
+  }
+
   /** Resolves once the local replica has applied `seq`. */
   waitForSeq(seq: number, timeoutMs = 30_000): Promise<void> {
     if (this.lastAppliedSeq >= seq) return Promise.resolve();
@@ -258,12 +292,14 @@ export class SyncClient {
     if (this.#statsTimer) clearInterval(this.#statsTimer);
     this.#ws?.close(1000, "client closed");
     this.#ws = null;
+    this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#settleLive(closed);
     for (const [, w] of this.#acks) w.reject(closed);
     this.#acks.clear();
     for (const w of this.#seqWaiters) w.reject(closed);
     this.#seqWaiters.clear();
+    this.#aggregates.failAll(closed);
     await this.#opening?.catch(() => {});
     await this.#draining;
     await this.#replica?.close();
@@ -280,6 +316,7 @@ export class SyncClient {
       else this.#outbox.setMeta("clientId", this.#clientId);
       this.#stats = new DmlStats(this.#clientId);
     }
+    if (path) removeBootstrapLeftovers(path);
     this.#replica = await Replica.open({ path: path ?? null, logger: this.#log });
     const interval = this.#options.statsIntervalMs ?? 5_000;
     if (interval > 0) {
@@ -328,6 +365,7 @@ export class SyncClient {
 
   #openSocket(token: string | undefined): void {
     if (this.#closed) return;
+    this.#token = token;
     const ws = token === undefined ? new WebSocket(this.url) : new WebSocket(this.url, { headers: { Authorization: `Bearer ${token}` } });
     this.#ws = ws;
     this.#welcomed = false;
@@ -349,10 +387,13 @@ export class SyncClient {
       if (this.#ws !== ws) return;
       this.#ws = null;
       this.#welcomed = false;
+      this.#aggregates.failAll(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
       this.#emitter.emit("disconnected", { code: e.code, reason: e.reason }, (err) => this.#listenerFailed(err));
       const fatal = opened ? fatalClose(e.code, e.reason) : refusedUpgrade(failure, this.#safeUrl);
       if (fatal) return this.#halt(fatal);
-      this.#scheduleReconnect();
+      const offer = this.#snapshotOffer;
+      if (offer && !this.#closed) this.#bootstrap(offer);
+      else this.#scheduleReconnect();
     };
     ws.onerror = (e) => {
       // onclose follows and decides; Bun's message names the HTTP status of a refused upgrade.
@@ -383,6 +424,8 @@ export class SyncClient {
       return;
     }
     const msg = parsed.message;
+    // Bootstrapping: whatever else this connection still delivers is superseded by the snapshot.
+    if (this.#snapshotOffer && (msg.type === "events" || msg.type === "live" || msg.type === "error")) return;
     switch (msg.type) {
       case "welcome":
         return this.#onWelcome(msg);
@@ -403,6 +446,8 @@ export class SyncClient {
         return this.#onReject(msg);
       case "error":
         return this.#fail(new SyncError(msg.code, msg.message));
+      case "aggregate":
+        return this.#aggregates.settle(msg);
     }
   }
 
@@ -419,6 +464,13 @@ export class SyncClient {
       this.#fail(new SyncError(ErrorCode.INTERNAL, `local replica is at seq ${replica.appliedSeq} but the server's head is ${msg.headSeq}: the server lost history or is another deployment`));
     }
     this.#registry = msg.registry;
+    const offer = msg.snapshot;
+    if (offer && (offer.required || (this.#options.useSnapshots !== false && offer.seq > replica.appliedSeq))) {
+      // Build the replica from the snapshot, then say hello again from its seq (see #bootstrap).
+      this.#snapshotOffer = offer;
+      this.#ws?.close(1000, "bootstrapping from snapshot");
+      return;
+    }
     this.#enqueue(() => replica.install(msg.registry));
     this.#welcomed = true;
     this.#attempt = 0;
@@ -426,7 +478,46 @@ export class SyncClient {
     for (const event of this.#outbox!.pending()) this.#ws!.send(encodeClientMessage({ type: "event", event }));
   }
 
+  /**
+   * Runs after the connection that announced the snapshot closed: once pending applies are done,
+   * replace the replica with the snapshot, then connect again (hello with the snapshot's seq).
+   * On failure the old replica stays and the client reconnects with backoff, which asks again.
+   */
+  #bootstrap(offer: SnapshotOffer): void {
+    const registry = this.#registry!;
+    const dbPath = this.#options.dbPath ?? null;
+    this.#enqueue(async () => {
+      const current = this.#replica!;
+      try {
+        this.#replica = await bootstrapFromSnapshot({
+          wsUrl: this.url,
+          offer,
+          current,
+          dbPath,
+          registryHash: registry.hash,
+          logger: this.#log,
+          onProgress: (p) => this.#emitter.emit("snapshot", p, (err) => this.#listenerFailed(err)),
+          signal: this.#abort.signal,
+          ...(this.#token === undefined ? {} : { token: this.#token }),
+        });
+      } catch (cause) {
+        this.#snapshotOffer = null;
+        if (this.#closed) return;
+        if (current.closed && dbPath) this.#replica = await Replica.open({ path: dbPath, logger: this.#log });
+        this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, `snapshot bootstrap failed: ${String(cause)}`, { cause }));
+        this.#scheduleReconnect();
+        return;
+      }
+      this.#snapshotOffer = null;
+      this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
+      this.#resolveSeqWaiters();
+      this.#attempt = 0;
+      this.#dial();
+    });
+  }
+
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
+    if (this.#aggregates.rejected(msg.id, msg.code, msg.message)) return;
     if (isRetryable(msg.code) && this.#outbox?.has(msg.id)) {
       // RATE_LIMITED or LOG_UNAVAILABLE: stays in the outbox; resent after a pause that grows
       // with each refusal of this event (and after any reconnect). A resent event may be
@@ -469,6 +560,10 @@ export class SyncClient {
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
       this.#emitter.emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) }, (err) => this.#listenerFailed(err));
     }
+    this.#resolveSeqWaiters();
+  }
+
+  #resolveSeqWaiters(): void {
     for (const w of this.#seqWaiters) {
       if (this.lastAppliedSeq >= w.seq) {
         this.#seqWaiters.delete(w);

@@ -21,6 +21,10 @@ export interface ServerConfig {
   readonly allowRawDml: boolean;
   /** Events per catch-up page. */
   readonly pageSize: number;
+  /** Refresh the cached snapshot after this many newly applied events; 0: build only on demand. */
+  readonly snapshotEveryEvents: number;
+  /** Offer a snapshot to clients that would replay at least this many events; 0: never offer. */
+  readonly snapshotBootstrapMinEvents: number;
   /** Authentication and allowed origins (see security-config.ts). */
   readonly auth: AuthConfig;
   /** Rate, connection, backpressure and idle limits (see security-config.ts). */
@@ -43,6 +47,12 @@ Options (each also settable by the environment variable shown):
   --max-message-bytes <n>   MAX_MESSAGE_BYTES  largest frame accepted (default 1048576)
   --max-event-bytes <n>     MAX_EVENT_BYTES    largest event accepted (default 65536)
   --allow-raw-dml           ALLOW_RAW_DML      accept checked raw Cypher writes (default off)
+  --snapshot-every <n>      SNAPSHOT_EVERY_EVENTS
+                               refresh the served snapshot after n more applied events
+                               (default 10000; 0 = build only when asked)
+  --snapshot-bootstrap-min <n>  SNAPSHOT_BOOTSTRAP_MIN_EVENTS
+                               offer a snapshot to clients that would replay at least n events
+                               (default 50000; 0 = only when their history is archived)
   -h, --help                                   show this help
 ${SECURITY_USAGE}`;
 
@@ -82,6 +92,8 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
         "max-message-bytes": { type: "string" },
         "max-event-bytes": { type: "string" },
         "allow-raw-dml": { type: "boolean" },
+        "snapshot-every": { type: "string" },
+        "snapshot-bootstrap-min": { type: "string" },
         help: { type: "boolean", short: "h" },
         ...SECURITY_FLAGS,
       },
@@ -109,6 +121,14 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
     maxEventBytes,
     allowRawDml: bool("ALLOW_RAW_DML", flags["allow-raw-dml"] ?? env["ALLOW_RAW_DML"], false),
     pageSize: 1000,
+    snapshotEveryEvents: int("SNAPSHOT_EVERY_EVENTS", flags["snapshot-every"] ?? env["SNAPSHOT_EVERY_EVENTS"], 10_000, 0, 1_000_000_000),
+    snapshotBootstrapMinEvents: int(
+      "SNAPSHOT_BOOTSTRAP_MIN_EVENTS",
+      flags["snapshot-bootstrap-min"] ?? env["SNAPSHOT_BOOTSTRAP_MIN_EVENTS"],
+      50_000,
+      0,
+      1_000_000_000,
+    ),
     ...parseSecurityConfig(flags, env),
   });
 }

@@ -17,22 +17,23 @@ import {
   type HelloMessage,
   type SequencedEvent,
   type ServerMessage,
+  type SnapshotOffer,
   type TemplateRegistry,
   type WelcomeMessage,
 } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { Admission } from "./admission.ts";
 import type { Authenticator, Principal } from "./auth.ts";
+import { aggregateAnswer, aggregateRoute } from "./aggregate-api.ts";
+import { ConnectionGuard, type GuardState } from "./connection-guard.ts";
 import type { EventLog } from "./event-log.ts";
 import { FanOut } from "./fan-out.ts";
 import { GatewayStats } from "./gateway-stats.ts";
-import { TokenBucket } from "./rate-limit.ts";
+import { GatewayMetrics, type MetricSources } from "./metrics.ts";
 import type { LimitsConfig } from "./security-config.ts";
 
 /** Catch-up pauses while this many bytes wait in a socket's send buffer (at most half the backpressure limit). */
 const CATCH_UP_HIGH_WATER = 4 << 20;
-/** Longest single setTimeout; token expiry further away is re-armed. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface GatewayOptions {
   readonly port: number;
@@ -51,24 +52,26 @@ export interface GatewayOptions {
   readonly allowedOrigins?: readonly string[] | null;
   /** Rate, connection, backpressure and idle limits. */
   readonly limits: LimitsConfig;
+  /**
+   * Snapshots for clients behind the archive horizon (or with a long replay ahead): what to offer
+   * in the welcome, and the `GET /snapshot` handler. Without it, such clients only get
+   * `SNAPSHOT_REQUIRED`.
+   */
+  readonly snapshots?: {
+    offerFor(lastSeq: number): SnapshotOffer | null;
+    handle(req: Request): Promise<Response>;
+  };
   /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
   readonly describe?: () => Record<string, unknown>;
+  /** Extra gauges for GET /metrics (server replica position, log size on disk). */
+  readonly probes?: Pick<MetricSources, "replicaSeq" | "logFileBytes">;
 }
 
-interface Connection {
-  readonly connId: string;
-  clientId: string | null;
+interface Connection extends GuardState {
   state: "new" | "catching-up" | "live";
   drained: (() => void) | null;
   /** Who the token says this is; null when authentication is off. */
   readonly principal: Principal | null;
-  /** Per-connection rate limit; null when off. */
-  readonly bucket: TokenBucket | null;
-  expiry: ReturnType<typeof setTimeout> | null;
-  /** The last frame was refused by the rate limit (for logging once per run). */
-  limited: boolean;
-  /** Reading is paused until the rate limit has a token again. */
-  resume: ReturnType<typeof setTimeout> | null;
 }
 
 type Socket = ServerWebSocket<Connection>;
@@ -88,8 +91,14 @@ export interface Gateway {
  */
 export function startGateway(options: GatewayOptions): Gateway {
   const { log, logger, registry, limits } = options;
-  const stats = new GatewayStats();
   const sockets = new Set<Socket>();
+  const metrics = new GatewayMetrics({
+    connectedClients: () => sockets.size,
+    headSeq: () => log.headSeq,
+    horizonSeq: () => log.horizonSeq,
+    ...options.probes,
+  });
+  const stats = new GatewayStats(options.serverId, metrics);
   const registryWire = registry.toWire();
   const catchUpHighWater = Math.min(CATCH_UP_HIGH_WATER, limits.backpressureLimit / 2);
   const admission = new Admission({
@@ -98,6 +107,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     maxConnections: limits.maxConnections,
     logger,
   });
+  const guard = new ConnectionGuard(limits, logger);
   const fanOut = new FanOut<Connection>(limits.backpressureLimit, (ws, bufferedBytes) => {
     logger.warn("slow consumer disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, bufferedBytes, limit: limits.backpressureLimit });
   });
@@ -119,6 +129,9 @@ export function startGateway(options: GatewayOptions): Gateway {
   const unsubscribe = log.onCommit((events) => {
     stats.committed(events);
     fanOut.publish(encodeServerMessage({ type: "events", events: events as SequencedEvent[] }));
+    const recipients: (string | null)[] = [];
+    for (const ws of sockets) if (ws.data.state === "live") recipients.push(ws.data.clientId);
+    stats.sent(events, recipients, true);
     if (logger.isEnabled("debug")) {
       for (const e of events) {
         logger.debug("event committed", { eventId: e.id, seq: e.seq, template: e.template, clientId: e.clientId, traceparent: e.traceparent });
@@ -138,6 +151,7 @@ export function startGateway(options: GatewayOptions): Gateway {
           return;
         }
         send(ws, { type: "events", events: page });
+        stats.sent(page, [ws.data.clientId], false);
         cursor = page[page.length - 1]!.seq;
       }
       // Go live only with a drained buffer: a big last page still queued would count against
@@ -173,6 +187,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     }
     ws.data.clientId = hello.clientId;
     ws.data.state = "catching-up";
+    const snapshot = options.snapshots?.offerFor(Math.min(hello.lastSeq, log.headSeq)) ?? null;
     const welcome: WelcomeMessage = {
       type: "welcome",
       serverId: options.serverId,
@@ -180,9 +195,16 @@ export function startGateway(options: GatewayOptions): Gateway {
       horizonSeq: log.horizonSeq,
       registry: registryWire,
       maxMessageBytes: options.maxMessageBytes,
+      ...(snapshot === null ? {} : { snapshot }),
     };
     send(ws, welcome);
-    logger.info("client connected", { connId: ws.data.connId, clientId: hello.clientId, lastSeq: hello.lastSeq, headSeq: log.headSeq });
+    logger.info("client connected", { connId: ws.data.connId, clientId: hello.clientId, lastSeq: hello.lastSeq, headSeq: log.headSeq, snapshot: snapshot?.required ?? null });
+    if (snapshot?.required) {
+      // The events after lastSeq are archived: the log alone cannot bring this replica up to date.
+      fail(ws, ErrorCode.SNAPSHOT_REQUIRED, `events after seq ${hello.lastSeq} are archived (the log starts at ${log.horizonSeq}); bootstrap from ${snapshot.url}`);
+      ws.close(CloseCode.SNAPSHOT_REQUIRED, "snapshot required");
+      return;
+    }
     catchUp(ws, Math.min(hello.lastSeq, log.headSeq)).catch((error) => {
       logger.error("catch-up failed", { connId: ws.data.connId, error: String(error) });
       ws.close(CloseCode.INTERNAL_ERROR, "catch-up failed");
@@ -205,10 +227,17 @@ export function startGateway(options: GatewayOptions): Gateway {
     const valid = raw ? checkRawDmlParams(event.params) : registry.validate(event.template, event.params);
     if (!valid.ok) return reject(ws, event.id, valid.code, valid.message);
     const params = "params" in valid ? valid.params : { cypher: valid.cypher };
+    stats.received(event.template, event.clientId);
+    if (logger.isEnabled("debug")) {
+      logger.debug("event received", { eventId: event.id, template: event.template, clientId: event.clientId, connId: ws.data.connId, traceparent: event.traceparent });
+    }
     const started = performance.now();
     log.append([{ ...event, params }]).then(
       ([outcome]) => {
-        stats.appended(performance.now() - started);
+        stats.acked(performance.now() - started, outcome!.duplicate);
+        if (outcome!.duplicate && logger.isEnabled("debug")) {
+          logger.debug("duplicate event acked with its original seq", { eventId: event.id, seq: outcome!.seq, template: event.template, clientId: event.clientId, traceparent: event.traceparent });
+        }
         send(ws, { type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate });
       },
       (error: unknown) => {
@@ -229,8 +258,7 @@ export function startGateway(options: GatewayOptions): Gateway {
         // Everything is decided here, before the upgrade: a refused request never gets a socket.
         const verdict = await admission.admitUpgrade(req, url, sockets.size, remote);
         if (!verdict.ok) return verdict.response;
-        const bucket = limits.rateLimit > 0 ? new TokenBucket(limits.rateLimit, limits.rateLimitBurst) : null;
-        const data: Connection = { connId: crypto.randomUUID(), clientId: null, state: "new", drained: null, principal: verdict.principal, bucket, expiry: null, limited: false, resume: null };
+        const data: Connection = { connId: crypto.randomUUID(), clientId: null, state: "new", drained: null, principal: verdict.principal, ...guard.initialState() };
         if (srv.upgrade(req, { data })) return undefined;
         return new Response("WebSocket upgrade failed", { status: 400 });
       }
@@ -249,13 +277,20 @@ export function startGateway(options: GatewayOptions): Gateway {
             liveClients: fanOut.liveCount,
             slowConsumersDisconnected: fanOut.evicted,
             refusedUpgrades: Object.fromEntries(admission.refused),
-            ...stats.snapshot(log.templateCounts()),
+            ...stats.snapshot(log.templateCounts(), log.clientCounts?.()),
             ...options.describe?.(),
           });
+        case "/metrics":
+          return metrics.render().then(({ body, contentType }) => new Response(body, { headers: { "content-type": contentType } }));
         case "/templates":
           return Response.json(registryWire);
-        default:
-          return Response.json({ error: "not found" }, { status: 404 });
+        case "/snapshot":
+          return options.snapshots ? options.snapshots.handle(req) : Response.json({ error: "snapshots are not enabled" }, { status: 404 });
+        default: {
+          const answer = aggregateRoute(url.pathname, log.aggregates, log.headSeq);
+          if (answer !== null && answer.ok) metrics.aggregateReads.inc({ via: "http" });
+          return answer ?? Response.json({ error: "not found" }, { status: 404 });
+        }
       }
     },
     websocket: {
@@ -269,26 +304,18 @@ export function startGateway(options: GatewayOptions): Gateway {
       open(ws) {
         sockets.add(ws);
         const principal = ws.data.principal;
-        if (principal !== null) armExpiry(ws, principal.expiresAt);
+        if (principal !== null) guard.armExpiry(ws, principal.expiresAt);
       },
       message(ws, frame) {
         const bytes = typeof frame === "string" ? Buffer.byteLength(frame) : frame.byteLength;
         const parsed = parseClientMessage(frame);
         // Every frame but the first hello spends a token, garbage included: parsing is the cost being limited.
         const firstHello = parsed.ok && parsed.message.type === "hello" && ws.data.clientId === null;
-        if (ws.data.bucket !== null && !firstHello) {
-          if (!ws.data.bucket.take()) {
-            const message = `over ${limits.rateLimit} frames/s (burst ${limits.rateLimitBurst}); retry in ${ws.data.bucket.waitMs()} ms`;
-            // One log line per run of refusals, not one per frame: a flood must not become a log flood.
-            if (!ws.data.limited) logger.warn("connection rate limited", { connId: ws.data.connId, clientId: ws.data.clientId, rate: limits.rateLimit, burst: limits.rateLimitBurst });
-            ws.data.limited = true;
-            // Long enough for a tenth of the burst to come back: short pauses would let the next
-            // read bring hundreds of frames that are refused one by one.
-            pauseReading(ws, Math.max(ws.data.bucket.waitMs(), Math.min(1_000, (limits.rateLimitBurst / 10 / limits.rateLimit) * 1000)));
-            const id = parsed.ok ? (parsed.message.type === "event" ? parsed.message.event.id : parsed.message.type === "dml" ? parsed.message.id : undefined) : parsed.id;
-            return id === undefined ? fail(ws, ErrorCode.RATE_LIMITED, message, true) : reject(ws, id, ErrorCode.RATE_LIMITED, message, true);
-          }
-          ws.data.limited = false;
+        const refusal = firstHello ? null : guard.spend(ws);
+        if (refusal !== null) {
+          const msg = parsed.ok ? parsed.message : null;
+          const id = msg === null ? (parsed.ok ? undefined : parsed.id) : msg.type === "event" ? msg.event.id : "id" in msg ? msg.id : undefined;
+          return id === undefined ? fail(ws, ErrorCode.RATE_LIMITED, refusal, true) : reject(ws, id, ErrorCode.RATE_LIMITED, refusal, true);
         }
         if (bytes > options.maxEventBytes) {
           const code = ErrorCode.EVENT_TOO_LARGE;
@@ -304,6 +331,10 @@ export function startGateway(options: GatewayOptions): Gateway {
             return onHello(ws, msg);
           case "event":
             return onEvent(ws, msg.event);
+          case "aggregate":
+            if (ws.data.clientId === null) return send(ws, { type: "reject", id: msg.id, code: ErrorCode.NOT_READY, message: "send hello before requests", retryable: false });
+            metrics.aggregateReads.inc({ via: "socket" });
+            return send(ws, aggregateAnswer(msg, log.aggregates, log.headSeq));
           case "dml":
             // Shorthand for an event of the reserved RAW_DML template.
             return onEvent(ws, { id: msg.id, template: RAW_DML_TEMPLATE, params: { cypher: msg.cypher }, clientId: msg.clientId, timestamp: msg.timestamp });
@@ -317,8 +348,7 @@ export function startGateway(options: GatewayOptions): Gateway {
       close(ws, code) {
         sockets.delete(ws);
         fanOut.leave(ws);
-        if (ws.data.expiry !== null) clearTimeout(ws.data.expiry);
-        if (ws.data.resume !== null) clearTimeout(ws.data.resume);
+        guard.release(ws);
         ws.data.drained?.();
         if (ws.data.clientId !== null) logger.info("client disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, code });
       },
@@ -326,33 +356,6 @@ export function startGateway(options: GatewayOptions): Gateway {
   });
 
   fanOut.attach(server);
-
-  /**
-   * Stop reading a flooding socket until its bucket refills: frames already read are still
-   * answered (RATE_LIMITED), but the flood then waits in TCP instead of costing the gateway a
-   * parse and a reject per frame, so other connections keep their latency.
-   */
-  function pauseReading(ws: Socket, ms: number): void {
-    if (ws.data.resume !== null) return;
-    ws.pause();
-    ws.data.resume = setTimeout(() => {
-      ws.data.resume = null;
-      if (ws.readyState === 1) ws.resume();
-    }, Math.max(1, ms));
-  }
-
-  /** Close the socket with 4001 when its token expires; the client reconnects with a fresh one. */
-  function armExpiry(ws: Socket, expiresAt: number): void {
-    const delay = expiresAt - Date.now();
-    ws.data.expiry = setTimeout(
-      () => {
-        if (delay > MAX_TIMER_MS) return armExpiry(ws, expiresAt);
-        logger.info("token expired", { connId: ws.data.connId, clientId: ws.data.clientId });
-        ws.close(CloseCode.TOKEN_EXPIRED, "token expired");
-      },
-      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
-    );
-  }
 
   return {
     port: server.port!,

@@ -2,6 +2,7 @@
  * Assemble a running sync-server from its config: event log, server replica, gateway.
  * @module
  */
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { TemplateRegistry, exampleRegistry } from "@kuzu-sync/protocol";
 import { Replica } from "@kuzu-sync/replica";
@@ -12,6 +13,7 @@ import type { EventLog } from "./event-log.ts";
 import { createAuthenticator } from "./auth.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { ServerReplica } from "./server-replica.ts";
+import { SnapshotService } from "./snapshot-service.ts";
 import { SqliteEventLog } from "./sqlite-event-log.ts";
 
 export interface RunningServer {
@@ -20,6 +22,7 @@ export interface RunningServer {
   readonly log: EventLog;
   readonly replica: ServerReplica;
   readonly gateway: Gateway;
+  readonly snapshots: SnapshotService;
   /** Stop accepting, flush the log, let the replica finish its batch, close Kuzu and SQLite. */
   stop(): Promise<void>;
 }
@@ -55,10 +58,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     logger.info("authentication on", { sources: auth.sources, templatesClaim: config.auth.templatesClaim });
   }
   if (config.allowRawDml) logger.warn("raw DML is ON: checked Cypher writes (MATCH/CREATE/MERGE/SET/DELETE...) are accepted and run on every replica");
-  const log = SqliteEventLog.open({ path: join(config.dataDir, "events.sqlite") });
+  const logPath = join(config.dataDir, "events.sqlite");
+  const log = SqliteEventLog.open({ path: logPath, aggregates: registry.toWire().aggregates, logger });
   let replica: Replica;
   try {
-    replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger });
+    replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger: logger.child({ component: "server-replica" }) });
     await replica.install(registry.toWire());
   } catch (error) {
     await log.close();
@@ -66,6 +70,15 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
   const follower = new ServerReplica(replica, log, logger);
   follower.start();
+  const snapshots = new SnapshotService({
+    follower,
+    log,
+    dir: join(config.dataDir, "snapshots"),
+    logger,
+    refreshEvents: config.snapshotEveryEvents,
+    bootstrapMinEvents: config.snapshotBootstrapMinEvents,
+  });
+  snapshots.start();
   const serverId = crypto.randomUUID();
   const gateway = startGateway({
     port: config.port,
@@ -78,11 +91,14 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     maxEventBytes: config.maxEventBytes,
     allowRawDml: config.allowRawDml,
     pageSize: config.pageSize,
+    snapshots,
     auth,
     allowedOrigins: config.auth.allowedOrigins,
     limits: config.limits,
-    describe: () => ({ replicaSeq: follower.appliedSeq }),
+    describe: () => ({ replicaSeq: follower.appliedSeq, ...snapshots.describe() }),
+    probes: { replicaSeq: () => follower.appliedSeq, logFileBytes: () => fileBytes(logPath) + fileBytes(`${logPath}-wal`) },
   });
+  follower.onApplied((events, outcomes) => gateway.stats.replicaApplied(events, outcomes));
   let stopping: Promise<void> | null = null;
   return {
     port: gateway.port,
@@ -90,9 +106,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     log,
     replica: follower,
     gateway,
+    snapshots,
     stop() {
       stopping ??= (async () => {
         await gateway.stop();
+        await snapshots.stop();
         await follower.stop();
         await log.close();
         await replica.close();
@@ -100,4 +118,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       return stopping;
     },
   };
+}
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // the WAL does not exist between checkpoints
+  }
 }
