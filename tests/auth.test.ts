@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SignJWT } from "jose";
 import { runCli } from "./support/cli-process.ts";
-import { ClientPool } from "./support/clients.ts";
+import { ClientPool, graphState } from "./support/clients.ts";
+import { waitForReplica } from "./support/health.ts";
 import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";
 import { upgradeStatus } from "./support/raw-tcp.ts";
 import { RawSocket, makeEvent } from "./support/raw-socket.ts";
@@ -201,6 +202,27 @@ describe("the client and tokens", () => {
     const refused = await runCli(["send", "CREATE_USER", "id=cli2", "name=x"], { env: { SYNC_URL: gw.url } });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/UNAUTHORIZED|401/);
+  });
+
+  test("a snapshot bootstrap downloads GET /snapshot with the client's token", async () => {
+    await using snap = await startGatewayProcess({ args: ["--snapshot-bootstrap-min", "20", "--snapshot-every", "0"], env: kit.env });
+    await using pool = new ClientPool();
+    const writer = await pool.connect(snap.url, { clientId: "w", token: await kit.mint({ sub: "w" }) });
+    const acks = await Promise.all(Array.from({ length: 40 }, (_, i) => writer.executeTemplate("CREATE_USER", { id: `s${i}`, name: `S${i}` })));
+    const head = Math.max(...acks.map((a) => a.seq));
+    await waitForReplica(snap.httpUrl, head);
+    expect((await fetch(`${snap.httpUrl}/snapshot`)).status).toBe(401);
+    const fresh = pool.make(snap.url, { clientId: "f", getToken: () => kit.mint({ sub: "f" }) });
+    const phases: string[] = [];
+    let replayed = 0;
+    fresh.on("snapshot", (p) => phases.push(p.phase));
+    fresh.on("event", () => replayed++);
+    await fresh.connect();
+    expect(phases.at(-1)).toBe("done");
+    expect(replayed).toBe(0);
+    expect(fresh.lastAppliedSeq).toBe(head);
+    await writer.waitForSeq(head);
+    expect(await graphState(fresh)).toEqual(await graphState(writer));
   });
 
   test("no token ever reaches the gateway's log", async () => {
