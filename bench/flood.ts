@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 /**
- * Flood benchmark: one client floods a real gateway (rate-limited by default, then with the limit
+ * Flood benchmark: one client floods a real gateway (rate-limited with RATE_LIMIT=1000, then with the limit
  * off) while another client sends one event at a time; the probe's send→ack latency is measured
  * unloaded and loaded in the same run, and the ratio printed. The flooder runs in its own
  * process so the probe's numbers are not its event loop's.
@@ -101,5 +101,5 @@ async function scenario(name: string, args: string[], steady: boolean): Promise<
 }
 
 console.log(`kuzu-sync flood benchmark: ${SAMPLES} probe events per phase, flooder window ${values.window} (bun ${Bun.version}, ${navigator.hardwareConcurrency} cores)`);
-for (const line of await scenario("default rate limit (RATE_LIMIT=1000, burst 10000), measured after the burst is spent", [], true)) console.log(line);
+for (const line of await scenario("rate limit on (RATE_LIMIT=1000, burst 10000), measured after the burst is spent", ["--rate-limit", "1000", "--rate-limit-burst", "10000"], true)) console.log(line);
 for (const line of await scenario("rate limit off (--rate-limit 0)", ["--rate-limit", "0"], false)) console.log(line);

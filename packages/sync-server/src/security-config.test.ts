@@ -8,7 +8,7 @@ describe("security and load settings", () => {
     const c = parseServerConfig([], {});
     if (c === "help") throw new Error("unexpected help");
     expect(c.auth).toMatchObject({ required: false, jwtSecret: null, jwksUrl: null, publicKeyFile: null, templatesClaim: "templates", allowedOrigins: null });
-    expect(c.limits).toEqual({ rateLimit: 1000, rateLimitBurst: 10_000, maxConnections: 10_000, backpressureLimit: 4 << 20, idleTimeoutSeconds: 120 });
+    expect(c.limits).toEqual({ rateLimit: 0, rateLimitBurst: 1, maxConnections: 10_000, backpressureLimit: 4 << 20, idleTimeoutSeconds: 120 });
     expect(Object.isFrozen(c.auth) && Object.isFrozen(c.limits)).toBe(true);
   });
 

@@ -65,7 +65,7 @@ Security and load:
   --auth-audience <aud>     AUTH_AUDIENCE      required "aud" claim
   --auth-templates-claim <name>  AUTH_TEMPLATES_CLAIM  claim listing writable templates (default templates)
   --allowed-origins <list>  ALLOWED_ORIGINS    comma-separated origins browsers may connect from
-  --rate-limit <n>          RATE_LIMIT         frames per second per connection, 0 = off (default 1000)
+  --rate-limit <n>          RATE_LIMIT         frames per second per connection, 0 = off (default 0)
   --rate-limit-burst <n>    RATE_LIMIT_BURST   frames accepted back to back (default 10 x RATE_LIMIT)
   --max-connections <n>     MAX_CONNECTIONS    open WebSockets at most (default 10000)
   --backpressure-limit <n>  BACKPRESSURE_LIMIT bytes queued for a slow client before it is closed
@@ -136,7 +136,7 @@ export function parseSecurityConfig(flags: Flags, env: Env): { auth: AuthConfig;
   if (["sub", "exp", "iat", "nbf", "iss", "aud", "jti"].includes(templatesClaim)) {
     throw new ConfigError(`AUTH_TEMPLATES_CLAIM=${templatesClaim} names a registered JWT claim; pick another name`);
   }
-  const rateLimit = int("RATE_LIMIT", flags["rate-limit"] ?? env["RATE_LIMIT"], 1000, 0, 10_000_000);
+  const rateLimit = int("RATE_LIMIT", flags["rate-limit"] ?? env["RATE_LIMIT"], 0, 0, 10_000_000);
   const idle = int("IDLE_TIMEOUT", flags["idle-timeout"] ?? env["IDLE_TIMEOUT"], 120, 0, 960);
   // Bun rounds 1..7 up to 8 silently; say so instead of running with a value nobody chose.
   if (idle > 0 && idle < 8) throw new ConfigError(`IDLE_TIMEOUT=${idle} is below 8 seconds (the smallest the WebSocket server supports); use 0 to turn it off`);
