@@ -24,6 +24,10 @@ export const ErrorCode = {
   REGISTRY_MISMATCH: "REGISTRY_MISMATCH",
   SNAPSHOT_REQUIRED: "SNAPSHOT_REQUIRED",
   NOT_FOUND: "NOT_FOUND",
+  /** sync-archiver: the object store is unreachable, refused the credentials, lacks the bucket, or failed. */
+  ARCHIVE_UNAVAILABLE: "ARCHIVE_UNAVAILABLE",
+  /** sync-archiver: a segment does not match its manifest, or manifests overlap or leave a gap. */
+  ARCHIVE_INCONSISTENT: "ARCHIVE_INCONSISTENT",
   TIMEOUT: "TIMEOUT",
   CLOSED: "CLOSED",
   INTERNAL: "INTERNAL",

@@ -74,4 +74,21 @@ export const exampleRegistry = defineTemplates({
         "MERGE (c:Counter {id: $counterId}) ON CREATE SET c.value = $amount ON MATCH SET c.value = c.value + $amount",
     },
   },
+  aggregates: {
+    counters: {
+      kind: "sum",
+      description: "Value of each counter: the sum of INCREMENT_COUNTER.amount by counterId",
+      from: { INCREMENT_COUNTER: { groupBy: "counterId", value: "amount" } },
+    },
+    // Not "CREATE_POST minus DELETE_POST by authorId": DELETE_POST names only the post, CREATE_POST
+    // is an upsert (a second create of the same id, possibly by another author, must not count
+    // twice) and deleting a post that does not exist changes nothing. An entity count keeps each
+    // post's author, so it always equals MATCH (p:Post) RETURN p.authorId, count(p).
+    postsByAuthor: {
+      kind: "entityCount",
+      description: "Number of existing posts per authorId",
+      set: { CREATE_POST: { id: "id", groupBy: "authorId" } },
+      remove: { DELETE_POST: { id: "id" } },
+    },
+  },
 });

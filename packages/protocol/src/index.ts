@@ -16,6 +16,8 @@ export {
 } from "./messages.ts";
 export type {
   AckMessage,
+  AggregateRequest,
+  AggregateResult,
   ClientMessage,
   ErrorMessage,
   EventsMessage,
@@ -23,6 +25,7 @@ export type {
   ParseResult,
   RejectMessage,
   ServerMessage,
+  SnapshotOffer,
   WelcomeMessage,
 } from "./messages.ts";
 export { TemplateRegistry, defineTemplates } from "./templates.ts";
@@ -30,5 +33,10 @@ export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegi
 export { exampleRegistry } from "./example-templates.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
 export type { RawDmlCheck } from "./raw-dml.ts";
+export { RAW_DML_TEMPLATE, checkRawDmlParams } from "./raw-dml-event.ts";
+export type { RawDmlParamsCheck } from "./raw-dml-event.ts";
+export { CloseCode } from "./close-codes.ts";
 export { checkReadOnlyCypher } from "./read-only-cypher.ts";
 export type { ReadOnlyCheck } from "./read-only-cypher.ts";
+export { AGGREGATE_NAME } from "./aggregates.ts";
+export type { AggregateDefinition, EntityCountAggregate, SumAggregate, SumSource, WireAggregate } from "./aggregates.ts";

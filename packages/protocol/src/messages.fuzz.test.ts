@@ -37,7 +37,7 @@ function isValidEvent(e: unknown): boolean {
   );
 }
 
-/** Whether a decoded frame is a client message, per docs: hello, event or dml, no extra keys. */
+/** Whether a decoded frame is a client message, per docs: hello, event, dml or aggregate, no extra keys. */
 function isValidClientMessage(v: unknown): boolean {
   if (!isObject(v)) return false;
   switch (v["type"]) {
@@ -59,6 +59,14 @@ function isValidClientMessage(v: unknown): boolean {
         v["cypher"].length >= 1 &&
         codePoints(v["cypher"]) <= 65_536 &&
         isSeq(v["timestamp"])
+      );
+    case "aggregate":
+      return (
+        exactKeys(v, ["type", "id", "name"], ["key"]) &&
+        isId(v["id"]) &&
+        typeof v["name"] === "string" &&
+        /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(v["name"]) &&
+        (!has(v, "key") || (typeof v["key"] === "string" && codePoints(v["key"]) <= 1024))
       );
     default:
       return false;
@@ -157,7 +165,16 @@ const clientEvent = fc.record(
 );
 const eventMessage = fc.record({ type: fc.constant("event"), event: clientEvent });
 const dml = fc.record({ type: fc.constant("dml"), id: idLike, clientId: idLike, cypher: fc.string({ maxLength: 80 }), timestamp: seqLike });
-const message = fc.oneof(hello, eventMessage, dml);
+const aggregate = fc.record(
+  {
+    type: fc.constant("aggregate"),
+    id: idLike,
+    name: fc.oneof(fc.constantFrom("counters", "postsByAuthor", "a".repeat(64), "a".repeat(65), "1a", "", "a-b", "a\n"), fc.string({ maxLength: 70 })),
+    key: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom("k".repeat(1024), "k".repeat(1025), "😀".repeat(1024))),
+  },
+  { requiredKeys: ["type", "id", "name"] },
+);
+const message = fc.oneof(hello, eventMessage, dml, aggregate);
 
 /** JSON texts that JSON.stringify cannot produce, spliced in through a placeholder string. */
 const RAW_NUMBERS = ["1e999", "-1e999", "1E400", "-0", "9007199254740993", "9007199254740992", "1.0", "0.1e1", "1e21", "-1", "0.5", "100000000000000000000000"];

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ClientEventSchema, Limits, SequencedEventSchema } from "./event.ts";
 import { ErrorCode, isErrorCode } from "./errors.ts";
+import { AGGREGATE_NAME } from "./aggregates.ts";
 import type { WireRegistry } from "./templates.ts";
 
 const idString = z.string().min(1).max(Limits.maxIdLength);
@@ -35,11 +36,38 @@ export const DmlMessageSchema = z.strictObject({
   timestamp: z.number().int().nonnegative(),
 });
 
-export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, DmlMessageSchema]);
+/** Longest aggregate group key accepted in a request. */
+const MAX_AGGREGATE_KEY = 1024;
+
+/** Ask for an aggregate: one group's value (`key`), or every group. Answered with `aggregate`. */
+export const AggregateRequestSchema = z.strictObject({
+  type: z.literal("aggregate"),
+  /** Chosen by the client; echoed in the answer (or in a `reject`). */
+  id: idString,
+  name: z.string().regex(AGGREGATE_NAME, "must be an aggregate name"),
+  key: z.string().max(MAX_AGGREGATE_KEY).optional(),
+});
+
+export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, DmlMessageSchema, AggregateRequestSchema]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
+export type AggregateRequest = z.infer<typeof AggregateRequestSchema>;
 
 // ---- server → client ----------------------------------------------------------------------
+
+/**
+ * `welcome.snapshot`: where to get a snapshot of the server replica instead of replaying history.
+ * `required`: the client's `lastSeq` is below the archive horizon, so the log alone cannot bring
+ * it up to date; the gateway sends `error SNAPSHOT_REQUIRED` and closes (4000) right after the
+ * welcome. Otherwise it is an offer (the replay would be long) and catch-up proceeds as usual.
+ */
+export interface SnapshotOffer {
+  /** The snapshot's seq is at least this (a fresher one may be served). */
+  readonly seq: number;
+  /** HTTP path (or absolute URL) of the snapshot archive, relative to the gateway's HTTP origin. */
+  readonly url: string;
+  readonly required: boolean;
+}
 
 export interface WelcomeMessage {
   readonly type: "welcome";
@@ -51,6 +79,8 @@ export interface WelcomeMessage {
   readonly registry: WireRegistry;
   /** Largest frame the server accepts, in bytes. */
   readonly maxMessageBytes: number;
+  /** Present when the client must (or may) bootstrap from a snapshot; see {@link SnapshotOffer}. */
+  readonly snapshot?: SnapshotOffer;
 }
 
 const WelcomeSchema = z.object({
@@ -72,9 +102,25 @@ const WelcomeSchema = z.object({
         paramsJsonSchema: z.unknown(),
       }),
     ),
+    // Absent from servers older than aggregates.
+    aggregates: z.array(wireAggregateSchema()).default([]),
   }),
   maxMessageBytes: z.number().int().positive(),
+  snapshot: z.object({ seq, url: z.string().min(1), required: z.boolean() }).optional(),
 });
+
+function wireAggregateSchema() {
+  const base = { name: z.string(), description: z.string().optional() };
+  return z.discriminatedUnion("kind", [
+    z.object({ ...base, kind: z.literal("sum"), from: z.record(z.string(), z.object({ groupBy: z.string(), value: z.union([z.string(), z.number()]) })) }),
+    z.object({
+      ...base,
+      kind: z.literal("entityCount"),
+      set: z.record(z.string(), z.object({ id: z.string(), groupBy: z.string() })),
+      remove: z.record(z.string(), z.object({ id: z.string() })),
+    }),
+  ]);
+}
 
 const code = z.string().refine(isErrorCode, "unknown error code") as unknown as z.ZodType<ErrorCode>;
 
@@ -90,6 +136,22 @@ const EventsSchema = z.object({ type: z.literal("events"), events: z.array(Seque
 /** Catch-up is complete at `seq`; everything after arrives live. */
 const LiveSchema = z.object({ type: z.literal("live"), seq });
 const ErrorSchema = z.object({ type: z.literal("error"), code, message: z.string() });
+/**
+ * Answer to an `aggregate` request, exact as of `seq` (the log head when it was answered).
+ * `value` (null when no event has given the group a value) for a request with a `key`, `values`
+ * (group → value) for one without. `fromSeq`: the first seq the aggregate counts (1 unless it was
+ * added to a deployment that already had history).
+ */
+const AggregateResultSchema = z.object({
+  type: z.literal("aggregate"),
+  id: z.string(),
+  name: z.string(),
+  key: z.string().optional(),
+  seq,
+  fromSeq: z.number().int().positive(),
+  value: z.number().nullable().optional(),
+  values: z.record(z.string(), z.number()).optional(),
+});
 
 export const ServerMessageSchema = z.discriminatedUnion("type", [
   WelcomeSchema,
@@ -98,12 +160,14 @@ export const ServerMessageSchema = z.discriminatedUnion("type", [
   EventsSchema,
   LiveSchema,
   ErrorSchema,
+  AggregateResultSchema,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 export type AckMessage = z.infer<typeof AckSchema>;
 export type RejectMessage = z.infer<typeof RejectSchema>;
 export type EventsMessage = z.infer<typeof EventsSchema>;
 export type ErrorMessage = z.infer<typeof ErrorSchema>;
+export type AggregateResult = z.infer<typeof AggregateResultSchema>;
 
 // ---- parse boundary -----------------------------------------------------------------------
 

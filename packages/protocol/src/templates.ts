@@ -5,7 +5,9 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { checkAggregates, type AggregateDefinition, type WireAggregate } from "./aggregates.ts";
 import { ErrorCode } from "./errors.ts";
+import { RAW_DML_TEMPLATE } from "./raw-dml-event.ts";
 
 /** How one template is declared by a deployment. */
 export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
@@ -26,6 +28,8 @@ export interface RegistryDefinition {
   /** DDL run once on a fresh replica, in order. */
   readonly schema: readonly string[];
   readonly templates: Readonly<Record<string, TemplateDefinition>>;
+  /** Numbers the gateway maintains as events commit (see `aggregates.ts`), by name. */
+  readonly aggregates?: Readonly<Record<string, AggregateDefinition>>;
 }
 
 /** Serializable template, as sent to clients in `welcome`. */
@@ -42,11 +46,17 @@ export interface WireTemplate {
   readonly paramsJsonSchema: unknown;
 }
 
-/** Serializable registry. `hash` identifies it; replicas built from different hashes never mix. */
+/**
+ * Serializable registry. `hash` identifies what a replica is built from (schema and templates);
+ * replicas built from different hashes never mix. Aggregates are left out of the hash on purpose:
+ * they live only on the gateway, and adding one must not force every replica to be rebuilt.
+ */
 export interface WireRegistry {
   readonly hash: string;
   readonly schema: readonly string[];
   readonly templates: readonly WireTemplate[];
+  /** Aggregates the gateway maintains (empty when none are declared). */
+  readonly aggregates: readonly WireAggregate[];
 }
 
 export type ValidationResult =
@@ -65,9 +75,11 @@ export class TemplateRegistry {
 
   constructor(definition: RegistryDefinition) {
     const validators = new Map<string, z.ZodType<Record<string, unknown>>>();
+    const paramInfo = new Map<string, { shape: z.ZodRawShape; required: string[]; jsonSchema: unknown }>();
     const wireTemplates: WireTemplate[] = [];
     for (const [name, t] of Object.entries(definition.templates)) {
       if (!NAME.test(name)) throw new TypeError(`template name ${JSON.stringify(name)} must match ${NAME}`);
+      if (name === RAW_DML_TEMPLATE) throw new TypeError(`template name ${RAW_DML_TEMPLATE} is reserved for raw DML events`);
       for (const text of [t.cypher, t.batch?.cypher ?? ""]) {
         if (NONDETERMINISTIC.test(text)) throw new TypeError(`template ${name} is not deterministic: ${text}`);
       }
@@ -75,6 +87,7 @@ export class TemplateRegistry {
       validators.set(name, schema as unknown as z.ZodType<Record<string, unknown>>);
       const json = z.toJSONSchema(schema, { unrepresentable: "any", io: "input" }) as { required?: string[] };
       const paramNames = Object.keys(t.params);
+      paramInfo.set(name, { shape: t.params, required: json.required ?? [], jsonSchema: json });
       for (const key of t.batch?.keys ?? []) {
         if (!paramNames.includes(key)) throw new TypeError(`template ${name}: batch key ${key} is not a parameter`);
       }
@@ -92,7 +105,8 @@ export class TemplateRegistry {
     this.#validators = validators;
     const body = { schema: this.schema, templates: wireTemplates };
     this.hash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
-    this.#wire = deepFreeze({ hash: this.hash, ...body });
+    const aggregates = checkAggregates(definition.aggregates ?? {}, paramInfo);
+    this.#wire = deepFreeze({ hash: this.hash, ...body, aggregates });
   }
 
   /** Template names, in declaration order. */

@@ -3,11 +3,13 @@
  * applied `seq` written in the same transaction as the events' effects.
  * @module
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, SyncError, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { ErrorCode, RAW_DML_TEMPLATE, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
+import { ApplyStrategy } from "./apply-strategy.ts";
 import * as k from "./kuzu.ts";
+import { checkExportedCypher } from "./snapshot-check.ts";
 
 /** Table holding the applied seq and the registry hash, inside the replica itself. */
 export const META_TABLE = "KuzuSyncMeta";
@@ -19,6 +21,13 @@ export interface ReplicaOptions {
   readonly logger?: Logger;
   /** Longest run of one template applied with a single UNWIND statement. */
   readonly maxBatchRows?: number;
+}
+
+/** What {@link Replica.exportSnapshot} wrote: the directory holds the replica as of `seq`. */
+export interface ExportedSnapshot {
+  readonly dir: string;
+  readonly seq: number;
+  readonly registryHash: string;
 }
 
 /** What happened to one event. A failed event still advances the seq: it failed on every replica. */
@@ -50,6 +59,7 @@ export class Replica {
   readonly #read: k.Connection;
   readonly #log: Logger;
   readonly #maxBatchRows: number;
+  readonly #strategy = new ApplyStrategy();
   #appliedSeq: number;
   #hash: string | null;
   #compiled = new Map<string, Compiled>();
@@ -94,9 +104,49 @@ export class Replica {
     return new Replica(path, db, options, seq, hash);
   }
 
+  /**
+   * Build a replica from a directory written by {@link exportSnapshot} (Kuzu `IMPORT DATABASE`).
+   * `IMPORT DATABASE` needs an empty database, so `path` must not exist yet (or be null for an
+   * in-memory replica). The applied seq and registry hash come from the snapshot's own meta table.
+   * @example
+   * const replica = await Replica.importSnapshot("/tmp/snap", { path: "./replica.kuzu.new" });
+   * await replica.install(welcome.registry); // checks the hash, prepares the templates
+   */
+  static async importSnapshot(dir: string, options: ReplicaOptions = {}): Promise<Replica> {
+    const path = options.path ?? null;
+    if (path !== null) {
+      if (existsSync(path)) throw new SyncError(ErrorCode.INTERNAL, `cannot import a snapshot into ${path}: it already exists`);
+      mkdirSync(dirname(path), { recursive: true });
+    }
+    checkExportedCypher(dir);
+    const db = k.openDatabase(path);
+    const conn = k.openConnection(db);
+    let seq: number;
+    let hash: string;
+    try {
+      await k.run(conn, `IMPORT DATABASE ${quotePath(dir)}`);
+      const rows = await k.run(conn, `MATCH (m:${META_TABLE} {k: 'state'}) RETURN m.seq AS seq, m.hash AS hash`);
+      const row = rows[0];
+      if (!row || typeof row["hash"] !== "string") throw new SyncError(ErrorCode.INTERNAL, `snapshot in ${dir} has no ${META_TABLE} state`);
+      seq = Number(row["seq"]);
+      hash = row["hash"];
+    } catch (error) {
+      await conn.close();
+      await db.close();
+      throw error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, `cannot import snapshot ${dir}: ${String(error)}`, { cause: error });
+    }
+    await conn.close();
+    return new Replica(path, db, options, seq, hash);
+  }
+
   /** Highest seq whose effects are committed in this replica. */
   get appliedSeq(): number {
     return this.#appliedSeq;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Hash of the registry this replica was built with (null before {@link install}). */
@@ -161,6 +211,7 @@ export class Replica {
         await k.exec(this.#write, setSeq, { seq: last });
         await k.run(this.#write, "COMMIT");
         this.#appliedSeq = last;
+        this.#logApplied(fresh);
         return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
       } catch (error) {
         await this.#rollback();
@@ -170,6 +221,23 @@ export class Replica {
         for (const e of fresh) outcomes.push(await this.#applyOne(e));
         return outcomes;
       }
+    });
+  }
+
+  /**
+   * Write the whole replica to `dir` (Kuzu `EXPORT DATABASE`, Parquet). Runs in the write queue,
+   * between two apply batches, so the export holds exactly the events up to the returned `seq`;
+   * the meta table travels inside it, so an import knows its seq and registry by itself.
+   * `dir` must not exist yet.
+   * @example
+   * const { seq } = await replica.exportSnapshot("/tmp/snap");
+   */
+  exportSnapshot(dir: string): Promise<ExportedSnapshot> {
+    return this.#serial(async () => {
+      if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
+      if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
+      await k.run(this.#write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
+      return { dir, seq: this.#appliedSeq, registryHash: this.#hash };
     });
   }
 
@@ -208,6 +276,7 @@ export class Replica {
         await k.exec(this.#write, setSeq, { seq: e.seq });
         await k.run(this.#write, "COMMIT");
         this.#appliedSeq = e.seq;
+        this.#logApplied([e]);
         return { seq: e.seq, template: e.template, ok: true };
       } catch (error) {
         failure = error;
@@ -219,8 +288,16 @@ export class Replica {
     await k.exec(this.#write, setSeq, { seq: e.seq });
     this.#appliedSeq = e.seq;
     const message = failure instanceof Error ? failure.message : String(failure);
-    this.#log.warn("event failed to apply", { seq: e.seq, template: e.template, eventId: e.id, error: message });
+    this.#log.warn("event failed to apply", { seq: e.seq, template: e.template, eventId: e.id, clientId: e.clientId, traceparent: e.traceparent, error: message });
     return { seq: e.seq, template: e.template, ok: false, error: message };
+  }
+
+  /** Debug lifecycle records, with the traceparent, so one write can be followed to every replica. */
+  #logApplied(events: readonly SequencedEvent[]): void {
+    if (!this.#log.isEnabled("debug")) return;
+    for (const e of events) {
+      this.#log.debug("event applied", { eventId: e.id, seq: e.seq, template: e.template, clientId: e.clientId, traceparent: e.traceparent });
+    }
   }
 
   async #rollback(): Promise<void> {
@@ -256,13 +333,34 @@ export class Replica {
     const run = events.filter((e) => e.duplicateOf === undefined);
     const first = run[0];
     if (!first) return;
+    if (first.template === RAW_DML_TEMPLATE) {
+      for (const e of run) await this.#execRawDml(e);
+      return;
+    }
     const c = this.#compiled.get(first.template);
     if (!c) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${first.template} is not in the installed registry`);
-    if (run.length === 1 || !c.batch) {
+    const how = this.#strategy.choose(first.template, run.length, c.batch !== undefined);
+    const started = performance.now();
+    if (how === "single" || !c.batch) {
       for (const e of run) await k.exec(this.#write, c.single, bind(c.template, e.params));
     } else {
       await k.exec(this.#write, c.batch, { rows: run.map((e) => bind(c.template, e.params)) });
     }
+    this.#strategy.record(first.template, how, run.length, performance.now() - started);
+  }
+
+  /**
+   * A raw DML event (never batched: it has no batch form, so each is a run of its own). The text
+   * is checked again here, whatever the gateway said: nothing unchecked reaches Kuzu. A refusal
+   * throws, so the event is recorded as failed, identically on every replica.
+   */
+  async #execRawDml(e: SequencedEvent): Promise<void> {
+    const check = checkRawDmlParams(e.params);
+    if (!check.ok) throw new SyncError(check.code, `raw DML refused by the replica: ${check.message}`, { eventId: e.id });
+    // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
+    const prepared = await this.#write.prepare(check.cypher);
+    if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
+    await k.exec(this.#write, prepared, {});
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
@@ -271,6 +369,12 @@ export class Replica {
     this.#queue = next.catch(() => {});
     return next;
   }
+}
+
+/** A path as a Cypher string literal; paths come from our own temp dirs, but never splice blindly. */
+function quotePath(path: string): string {
+  if (/['\\\n\r]/.test(path)) throw new SyncError(ErrorCode.INTERNAL, `path ${JSON.stringify(path)} contains a quote, backslash or newline`);
+  return `'${path}'`;
 }
 
 /** Identity of the entity an event writes, for cutting batches where it repeats. */

@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseLevel, type Level } from "@kuzu-sync/telemetry";
+import { SECURITY_FLAGS, SECURITY_USAGE, parseSecurityConfig, type AuthConfig, type LimitsConfig } from "./security-config.ts";
 
 export interface ServerConfig {
   readonly port: number;
@@ -28,6 +29,14 @@ export interface ServerConfig {
   readonly stream: string;
   /** Replicas of that stream (1, or 3/5 on a NATS cluster). */
   readonly streamReplicas: number;
+  /** Refresh the cached snapshot after this many newly applied events; 0: build only on demand. */
+  readonly snapshotEveryEvents: number;
+  /** Offer a snapshot to clients that would replay at least this many events; 0: never offer. */
+  readonly snapshotBootstrapMinEvents: number;
+  /** Authentication and allowed origins (see security-config.ts). */
+  readonly auth: AuthConfig;
+  /** Rate, connection, backpressure and idle limits (see security-config.ts). */
+  readonly limits: LimitsConfig;
 }
 
 export type LogBackend = "embedded" | "jetstream";
@@ -55,8 +64,14 @@ Options (each also settable by the environment variable shown):
                                                needs NATS_URL)
   --stream <name>           NATS_STREAM        JetStream stream of the log (default KUZU_SYNC_EVENTS)
   --stream-replicas <n>     NATS_STREAM_REPLICAS  replicas of that stream, 1..5 (default 1)
+  --snapshot-every <n>      SNAPSHOT_EVERY_EVENTS
+                               refresh the served snapshot after n more applied events
+                               (default 10000; 0 = build only when asked)
+  --snapshot-bootstrap-min <n>  SNAPSHOT_BOOTSTRAP_MIN_EVENTS
+                               offer a snapshot to clients that would replay at least n events
+                               (default 50000; 0 = only when their history is archived)
   -h, --help                                   show this help
-`;
+${SECURITY_USAGE}`;
 
 function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || value === "") return fallback;
@@ -98,7 +113,10 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
         log: { type: "string" },
         stream: { type: "string" },
         "stream-replicas": { type: "string" },
+        "snapshot-every": { type: "string" },
+        "snapshot-bootstrap-min": { type: "string" },
         help: { type: "boolean", short: "h" },
+        ...SECURITY_FLAGS,
       },
     }).values;
   } catch (error) {
@@ -140,6 +158,15 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
     logBackend,
     stream,
     streamReplicas: int("NATS_STREAM_REPLICAS", flags["stream-replicas"] ?? env["NATS_STREAM_REPLICAS"], 1, 1, 5),
+    snapshotEveryEvents: int("SNAPSHOT_EVERY_EVENTS", flags["snapshot-every"] ?? env["SNAPSHOT_EVERY_EVENTS"], 10_000, 0, 1_000_000_000),
+    snapshotBootstrapMinEvents: int(
+      "SNAPSHOT_BOOTSTRAP_MIN_EVENTS",
+      flags["snapshot-bootstrap-min"] ?? env["SNAPSHOT_BOOTSTRAP_MIN_EVENTS"],
+      50_000,
+      0,
+      1_000_000_000,
+    ),
+    ...parseSecurityConfig(flags, env),
   });
 }
 

@@ -3,6 +3,7 @@
  * @module
  */
 import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
+import type { AggregateReader } from "./aggregate-store.ts";
 
 /** Result of appending one event: its global seq, and whether the id had been seen before. */
 export interface AppendOutcome {
@@ -27,6 +28,23 @@ export interface EventLog {
   readonly horizonSeq: number;
   /** Per-template committed event counts, kept with the log (never recomputed from history). */
   templateCounts(): Record<string, number>;
+  /**
+   * Record the seq the gateway's server replica has durably applied. Optional: backends that
+   * support archiving use it as the purge limit (embedded: meta 'replica_seq'; JetStream: the
+   * server replica's durable consumer ack floor), because the server replica builds the snapshots
+   * that replicas behind the archive horizon need.
+   */
+  recordReplicaSeq?(seq: number): void;
+  /**
+   * Per-client committed event counts, kept with the log like the template counts. Optional: a
+   * backend without it leaves /stats with the gateway's since-start counts.
+   */
+  clientCounts?(): Record<string, number>;
+  /**
+   * The aggregate cache, maintained in the same transaction as the log (see `aggregate-store.ts`).
+   * Optional: without it, /aggregates answers 404 and `aggregate` requests get NOT_FOUND.
+   */
+  readonly aggregates?: AggregateReader;
   /** Subscribe to commits; returns an unsubscribe function. */
   onCommit(listener: CommitListener): () => void;
   close(): Promise<void>;

@@ -1,9 +1,11 @@
 #!/usr/bin/env bun
 /**
- * `sync-server` bin: parse config, start, log the port, stop cleanly on SIGINT/SIGTERM.
+ * `sync-server` bin: parse config, start telemetry (JSON lines, `LOG_TS_PATH` sink, OTLP export),
+ * start the server, log the port, and on SIGINT/SIGTERM stop cleanly and flush the logs.
  * @module
  */
-import { createLogger } from "@kuzu-sync/telemetry";
+import { createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
+import pkg from "../package.json" with { type: "json" };
 import { ConfigError, parseServerConfig, SERVER_USAGE } from "./config.ts";
 import { startServer } from "./server.ts";
 
@@ -19,7 +21,16 @@ if (config === "help") {
   process.exit(0);
 }
 
-const logger = createLogger({ serviceName: "sync-server", level: config.logLevel });
+let telemetry: Telemetry;
+try {
+  // --log-level (already folded into config.logLevel with LOG_LEVEL) beats the environment.
+  telemetry = await createTelemetry({ serviceName: "sync-server", serviceVersion: pkg.version, env: process.env, level: config.logLevel });
+} catch (error) {
+  console.error(`sync-server: ${(error as Error).message}`);
+  process.exit(2);
+}
+const logger = telemetry.logger;
+
 let server;
 try {
   server = await startServer(config, logger);
@@ -27,6 +38,7 @@ try {
   const message = error instanceof ConfigError ? error.message : String(error);
   logger.error("sync-server failed to start", { error: message });
   console.error(`sync-server: ${message}`);
+  await telemetry.shutdown();
   process.exit(1);
 }
 logger.info("listening", { port: server.port, url: server.url, dataDir: config.dataDir });
@@ -39,12 +51,17 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     if (signalled) return;
     signalled = true;
     logger.info("shutting down", { signal });
-    running.stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error("shutdown failed", { error: String(error) });
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      .then(
+        () => 0,
+        (error: unknown) => {
+          logger.error("shutdown failed", { error: String(error) });
+          return 1;
+        },
+      )
+      // Flush the OTLP batch and close the LOG_TS_PATH sink last, so they carry the shutdown records.
+      .then((code) => telemetry.shutdown().then(() => code, () => code))
+      .then((code) => process.exit(code));
   });
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
-import type { Replica } from "@kuzu-sync/replica";
+import type { ApplyOutcome, Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { EventLog } from "./event-log.ts";
 
@@ -27,6 +27,7 @@ export class ServerReplica {
   #stopped = false;
   #unsubscribe: (() => void) | null = null;
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
+  readonly #appliedListeners = new Set<(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]) => void>();
   #recent: SequencedEvent[] = [];
 
   constructor(replica: Replica, log: EventLog, logger: Logger, batch = 5_000) {
@@ -42,6 +43,7 @@ export class ServerReplica {
 
   /** Begin following: replay what the replica has not applied yet, then every new commit. */
   start(): void {
+    this.#log.recordReplicaSeq?.(this.replica.appliedSeq);
     this.#unsubscribe = this.#log.onCommit((events) => {
       // Keep the committed objects while the replica keeps up, so it need not read them back.
       if (this.#recent.length + events.length <= MAX_RECENT) this.#recent.push(...events);
@@ -49,6 +51,15 @@ export class ServerReplica {
       this.#kick();
     });
     this.#kick();
+  }
+
+  /**
+   * Called after each applied batch with the events read and the outcome of each newly applied one
+   * (the gateway's DML statistics count them). Returns an unsubscribe function.
+   */
+  onApplied(listener: (events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]) => void): () => void {
+    this.#appliedListeners.add(listener);
+    return () => this.#appliedListeners.delete(listener);
   }
 
   /** Resolves once the replica has applied `seq`. */
@@ -96,8 +107,22 @@ export class ServerReplica {
       while (!this.#stopped && this.replica.appliedSeq < this.#log.headSeq) {
         const events = this.#take() ?? (await this.#log.read(this.replica.appliedSeq, this.#batch));
         if (events.length === 0) break;
+        if (events[0]!.seq > this.replica.appliedSeq + 1) {
+          throw new Error(
+            `the log starts at seq ${events[0]!.seq} but the server replica is at ${this.replica.appliedSeq}: events were archived before it applied them; rebuild it from a snapshot or restore the archived range`,
+          );
+        }
         const outcomes = await this.replica.apply(events);
+        this.#log.recordReplicaSeq?.(this.replica.appliedSeq);
         for (const o of outcomes) if (!o.ok) this.#logger.warn("server replica: event failed", { seq: o.seq, template: o.template, error: o.error });
+        for (const listener of this.#appliedListeners) {
+          try {
+            listener(events, outcomes);
+          } catch (error) {
+            // Statistics must never stop the replica from following the log.
+            this.#logger.error("server replica: applied listener threw", { error: String(error) });
+          }
+        }
         for (const w of this.#waiters) {
           if (this.replica.appliedSeq >= w.seq) {
             this.#waiters.delete(w);

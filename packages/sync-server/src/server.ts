@@ -2,6 +2,7 @@
  * Assemble a running sync-server from its config: event log, server replica, gateway.
  * @module
  */
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { TemplateRegistry, exampleRegistry } from "@kuzu-sync/protocol";
 import { Replica } from "@kuzu-sync/replica";
@@ -9,11 +10,13 @@ import type { Logger } from "@kuzu-sync/telemetry";
 import type { ServerConfig } from "./config.ts";
 import { ConfigError } from "./config.ts";
 import type { EventLog } from "./event-log.ts";
+import { createAuthenticator } from "./auth.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { JetStreamEventLog } from "./jetstream-event-log.ts";
 import { NatsLink } from "./nats-link.ts";
 import { ServerReplica } from "./server-replica.ts";
+import { SnapshotService } from "./snapshot-service.ts";
 import { SqliteEventLog } from "./sqlite-event-log.ts";
 
 export interface RunningServer {
@@ -22,6 +25,7 @@ export interface RunningServer {
   readonly log: EventLog;
   readonly replica: ServerReplica;
   readonly gateway: Gateway;
+  readonly snapshots: SnapshotService;
   /** Stop accepting, flush the log, let the replica finish its batch, close Kuzu and SQLite. */
   stop(): Promise<void>;
 }
@@ -50,9 +54,17 @@ export async function loadRegistry(path: string | null): Promise<TemplateRegistr
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const registry = await loadRegistry(config.templatesPath);
+  const auth = await createAuthenticator(config.auth);
+  if (auth === null) {
+    logger.warn("authentication is OFF: any client can connect, claim any client id and write; set AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE (and --require-auth in production)");
+  } else {
+    logger.info("authentication on", { sources: auth.sources, templatesClaim: config.auth.templatesClaim });
+  }
+  if (config.allowRawDml) logger.warn("raw DML is ON: checked Cypher writes (MATCH/CREATE/MERGE/SET/DELETE...) are accepted and run on every replica");
   const serverId = crypto.randomUUID();
   const nats = config.natsUrl === null ? null : NatsLink.open({ url: config.natsUrl, name: `kuzu-sync-gateway ${serverId}`, logger });
   const publisher = nats === null ? null : new EventPublisher(nats, logger);
+  const logPath = join(config.dataDir, config.logBackend === "jetstream" ? "jetstream-index.sqlite" : "events.sqlite");
   let log: EventLog;
   try {
     if (config.logBackend === "jetstream") {
@@ -60,13 +72,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         link: nats!,
         stream: config.stream,
         replicas: config.streamReplicas,
-        indexPath: join(config.dataDir, "jetstream-index.sqlite"),
+        indexPath: logPath,
         logger,
         // Every gateway consumes every event; only the one that appended it republishes it.
         onOwnCommit: (events) => publisher!.publish(events),
       });
     } else {
-      log = SqliteEventLog.open({ path: join(config.dataDir, "events.sqlite") });
+      log = SqliteEventLog.open({ path: logPath, aggregates: registry.toWire().aggregates, logger });
       if (publisher !== null) log.onCommit((events) => publisher.publish(events));
     }
   } catch (error) {
@@ -75,7 +87,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
   let replica: Replica;
   try {
-    replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger });
+    replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger: logger.child({ component: "server-replica" }) });
     await replica.install(registry.toWire());
   } catch (error) {
     await log.close();
@@ -84,6 +96,15 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
   const follower = new ServerReplica(replica, log, logger);
   follower.start();
+  const snapshots = new SnapshotService({
+    follower,
+    log,
+    dir: join(config.dataDir, "snapshots"),
+    logger,
+    refreshEvents: config.snapshotEveryEvents,
+    bootstrapMinEvents: config.snapshotBootstrapMinEvents,
+  });
+  snapshots.start();
   const gateway = startGateway({
     port: config.port,
     host: config.host,
@@ -95,12 +116,19 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     maxEventBytes: config.maxEventBytes,
     allowRawDml: config.allowRawDml,
     pageSize: config.pageSize,
+    snapshots,
+    auth,
+    allowedOrigins: config.auth.allowedOrigins,
+    limits: config.limits,
     describe: () => ({
       replicaSeq: follower.appliedSeq,
       log: config.logBackend,
+      ...snapshots.describe(),
       ...(nats === null ? {} : { nats: { connected: nats.connected, ...publisher!.counts } }),
     }),
+    probes: { replicaSeq: () => follower.appliedSeq, logFileBytes: () => fileBytes(logPath) + fileBytes(`${logPath}-wal`) },
   });
+  follower.onApplied((events, outcomes) => gateway.stats.replicaApplied(events, outcomes));
   let stopping: Promise<void> | null = null;
   return {
     port: gateway.port,
@@ -108,9 +136,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     log,
     replica: follower,
     gateway,
+    snapshots,
     stop() {
       stopping ??= (async () => {
         await gateway.stop();
+        await snapshots.stop();
         await follower.stop();
         await log.close();
         await nats?.close();
@@ -119,4 +149,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       return stopping;
     },
   };
+}
+
+function fileBytes(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // the WAL does not exist between checkpoints
+  }
 }

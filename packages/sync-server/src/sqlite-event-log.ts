@@ -6,7 +6,9 @@
 import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
+import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
+import { AggregateStore, type AggregateDelta } from "./aggregate-store.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 
 interface Pending {
@@ -40,6 +42,9 @@ CREATE TABLE IF NOT EXISTS events (
 -- Kept when events are archived, so a resend is recognised forever.
 CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS template_counts (template TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS client_counts (client_id TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
+-- head: highest seq; horizon: first seq still held (written by sync-archiver with each purge);
+-- replica_seq: what the server replica has durably applied (sync-archiver never purges past it).
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
@@ -48,6 +53,10 @@ export interface SqliteEventLogOptions {
   readonly path: string;
   /** Injected clock for server timestamps (tests age events with it). */
   readonly now?: () => number;
+  /** Aggregates to maintain with the log (the registry's `toWire().aggregates`); none when absent. */
+  readonly aggregates?: readonly WireAggregate[];
+  /** Reports aggregate definition changes found at open. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -60,6 +69,9 @@ export class SqliteEventLog implements EventLog {
   readonly #now: () => number;
   readonly #listeners = new Set<CommitListener>();
   readonly #counts = new Map<string, number>();
+  readonly #clientCounts = new Map<string, number>();
+  /** The aggregate cache, persisted in this database with the events. */
+  readonly aggregates: AggregateStore;
   #pending: Pending[] = [];
   #flushScheduled = false;
   #head: number;
@@ -69,12 +81,22 @@ export class SqliteEventLog implements EventLog {
     insertEvent: Statement;
     insertId: Statement;
     bumpCount: Statement;
+    bumpClient: Statement;
     setHead: Statement;
     read: Statement<EventRow, [number, number]>;
     first: Statement<{ seq: number | null }, []>;
+    horizon: Statement<{ value: number }, []>;
   };
+  #replicaSeq = -1;
+  /**
+   * Writes meta 'replica_seq' without an fsync of its own: losing the latest value in a crash only
+   * makes the archiver more careful, and the next group commit's fsync makes it durable anyway
+   * (WAL frames are synced in order). Keeps the server replica from adding an fsync per batch.
+   */
+  readonly #setReplicaSeq: Statement;
+  readonly #metaDb: Database | null;
 
-  private constructor(db: Database, now: () => number) {
+  private constructor(db: Database, now: () => number, path: string, aggregates: readonly WireAggregate[], logger: Logger) {
     this.#db = db;
     this.#now = now;
     db.exec("PRAGMA journal_mode = WAL");
@@ -90,32 +112,78 @@ export class SqliteEventLog implements EventLog {
       bumpCount: db.prepare(
         "INSERT INTO template_counts (template, count) VALUES (?, ?) ON CONFLICT(template) DO UPDATE SET count = count + excluded.count",
       ),
+      bumpClient: db.prepare(
+        "INSERT INTO client_counts (client_id, count) VALUES (?, ?) ON CONFLICT(client_id) DO UPDATE SET count = count + excluded.count",
+      ),
       setHead: db.prepare("INSERT INTO meta (key, value) VALUES ('head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
       read: db.prepare("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
+      horizon: db.prepare("SELECT value FROM meta WHERE key = 'horizon'"),
       first: db.prepare("SELECT min(seq) AS seq FROM events"),
     };
+    // Opened after the first connection set up WAL and the schema.
+    const metaDb = path === ":memory:" ? null : new Database(path, { create: false, strict: true });
+    if (metaDb) {
+      metaDb.exec("PRAGMA busy_timeout = 5000");
+      metaDb.exec("PRAGMA synchronous = OFF");
+      // Checkpoints stay with the synchronous=FULL connection: an unsynced checkpoint followed by
+      // a WAL restart could lose events in a power cut.
+      metaDb.exec("PRAGMA wal_autocheckpoint = 0");
+    }
+    this.#metaDb = metaDb;
+    this.#setReplicaSeq = (metaDb ?? db).prepare(
+      "INSERT INTO meta (key, value) VALUES ('replica_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
     const head = db.query<{ value: number }, []>("SELECT value FROM meta WHERE key = 'head'").get();
     this.#head = head?.value ?? 0;
     for (const row of db.query<{ template: string; count: number }, []>("SELECT template, count FROM template_counts").all()) {
       this.#counts.set(row.template, row.count);
     }
+    for (const row of db.query<{ client_id: string; count: number }, []>("SELECT client_id, count FROM client_counts").all()) {
+      this.#clientCounts.set(row.client_id, row.count);
+    }
+    this.aggregates = AggregateStore.attach(db, aggregates, { headSeq: this.#head, logger });
   }
 
   static open(options: SqliteEventLogOptions): SqliteEventLog {
     if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
-    return new SqliteEventLog(new Database(options.path, { create: true, strict: true }), options.now ?? Date.now);
+    return new SqliteEventLog(
+      new Database(options.path, { create: true, strict: true }),
+      options.now ?? Date.now,
+      options.path,
+      options.aggregates ?? [],
+      options.logger ?? silentLogger,
+    );
   }
 
   get headSeq(): number {
     return this.#head;
   }
 
+  /**
+   * First seq still held. Read from the file each time: sync-archiver, another process, moves it
+   * (and records it under meta 'horizon' in the same transaction as the delete, so it stays right
+   * when the hot log is empty). Before anything was archived it is simply the first seq held.
+   */
   get horizonSeq(): number {
-    return this.#q.first.get()?.seq ?? this.#head + 1;
+    return this.#q.horizon.get()?.value ?? this.#q.first.get()?.seq ?? this.#head + 1;
+  }
+
+  /**
+   * Record what the server replica has durably applied. sync-archiver never purges past this seq,
+   * so the server replica (the source of every snapshot) can always keep following the log.
+   */
+  recordReplicaSeq(seq: number): void {
+    if (this.#closed || seq === this.#replicaSeq) return;
+    this.#setReplicaSeq.run(seq);
+    this.#replicaSeq = seq;
   }
 
   templateCounts(): Record<string, number> {
     return Object.fromEntries(this.#counts);
+  }
+
+  clientCounts(): Record<string, number> {
+    return Object.fromEntries(this.#clientCounts);
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -144,6 +212,7 @@ export class SqliteEventLog implements EventLog {
     if (this.#closed) return;
     this.#flush();
     this.#closed = true;
+    this.#metaDb?.close();
     this.#db.close();
   }
 
@@ -157,6 +226,8 @@ export class SqliteEventLog implements EventLog {
     const outcomes: AppendOutcome[] = [];
     let head = this.#head;
     const counts = new Map<string, number>();
+    const clients = new Map<string, number>();
+    let aggregates: AggregateDelta | null = null;
     try {
       this.#db.transaction(() => {
         const seen = new Map<string, number>();
@@ -172,10 +243,14 @@ export class SqliteEventLog implements EventLog {
           this.#q.insertId.run(e.id, seq);
           seen.set(e.id, seq);
           counts.set(e.template, (counts.get(e.template) ?? 0) + 1);
+          clients.set(e.clientId, (clients.get(e.clientId) ?? 0) + 1);
           committed.push(e);
           outcomes.push({ seq, duplicate: false });
         }
         for (const [template, n] of counts) this.#q.bumpCount.run(template, n);
+        for (const [client, n] of clients) this.#q.bumpClient.run(client, n);
+        // Same transaction as the events: after a crash both are there, or neither.
+        if (committed.length > 0) aggregates = this.aggregates.stage(committed);
         if (committed.length > 0) this.#q.setHead.run(head);
       })();
     } catch (cause) {
@@ -185,6 +260,8 @@ export class SqliteEventLog implements EventLog {
     }
     this.#head = head;
     for (const [template, n] of counts) this.#counts.set(template, (this.#counts.get(template) ?? 0) + n);
+    for (const [client, n] of clients) this.#clientCounts.set(client, (this.#clientCounts.get(client) ?? 0) + n);
+    if (aggregates !== null) this.aggregates.publish(aggregates);
     // Listeners run in the same synchronous block that moved the head: catch-up relies on it.
     if (committed.length > 0) {
       for (const listener of this.#listeners) {

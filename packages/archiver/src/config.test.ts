@@ -1,0 +1,57 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, parseArchiverConfig, parseRunSettings, parseSeq } from "./config.ts";
+import { parseDuration } from "./duration.ts";
+
+describe("durations", () => {
+  test("operator durations", () => {
+    expect(parseDuration("30d")).toBe(30 * 86_400_000);
+    expect(parseDuration("12h")).toBe(12 * 3_600_000);
+    expect(parseDuration("15m")).toBe(15 * 60_000);
+    expect(parseDuration("0s")).toBe(0);
+    expect(parseDuration("500ms")).toBe(500);
+    expect(parseDuration("2w")).toBe(14 * 86_400_000);
+    for (const bad of ["", "30", "d", "-1d", "1.5h", "30 days", "1y"]) expect(parseDuration(bad)).toBeNull();
+  });
+});
+
+describe("archiver config", () => {
+  const base = { S3_BUCKET: "events-archive" };
+
+  test("defaults, and flags over environment", () => {
+    const c = parseArchiverConfig({}, { ...base, DATA_DIR: "/srv/data" });
+    expect(c.log).toEqual({ kind: "embedded", dataDir: "/srv/data", path: "/srv/data/events.sqlite" });
+    expect(c.s3).toEqual({ endpoint: null, bucket: "events-archive", region: "us-east-1", forcePathStyle: false, credentials: null });
+    expect(c.logLevel).toBe("warn");
+    expect(Object.isFrozen(c)).toBe(true);
+    const f = parseArchiverConfig(
+      { dataDir: "/flag", s3Endpoint: "http://127.0.0.1:9000", s3Bucket: "flag-bucket" },
+      { ...base, DATA_DIR: "/env", S3_ENDPOINT: "http://ignored", AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "b" },
+    );
+    expect(f.log).toMatchObject({ path: "/flag/events.sqlite" });
+    expect(f.s3).toEqual({ endpoint: "http://127.0.0.1:9000", bucket: "flag-bucket", region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+    expect(parseArchiverConfig({}, { ...base, S3_ENDPOINT: "http://x:1", S3_FORCE_PATH_STYLE: "false" }).s3.forcePathStyle).toBe(false);
+  });
+
+  test("invalid settings name themselves", () => {
+    const fails = (flags: object, env: Record<string, string>, name: RegExp) => expect(() => parseArchiverConfig(flags, env)).toThrow(name);
+    fails({}, {}, /S3_BUCKET/);
+    fails({}, { S3_BUCKET: "Bad_Bucket" }, /S3_BUCKET="Bad_Bucket"/);
+    fails({}, { ...base, S3_ENDPOINT: "not a url" }, /S3_ENDPOINT/);
+    fails({}, { ...base, S3_FORCE_PATH_STYLE: "maybe" }, /S3_FORCE_PATH_STYLE/);
+    fails({}, { ...base, AWS_ACCESS_KEY_ID: "only-one" }, /AWS_SECRET_ACCESS_KEY/);
+    fails({ log: "kafka" }, base, /LOG_BACKEND="kafka"/);
+    fails({ log: "jetstream" }, base, /NATS_URL/);
+    fails({}, { ...base, LOG_LEVEL: "loud" }, /LOG_LEVEL/);
+    expect(() => parseArchiverConfig({}, {})).toThrow(ConfigError);
+  });
+
+  test("run settings and seqs", () => {
+    expect(parseRunSettings({})).toEqual({ olderThanMs: 30 * 86_400_000, dryRun: false, segmentEvents: 10_000 });
+    expect(parseRunSettings({ olderThan: "0s", dryRun: true, segmentEvents: "5" })).toEqual({ olderThanMs: 0, dryRun: true, segmentEvents: 5 });
+    expect(() => parseRunSettings({ olderThan: "soon" })).toThrow(/--older-than "soon"/);
+    expect(() => parseRunSettings({ segmentEvents: "0" })).toThrow(/--segment-events/);
+    expect(parseSeq("--from-seq", "42")).toBe(42);
+    expect(parseSeq("--to-seq", undefined)).toBeNull();
+    expect(() => parseSeq("--from-seq", "0")).toThrow(/--from-seq "0"/);
+  });
+});

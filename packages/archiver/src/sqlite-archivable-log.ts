@@ -1,0 +1,177 @@
+/**
+ * The embedded log (`DATA_DIR/events.sqlite`, written by sync-server) as an {@link ArchivableLog}.
+ * The archiver is another process on the same file: WAL lets the gateway keep reading and
+ * writing, `busy_timeout` makes the two writers wait for each other, and every purge is one short
+ * transaction per segment. The table layout is sync-server's (`sqlite-event-log.ts`).
+ * @module
+ */
+import { Database } from "bun:sqlite";
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { ErrorCode, SyncError, type SequencedEvent } from "@kuzu-sync/protocol";
+import type { ArchivableLog } from "./archivable-log.ts";
+
+interface EventRow {
+  seq: number;
+  id: string;
+  template: string;
+  params: string;
+  client_id: string;
+  ts: number;
+  server_ts: number;
+  traceparent: string | null;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * @example
+ * const log = SqliteArchivableLog.open("./data/events.sqlite");
+ * console.log(await log.horizon());
+ * await log.close();
+ */
+export class SqliteArchivableLog implements ArchivableLog {
+  readonly location: string;
+  readonly #db: Database;
+
+  private constructor(path: string, db: Database) {
+    this.location = path;
+    this.#db = db;
+  }
+
+  /** Open an existing log; never creates one (a typo in DATA_DIR must not look like an empty log). */
+  static open(path: string): SqliteArchivableLog {
+    if (!existsSync(path)) throw new SyncError(ErrorCode.NOT_FOUND, `no event log at ${path} (set DATA_DIR to the gateway's data directory)`);
+    const db = new Database(path, { readwrite: true, create: false, strict: true });
+    try {
+      db.exec("PRAGMA busy_timeout = 10000");
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = FULL");
+      const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
+      for (const t of ["events", "event_ids", "meta"]) {
+        if (!tables.includes(t)) throw new SyncError(ErrorCode.NOT_FOUND, `${path} is not a kuzu-sync event log (no table ${t})`);
+      }
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteArchivableLog(path, db);
+  }
+
+  #meta(key: string): number | null {
+    return this.#db.query<{ value: number }, [string]>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? null;
+  }
+
+  async head(): Promise<number> {
+    return this.#meta("head") ?? 0;
+  }
+
+  async horizon(): Promise<number> {
+    return (
+      this.#meta("horizon") ??
+      this.#db.query<{ seq: number | null }, []>("SELECT min(seq) AS seq FROM events").get()?.seq ??
+      (await this.head()) + 1
+    );
+  }
+
+  async purgeLimit(): Promise<number> {
+    return this.#meta("replica_seq") ?? 0;
+  }
+
+  async readOlderThan(cutoffMs: number, afterSeq: number, limit: number): Promise<SequencedEvent[]> {
+    const rows = this.#db.query<EventRow, [number, number]>("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?").all(afterSeq, limit);
+    const out: SequencedEvent[] = [];
+    for (const row of rows) {
+      // Stop at the first young event even if a later one is older (a clock step back): the hot
+      // log must stay one contiguous range.
+      if (row.server_ts >= cutoffMs) break;
+      out.push(toEvent(row));
+    }
+    return out;
+  }
+
+  async purgeThrough(seq: number): Promise<void> {
+    this.#db.transaction(() => {
+      this.#db.query("DELETE FROM events WHERE seq <= ?").run(seq);
+      this.#db
+        .query("INSERT INTO meta (key, value) VALUES ('horizon', ?) ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)")
+        .run(seq + 1);
+    })();
+  }
+
+  async restoreBelowHorizon(events: readonly SequencedEvent[]): Promise<void> {
+    const first = events[0];
+    const last = events[events.length - 1];
+    if (!first || !last) return;
+    this.#db.transaction(() => {
+      const horizon = this.#meta("horizon") ?? this.#db.query<{ seq: number | null }, []>("SELECT min(seq) AS seq FROM events").get()?.seq ?? 1;
+      if (last.seq !== horizon - 1) {
+        throw new SyncError(ErrorCode.INTERNAL, `restored events must end at seq ${horizon - 1} (just below the horizon), they end at ${last.seq}`);
+      }
+      const insert = this.#db.query(
+        "INSERT INTO events (seq, id, template, params, client_id, ts, server_ts, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      );
+      for (const e of events) {
+        insert.run(e.seq, e.id, e.template, JSON.stringify(e.params), e.clientId, e.timestamp, e.serverTimestamp, e.traceparent ?? null);
+      }
+      this.#db.query("INSERT INTO meta (key, value) VALUES ('horizon', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(first.seq);
+    })();
+  }
+
+  async lock(): Promise<AsyncDisposable> {
+    const lockPath = `${this.location}.archiver.lock`;
+    const take = (): number | null => {
+      try {
+        return openSync(lockPath, "wx");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") return null;
+        throw error;
+      }
+    };
+    let fd = take();
+    if (fd === null) {
+      const pid = Number.parseInt(readFileSync(lockPath, "utf8"), 10);
+      if (Number.isSafeInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new SyncError(ErrorCode.INTERNAL, `another sync-archiver (pid ${pid}) is working on ${this.location}; lock file ${lockPath}`);
+      }
+      // Left by a run that was killed: take it over. Two takers race on "wx"; one loses cleanly.
+      unlinkSync(lockPath);
+      fd = take();
+      if (fd === null) throw new SyncError(ErrorCode.INTERNAL, `another sync-archiver took the lock ${lockPath} just now`);
+    }
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+    return {
+      [Symbol.asyncDispose]: async () => {
+        try {
+          if (readFileSync(lockPath, "utf8") === String(process.pid)) unlinkSync(lockPath);
+        } catch {
+          // Already gone.
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+}
+
+function toEvent(row: EventRow): SequencedEvent {
+  return {
+    id: row.id,
+    template: row.template,
+    params: JSON.parse(row.params) as Record<string, unknown>,
+    clientId: row.client_id,
+    timestamp: row.ts,
+    seq: row.seq,
+    serverTimestamp: row.server_ts,
+    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Replica snapshots as one transferable file: `EXPORT DATABASE` (Parquet) plus a small
+ * `snapshot.json`, packed as a tar. The gateway writes them from its server replica; a client
+ * downloads one and builds a fresh replica from it instead of replaying the whole history.
+ * @module
+ */
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import { Replica, type ReplicaOptions } from "./replica.ts";
+import { packDirectory, unpackArchive } from "./tar.ts";
+
+/** Name of the descriptor file inside every snapshot archive. */
+export const SNAPSHOT_DESCRIPTOR = "snapshot.json";
+
+/** `snapshot.json`: what a snapshot archive holds. */
+export interface SnapshotDescriptor {
+  readonly format: "kuzu-sync-snapshot";
+  readonly version: 1;
+  /** The replica's applied seq at export: a client tails the log from here. */
+  readonly seq: number;
+  readonly registryHash: string;
+  readonly createdAt: string;
+}
+
+/** A snapshot archive on disk. */
+export interface SnapshotArchive {
+  readonly path: string;
+  readonly seq: number;
+  readonly registryHash: string;
+  readonly bytes: number;
+  /** sha256 of the archive file, hex. */
+  readonly sha256: string;
+}
+
+/**
+ * Export `replica` and pack it into `outPath` (written to a temp name, then renamed, so a reader
+ * never sees a half-written archive).
+ * @example
+ * const snap = await writeSnapshotArchive(replica, "./data/snapshots/snapshot.tar");
+ * // snap.seq, snap.sha256
+ */
+export async function writeSnapshotArchive(replica: Replica, outPath: string, workDir: string = tmpdir()): Promise<SnapshotArchive> {
+  const scratch = mkdtempSync(join(workDir, "snapshot-export-"));
+  const exportDir = join(scratch, "db");
+  const partial = `${outPath}.partial-${process.pid}-${Date.now()}`;
+  try {
+    const exported = await replica.exportSnapshot(exportDir);
+    const descriptor: SnapshotDescriptor = {
+      format: "kuzu-sync-snapshot",
+      version: 1,
+      seq: exported.seq,
+      registryHash: exported.registryHash,
+      createdAt: new Date().toISOString(),
+    };
+    writeFileSync(join(exportDir, SNAPSHOT_DESCRIPTOR), JSON.stringify(descriptor));
+    const packed = await packDirectory(exportDir, partial);
+    renameSync(partial, outPath);
+    return { path: outPath, seq: exported.seq, registryHash: exported.registryHash, bytes: packed.bytes, sha256: packed.sha256 };
+  } finally {
+    rmSync(partial, { force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Read and check `snapshot.json` from an unpacked snapshot directory. */
+export function readSnapshotDescriptor(dir: string): SnapshotDescriptor {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(join(dir, SNAPSHOT_DESCRIPTOR), "utf8"));
+  } catch (cause) {
+    throw new SyncError(ErrorCode.BAD_MESSAGE, `snapshot has no readable ${SNAPSHOT_DESCRIPTOR}`, { cause });
+  }
+  const d = value as Partial<SnapshotDescriptor> | null;
+  if (d?.format !== "kuzu-sync-snapshot" || d.version !== 1 || !Number.isSafeInteger(d.seq) || typeof d.registryHash !== "string") {
+    throw new SyncError(ErrorCode.BAD_MESSAGE, `${SNAPSHOT_DESCRIPTOR} is not a kuzu-sync snapshot descriptor (version 1)`);
+  }
+  return d as SnapshotDescriptor;
+}
+
+/**
+ * Build a replica from a snapshot archive: unpack into a scratch directory, check it, run
+ * `IMPORT DATABASE` into `options.path` (which must not exist; null for in memory). The returned
+ * replica's `appliedSeq` is the snapshot's seq; call `install(registry)` before applying events.
+ * @example
+ * const replica = await openSnapshotArchive("/tmp/snapshot.tar", { path: "./replica.kuzu.new" });
+ */
+export async function openSnapshotArchive(archivePath: string, options: ReplicaOptions = {}, workDir: string = tmpdir()): Promise<Replica> {
+  const scratch = mkdtempSync(join(workDir, "snapshot-import-"));
+  try {
+    const dir = join(scratch, "db");
+    await unpackArchive(archivePath, dir);
+    const descriptor = readSnapshotDescriptor(dir);
+    // IMPORT DATABASE reads every file in the directory; the descriptor is ours, not Kuzu's.
+    rmSync(join(dir, SNAPSHOT_DESCRIPTOR));
+    const replica = await Replica.importSnapshot(dir, options);
+    if (replica.appliedSeq !== descriptor.seq || replica.registryHash !== descriptor.registryHash) {
+      await replica.close();
+      throw new SyncError(
+        ErrorCode.BAD_MESSAGE,
+        `snapshot descriptor says seq ${descriptor.seq}, registry ${descriptor.registryHash.slice(0, 12)}; its data says seq ${replica.appliedSeq}, registry ${String(replica.registryHash).slice(0, 12)}`,
+      );
+    }
+    return replica;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
