@@ -94,18 +94,26 @@ export function argv(value: readonly string[] | string | undefined): string[] {
   return list.map((a) => a.replaceAll("$$", "$"));
 }
 
+export interface Mount {
+  readonly type: "volume" | "bind";
+  readonly source: string;
+  readonly target: string;
+}
+
+/** A service's mounts, whichever form `docker-compose config` printed them in (v1: short strings). */
+export function mounts(service: ComposeService): Mount[] {
+  return (service.volumes ?? []).map((v): Mount => {
+    if (typeof v === "string") {
+      const [source = "", target = ""] = v.split(":");
+      return { type: source.startsWith("/") || source.startsWith(".") ? "bind" : "volume", source, target };
+    }
+    return { type: v.type === "bind" ? "bind" : "volume", source: v.source ?? "", target: v.target };
+  });
+}
+
 /** Named-volume mounts of a service: volume name -> mount target. */
 export function namedVolumes(service: ComposeService): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const v of service.volumes ?? []) {
-    if (typeof v === "string") {
-      const [source, target] = v.split(":");
-      if (source && target && !source.startsWith(".") && !source.startsWith("/")) out.set(source, target);
-    } else if (v.type === "volume" && v.source) {
-      out.set(v.source, v.target);
-    }
-  }
-  return out;
+  return new Map(mounts(service).filter((m) => m.type === "volume").map((m) => [m.source, m.target]));
 }
 
 /** A free TCP port on loopback. */
