@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { ErrorCode, SyncError, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
+import { ApplyStrategy } from "./apply-strategy.ts";
 import * as k from "./kuzu.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
 
@@ -58,6 +59,7 @@ export class Replica {
   readonly #read: k.Connection;
   readonly #log: Logger;
   readonly #maxBatchRows: number;
+  readonly #strategy = new ApplyStrategy();
   #appliedSeq: number;
   #hash: string | null;
   #compiled = new Map<string, Compiled>();
@@ -330,11 +332,14 @@ export class Replica {
     const first = run[0]!;
     const c = this.#compiled.get(first.template);
     if (!c) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${first.template} is not in the installed registry`);
-    if (run.length === 1 || !c.batch) {
+    const how = this.#strategy.choose(first.template, run.length, c.batch !== undefined);
+    const started = performance.now();
+    if (how === "single" || !c.batch) {
       for (const e of run) await k.exec(this.#write, c.single, bind(c.template, e.params));
     } else {
       await k.exec(this.#write, c.batch, { rows: run.map((e) => bind(c.template, e.params)) });
     }
+    this.#strategy.record(first.template, how, run.length, performance.now() - started);
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
