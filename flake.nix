@@ -24,8 +24,8 @@
         apps = import ./deploy/nix/apps.nix;
 
         # What the apps and tests call: bun for the code; nats-server, tmux, docker-compose (compose
-        # file check) and nix-instantiate (flake check) for `./dev test`; setsid from util-linux.
-        runtimeTools = with pkgs; [ bun nats-server tmux docker-compose nix bash coreutils gnugrep util-linux ];
+        # file check), nix-instantiate (flake check) and wget (nats healthcheck) for `./dev test`; setsid from util-linux.
+        runtimeTools = with pkgs; [ bun nats-server tmux docker-compose nix wget bash coreutils gnugrep util-linux ];
 
         runApp = name: app:
           pkgs.writeShellApplication {

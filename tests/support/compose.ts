@@ -158,7 +158,7 @@ export class NativeProcess implements AsyncDisposable {
 
   constructor(label: string, cmd: readonly string[], env: Record<string, string>, cwd: string) {
     this.label = label;
-    this.proc = Bun.spawn(["setsid", ...cmd], { env, cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    this.proc = Bun.spawn([requireBinary("setsid", "util-linux"), ...cmd], { env, cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     void this.#pump(this.proc.stdout);
     void this.#pump(this.proc.stderr);
   }
