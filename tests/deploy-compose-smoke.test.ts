@@ -10,7 +10,6 @@ import { installBins } from "../deploy/install-bins.ts";
 import { ClientPool } from "./support/clients.ts";
 import {
   argv,
-  freePort,
   loadCompose,
   namedVolumes,
   NativeProcess,
@@ -98,13 +97,12 @@ test("each service of ours runs natively with its compose command and environmen
       e["AWS_ACCESS_KEY_ID"] = S3RVER_CREDENTIALS.accessKeyId;
       e["AWS_SECRET_ACCESS_KEY"] = S3RVER_CREDENTIALS.secretAccessKey;
     }
+    // The published container port must be the one the service listens on (PORT); natively it
+    // listens on port 0 and the chosen port is read from its "listening" line.
+    const published = (svc.ports ?? []).map((p) => p.target);
+    for (const target of published) expect(e["PORT"], `${name} publishes container port ${target}, so PORT must be it`).toBe(String(target));
+    if (published.length > 0) e["PORT"] = "0";
     const ports = new Map<number, number>();
-    for (const p of svc.ports ?? []) {
-      expect(e["PORT"], `${name} publishes container port ${p.target}, so PORT must be it`).toBe(String(p.target));
-      const local = await freePort();
-      ports.set(p.target, local);
-      e["PORT"] = String(local);
-    }
     const cmd = argv(svc.command);
     expect(cmd.length, `${name} has a command`).toBeGreaterThan(0);
     const proc = stack.use(new NativeProcess(name, cmd, { PATH: `${bin.path}:${process.env["PATH"] ?? ""}`, HOME: process.env["HOME"] ?? "/tmp", ...e }, volumes.dir(`cwd-${name}`)));
@@ -113,7 +111,8 @@ test("each service of ours runs natively with its compose command and environmen
 
     if (svc.healthcheck) {
       // The gateway logs "listening" once it serves; then the compose healthcheck must pass once.
-      await proc.waitForLine(/"body":"listening"/);
+      const listening = JSON.parse(await proc.waitForLine(/"body":"listening"/)) as { attributes: { port: number } };
+      for (const target of published) ports.set(target, listening.attributes.port);
       const [kind, ...check] = svc.healthcheck.test;
       expect(kind).toBe("CMD");
       const local = argv(check).map((a) => a.replace(/127\.0\.0\.1:(\d+)/, (_m, p: string) => `127.0.0.1:${ports.get(Number(p)) ?? p}`));

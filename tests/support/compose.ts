@@ -8,7 +8,6 @@
  */
 import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -116,18 +115,6 @@ export function namedVolumes(service: ComposeService): Map<string, string> {
   return new Map(mounts(service).filter((m) => m.type === "volume").map((m) => [m.source, m.target]));
 }
 
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
 /** Temp dirs per named volume, shared by the services that mount the same volume. */
 export class VolumeDirs implements Disposable {
   readonly #dirs = new Map<string, string>();
@@ -206,13 +193,17 @@ export class NativeProcess implements AsyncDisposable {
   }
 }
 
-/** A real nats-server with JetStream on free ports (client and monitoring), temp store. */
+/** A real nats-server with JetStream on random ports (client and monitoring), read from its log; temp store. */
 export async function startNats(): Promise<{ url: string; monitorUrl: string; port: number } & AsyncDisposable> {
   const bin = requireBinary("nats-server", "nats-server");
-  const [port, monitor] = [await freePort(), await freePort()];
   const store = mkdtempSync(join(tmpdir(), "nats-js-"));
-  const proc = new NativeProcess("nats-server", [bin, "-js", "-a", "127.0.0.1", "-p", String(port), "-m", String(monitor), "-sd", store], { PATH: process.env["PATH"] ?? "" }, store);
+  const proc = new NativeProcess("nats-server", [bin, "-js", "-a", "127.0.0.1", "-p", "-1", "-m", "-1", "-sd", store], { PATH: process.env["PATH"] ?? "" }, store);
+  const portOf = async (pattern: RegExp) => Number(/:(\d+)\s*$/.exec(await proc.waitForLine(pattern))?.[1]);
+  let port: number;
+  let monitor: number;
   try {
+    monitor = await portOf(/Starting http monitor on/);
+    port = await portOf(/Listening for client connections on/);
     await proc.waitForLine(/Server is ready/);
   } catch (error) {
     await proc[Symbol.asyncDispose]();
