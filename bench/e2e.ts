@@ -28,7 +28,8 @@ const rows = Array.from({ length: N }, (_, i) => ({ id: `user-${i}`, name: `User
  * CPU contention rather than the sync path.
  */
 async function gatewayRun(): Promise<{ acked: number; applied: number; p50: number; p99: number; frameBytes: number }> {
-  await using gw = await startGatewayProcess();
+  // One connection pipelines N events: far past the default per-connection rate limit.
+  await using gw = await startGatewayProcess({ args: ["--rate-limit", "0"] });
   const reader = createSyncClient(gw.url, { statsIntervalMs: 0 });
   let writer: WebSocket | null = null;
   try {

@@ -36,6 +36,7 @@ describe("catch-up switches to live with no gap and no duplicate", () => {
     await Promise.all(streaming);
     const late = await pool.connect(gw.url);
     await late.waitForSeq(TOTAL);
+    await writer.waitForSeq(TOTAL); // its acks arrive before its own replica has applied them
     const until = Date.now() + 20_000;
     while ([...seen.values()].some((s) => s.length < TOTAL) && Date.now() < until) await Bun.sleep(10);
     for (const [socket, seqs] of seen) {

@@ -20,8 +20,8 @@ export class RawSocket implements AsyncDisposable {
     this.closeEvent = new Promise((resolve) => (ws.onclose = (e) => resolve({ code: e.code, reason: e.reason })));
   }
 
-  static async open(url: string): Promise<RawSocket> {
-    const ws = new WebSocket(url);
+  static async open(url: string, init: { headers?: Record<string, string> } = {}): Promise<RawSocket> {
+    const ws = new WebSocket(url, init);
     await new Promise<void>((resolve, reject) => {
       ws.onopen = () => resolve();
       ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
@@ -30,8 +30,13 @@ export class RawSocket implements AsyncDisposable {
   }
 
   /** Open and complete the handshake; returns the welcome. */
-  static async hello(url: string, clientId = "raw-client", lastSeq = 0): Promise<{ socket: RawSocket; welcome: Record<string, unknown> }> {
-    const socket = await RawSocket.open(url);
+  static async hello(
+    url: string,
+    clientId = "raw-client",
+    lastSeq = 0,
+    init: { headers?: Record<string, string> } = {},
+  ): Promise<{ socket: RawSocket; welcome: Record<string, unknown> }> {
+    const socket = await RawSocket.open(url, init);
     socket.send({ type: "hello", clientId, lastSeq });
     const welcome = (await socket.next()) as Record<string, unknown>;
     for (;;) if (((await socket.next()) as { type: string }).type === "live") break;

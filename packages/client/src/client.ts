@@ -3,8 +3,10 @@
  * @module
  */
 import {
+  CloseCode,
   ErrorCode,
   Limits,
+  RAW_DML_TEMPLATE,
   SyncError,
   encodeClientMessage,
   isRetryable,
@@ -38,6 +40,17 @@ export interface SyncClientOptions {
   readonly connectTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
   readonly logger?: Logger;
+  /**
+   * Access token (a JWT) sent as `Authorization: Bearer` on every connection. With auth on, the
+   * token's `sub` must equal `clientId`. A server that refuses it (HTTP 401) makes `connect()`
+   * reject with UNAUTHORIZED instead of retrying.
+   */
+  readonly token?: string;
+  /**
+   * Called before every connection attempt for a current token (wins over `token`). When the
+   * server closes with 4001 (token expired) the client reconnects, so this is called again.
+   */
+  readonly getToken?: () => string | Promise<string>;
   /**
    * Bootstrap from the server's snapshot when it offers one because the replay would be long
    * (default true). A snapshot the server *requires* (history archived) is always used.
@@ -101,6 +114,12 @@ export class SyncClient {
   #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
   #draining: Promise<void> | null = null;
   #opening: Promise<void> | null = null;
+  /** Refusals with a retryable code, per event id, for the growing resend pause. */
+  readonly #retries = new Map<string, number>();
+  /** A connection attempt is waiting for getToken(). */
+  #dialing = false;
+  /** The token of the current connection (also sent with GET /snapshot). */
+  #token: string | undefined;
   /** Set between a welcome that points at a snapshot and the end of the bootstrap. */
   #snapshotOffer: SnapshotOffer | null = null;
   readonly #abort = new AbortController();
@@ -152,8 +171,11 @@ export class SyncClient {
     if (this.connected && this.#liveWaiter === null) return;
     const live = new Promise<void>((resolve, reject) => (this.#liveWaiter = { resolve, reject }));
     const timeoutMs = this.#options.connectTimeoutMs ?? 30_000;
-    const timer = setTimeout(() => this.#settleLive(new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.url} within ${timeoutMs} ms`)), timeoutMs);
-    if (this.#ws === null) this.#dial();
+    const timer = setTimeout(() => this.#settleLive(new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.#safeUrl} within ${timeoutMs} ms`)), timeoutMs);
+    if (this.#ws === null && !this.#dialing) {
+      if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+      this.#dial();
+    }
     try {
       await live;
     } finally {
@@ -197,14 +219,15 @@ export class SyncClient {
     return acked;
   }
 
-  /** Raw Cypher write; the server rejects it (RAW_DML_DISABLED) unless raw DML is allowed there. */
-  sendDML(cypher: string): Promise<{ seq: number; duplicate: boolean }> {
-    if (!this.connected) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "not connected"));
-    const id = crypto.randomUUID();
-    const acked = new Promise<{ seq: number; duplicate: boolean }>((resolve, reject) => this.#acks.set(id, { resolve, reject }));
-    this.#stats.record("RAW_DML", "sent");
-    this.#ws!.send(encodeClientMessage({ type: "dml", id, clientId: this.#clientId, cypher, timestamp: Date.now() }));
-    return acked;
+  /**
+   * Raw Cypher write, sent as an event of the reserved `RAW_DML` template through the outbox like
+   * any template. The server rejects it with RAW_DML_DISABLED unless started with raw DML
+   * allowed, and with RAW_DML_FORBIDDEN unless it is one statement of MATCH/OPTIONAL MATCH/WHERE/
+   * WITH/UNWIND/CREATE/MERGE/SET/DELETE/DETACH DELETE/REMOVE/RETURN. Counted under `RAW_DML`.
+   * @example const { seq } = await client.sendDML("MATCH (u:User {id: 'u1'}) SET u.name = 'Ann'");
+   */
+  sendDML(cypher: string, options: { readonly traceparent?: string; readonly id?: string } = {}): Promise<{ seq: number; duplicate: boolean }> {
+    return this.executeTemplate(RAW_DML_TEMPLATE, { cypher }, options);
   }
 
   /**
@@ -308,12 +331,48 @@ export class SyncClient {
     else this.#log.info(report, { clientId: this.#clientId });
   }
 
+  /** The URL without its query string (which may carry `?token=`), for messages and logs. */
+  get #safeUrl(): string {
+    const q = this.url.indexOf("?");
+    return q < 0 ? this.url : `${this.url.slice(0, q)}?…`;
+  }
+
   #dial(): void {
     if (this.#closed) return;
-    const ws = new WebSocket(this.url);
+    const source = this.#options.getToken;
+    if (source === undefined) return this.#openSocket(this.#options.token);
+    this.#dialing = true;
+    // A fresh token for every attempt: after a 4001 (expired) close this is what renews it.
+    Promise.resolve()
+      .then(source)
+      .then(
+        (token) => {
+          this.#dialing = false;
+          if (typeof token !== "string" || token.length === 0) throw new TypeError("getToken() returned no token");
+          this.#openSocket(token);
+        },
+        (cause: unknown) => {
+          this.#dialing = false;
+          this.#fail(new SyncError(ErrorCode.UNAUTHORIZED, `getToken() failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }));
+          this.#scheduleReconnect();
+        },
+      )
+      .catch((cause: unknown) => {
+        this.#fail(new SyncError(ErrorCode.UNAUTHORIZED, String(cause), { cause }));
+        this.#scheduleReconnect();
+      });
+  }
+
+  #openSocket(token: string | undefined): void {
+    if (this.#closed) return;
+    this.#token = token;
+    const ws = token === undefined ? new WebSocket(this.url) : new WebSocket(this.url, { headers: { Authorization: `Bearer ${token}` } });
     this.#ws = ws;
     this.#welcomed = false;
+    let opened = false;
+    let failure = "";
     ws.onopen = () => {
+      opened = true;
       ws.send(
         encodeClientMessage({
           type: "hello",
@@ -330,19 +389,28 @@ export class SyncClient {
       this.#welcomed = false;
       this.#aggregates.failAll(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
       this.#emitter.emit("disconnected", { code: e.code, reason: e.reason }, (err) => this.#listenerFailed(err));
+      const fatal = opened ? fatalClose(e.code, e.reason) : refusedUpgrade(failure, this.#safeUrl);
+      if (fatal) return this.#halt(fatal);
       const offer = this.#snapshotOffer;
       if (offer && !this.#closed) this.#bootstrap(offer);
       else this.#scheduleReconnect();
     };
-    ws.onerror = () => {
-      // onclose follows and decides about reconnecting.
+    ws.onerror = (e) => {
+      // onclose follows and decides; Bun's message names the HTTP status of a refused upgrade.
+      failure = (e as ErrorEvent).message ?? "";
     };
+  }
+
+  /** Stop reconnecting after a refusal that retrying cannot fix; `connect()` may be called again. */
+  #halt(error: SyncError): void {
+    this.#fail(error);
+    this.#settleLive(error);
   }
 
   #scheduleReconnect(): void {
     if (this.#closed) return;
     if (this.#options.autoReconnect === false) {
-      this.#settleLive(new SyncError(ErrorCode.CLOSED, `connection to ${this.url} closed`));
+      this.#settleLive(new SyncError(ErrorCode.CLOSED, `connection to ${this.#safeUrl} closed`));
       return;
     }
     const delay = backoffDelay(this.#attempt++, this.#options.backoff);
@@ -368,6 +436,7 @@ export class SyncClient {
         return this.#enqueue(async () => this.#settleLive());
       case "ack": {
         this.#outbox?.remove(msg.id);
+        this.#retries.delete(msg.id);
         const w = this.#acks.get(msg.id);
         this.#acks.delete(msg.id);
         w?.resolve({ seq: msg.seq, duplicate: msg.duplicate });
@@ -385,7 +454,7 @@ export class SyncClient {
   #onWelcome(msg: Extract<ServerMessage, { type: "welcome" }>): void {
     const replica = this.#replica!;
     if (replica.registryHash !== null && replica.registryHash !== msg.registry.hash) {
-      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.url} serves; use a new dbPath`);
+      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.#safeUrl} serves; use a new dbPath`);
       this.#settleLive(error);
       this.#fail(error);
       void this.close();
@@ -429,6 +498,7 @@ export class SyncClient {
           logger: this.#log,
           onProgress: (p) => this.#emitter.emit("snapshot", p, (err) => this.#listenerFailed(err)),
           signal: this.#abort.signal,
+          ...(this.#token === undefined ? {} : { token: this.#token }),
         });
       } catch (cause) {
         this.#snapshotOffer = null;
@@ -449,16 +519,21 @@ export class SyncClient {
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
     if (this.#aggregates.rejected(msg.id, msg.code, msg.message)) return;
     if (isRetryable(msg.code) && this.#outbox?.has(msg.id)) {
-      // Stays in the outbox; resent after a pause (and after any reconnect).
+      // RATE_LIMITED or LOG_UNAVAILABLE: stays in the outbox; resent after a pause that grows
+      // with each refusal of this event (and after any reconnect). A resent event may be
+      // sequenced after events sent later: wait for an ack where order matters.
       const ws = this.#ws;
+      const tries = this.#retries.get(msg.id) ?? 0;
+      this.#retries.set(msg.id, tries + 1);
       const timer = setTimeout(() => {
-        const event = this.#outbox?.pending().find((e) => e.id === msg.id);
+        const event = this.#outbox?.get(msg.id);
         if (event && this.connected && this.#ws === ws) this.#ws!.send(encodeClientMessage({ type: "event", event }));
-      }, backoffDelay(this.#attempt, this.#options.backoff));
+      }, backoffDelay(tries, this.#options.backoff));
       timer.unref?.();
       return;
     }
-    const event = this.#outbox?.pending().find((e) => e.id === msg.id);
+    this.#retries.delete(msg.id);
+    const event = this.#outbox?.get(msg.id);
     this.#outbox?.remove(msg.id);
     this.#stats.record(event?.template ?? "RAW_DML", "failed");
     const w = this.#acks.get(msg.id);
@@ -476,7 +551,7 @@ export class SyncClient {
       // A gap or a broken replica: drop the connection and resume from what is really applied.
       this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
       this.#inbox = this.#inbox.filter((item) => !Array.isArray(item)); // stale: catch-up resends them
-      this.#ws?.close(4001, "resync");
+      this.#ws?.close(CloseCode.RESYNC, "resync");
       return;
     }
     const bySeq = new Map(events.map((e) => [e.seq, e]));
@@ -537,6 +612,20 @@ export class SyncClient {
   #listenerFailed(error: unknown): void {
     this.#log.error("event listener threw", { error: String(error) });
   }
+}
+
+/** A close after which reconnecting unchanged cannot help (see docs/PROTOCOL.md, close codes). */
+function fatalClose(code: number, reason: string): SyncError | null {
+  if (code === CloseCode.POLICY_VIOLATION) return new SyncError(ErrorCode.FORBIDDEN, `server closed the connection: ${reason || "policy violation"}`);
+  return null;
+}
+
+/** An upgrade the server answered with 401 or 403: a bad token or origin, not a network problem. */
+function refusedUpgrade(failure: string, url: string): SyncError | null {
+  const status = /\b(401|403)\b/.exec(failure)?.[1];
+  if (status === "401") return new SyncError(ErrorCode.UNAUTHORIZED, `${url} refused the token (HTTP 401)`);
+  if (status === "403") return new SyncError(ErrorCode.FORBIDDEN, `${url} refused this origin (HTTP 403)`);
+  return null;
 }
 
 /** Longest id the server accepts; exported for callers that bring their own client ids. */

@@ -10,6 +10,8 @@ export interface Outbox {
   add(event: ClientEvent): void;
   remove(id: string): void;
   has(id: string): boolean;
+  /** One pending event by id. */
+  get(id: string): ClientEvent | undefined;
   /** Pending events, oldest first. */
   pending(): ClientEvent[];
   readonly size: number;
@@ -27,6 +29,7 @@ export function memoryOutbox(): Outbox {
     add: (e) => void events.set(e.id, e),
     remove: (id) => void events.delete(id),
     has: (id) => events.has(id),
+    get: (id) => events.get(id),
     pending: () => [...events.values()],
     get size() {
       return events.size;
@@ -59,6 +62,11 @@ export function sqliteOutbox(path: string): Outbox {
       if (ids.delete(id)) del.run(id);
     },
     has: (id) => ids.has(id),
+    get(id) {
+      if (!ids.has(id)) return undefined;
+      const row = db.query<{ body: string }, [string]>("SELECT body FROM outbox WHERE id = ?").get(id);
+      return row ? (JSON.parse(row.body) as ClientEvent) : undefined;
+    },
     pending: () => db.query<{ body: string }, []>("SELECT body FROM outbox ORDER BY n").all().map((r) => JSON.parse(r.body) as ClientEvent),
     get size() {
       return ids.size;

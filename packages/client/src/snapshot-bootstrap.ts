@@ -52,10 +52,11 @@ export async function downloadSnapshot(
   dest: string,
   onProgress: (p: SnapshotProgress) => void,
   signal?: AbortSignal,
+  token?: string,
 ): Promise<{ seq: number | null }> {
   let res: Response;
   try {
-    res = await fetch(url, signal ? { signal } : {});
+    res = await fetch(url, { ...(signal ? { signal } : {}), ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}) });
   } catch (cause) {
     throw new SyncError(ErrorCode.INTERNAL, `cannot download snapshot ${url}: ${String(cause)}`, { cause });
   }
@@ -98,6 +99,8 @@ export interface BootstrapOptions {
   readonly onProgress: (p: SnapshotProgress) => void;
   /** Aborts the download (the client is closing). */
   readonly signal?: AbortSignal;
+  /** Access token for a gateway with authentication on (GET /snapshot needs it too). */
+  readonly token?: string;
 }
 
 /**
@@ -112,7 +115,7 @@ export async function bootstrapFromSnapshot(o: BootstrapOptions): Promise<Replic
   const scratch = o.dbPath ? mkdtempSync(join(dirname(o.dbPath), scratchPrefix(o.dbPath))) : mkdtempSync(join(tmpdir(), "kuzu-sync-snapshot-"));
   try {
     const archive = join(scratch, "snapshot.tar");
-    const { seq } = await downloadSnapshot(snapshotUrl(o.wsUrl, o.offer), archive, o.onProgress, o.signal);
+    const { seq } = await downloadSnapshot(snapshotUrl(o.wsUrl, o.offer), archive, o.onProgress, o.signal, o.token);
     o.signal?.throwIfAborted();
     const bytes = Bun.file(archive).size;
     o.onProgress({ phase: "import", bytes, total: bytes, seq });

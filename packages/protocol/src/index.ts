@@ -33,6 +33,9 @@ export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegi
 export { exampleRegistry } from "./example-templates.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
 export type { RawDmlCheck } from "./raw-dml.ts";
+export { RAW_DML_TEMPLATE, checkRawDmlParams } from "./raw-dml-event.ts";
+export type { RawDmlParamsCheck } from "./raw-dml-event.ts";
+export { CloseCode } from "./close-codes.ts";
 export { checkReadOnlyCypher } from "./read-only-cypher.ts";
 export type { ReadOnlyCheck } from "./read-only-cypher.ts";
 export { AGGREGATE_NAME } from "./aggregates.ts";

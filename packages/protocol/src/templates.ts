@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { checkAggregates, type AggregateDefinition, type WireAggregate } from "./aggregates.ts";
 import { ErrorCode } from "./errors.ts";
+import { RAW_DML_TEMPLATE } from "./raw-dml-event.ts";
 
 /** How one template is declared by a deployment. */
 export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
@@ -78,6 +79,7 @@ export class TemplateRegistry {
     const wireTemplates: WireTemplate[] = [];
     for (const [name, t] of Object.entries(definition.templates)) {
       if (!NAME.test(name)) throw new TypeError(`template name ${JSON.stringify(name)} must match ${NAME}`);
+      if (name === RAW_DML_TEMPLATE) throw new TypeError(`template name ${RAW_DML_TEMPLATE} is reserved for raw DML events`);
       for (const text of [t.cypher, t.batch?.cypher ?? ""]) {
         if (NONDETERMINISTIC.test(text)) throw new TypeError(`template ${name} is not deterministic: ${text}`);
       }

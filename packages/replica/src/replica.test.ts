@@ -103,6 +103,35 @@ describe("Replica", () => {
     expect(results[1]).toEqual(results[0]);
   });
 
+  test("raw DML events run checked, one at a time, and a refused one fails identically everywhere", async () => {
+    const raw = (cypher: unknown, s: number): SequencedEvent => ({ id: `raw${s}`, template: "RAW_DML", params: { cypher }, clientId: "t", timestamp: 0, seq: s, serverTimestamp: 0 });
+    const events = [
+      ev("CREATE_USER", { id: "a", name: "A" }, 1),
+      raw("MATCH (u:User {id: 'a'}) SET u.name = 'raw'", 2),
+      raw("CREATE (:User {id: 'b', name: 'B'})", 3),
+      raw("LOAD FROM '/etc/passwd' RETURN *", 4), // refused by the replica's own check
+      raw("CREATE (:User {id: 'c', name: 'C'}); MATCH (n) DETACH DELETE n", 5), // two statements: refused
+      raw("MATCH (u:User {id: 'b'}) REMOVE u.name", 6), // passes the gate, Kuzu 0.11 has no REMOVE
+      raw(42, 7),
+      ev("CREATE_USER", { id: "d", name: "D" }, 8),
+    ];
+    const results: unknown[] = [];
+    for (const size of [events.length, 1]) {
+      const r = await fresh();
+      const outcomes = [];
+      for (let i = 0; i < events.length; i += size) outcomes.push(...(await r.apply(events.slice(i, i + size))));
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true, true, false, false, false, false, true]);
+      expect(outcomes[3]!.error).toMatch(/LOAD/);
+      expect(r.appliedSeq).toBe(8);
+      results.push(await r.query("MATCH (u:User) RETURN u.id AS id, u.name AS name ORDER BY id"));
+    }
+    expect(results[0]).toEqual([
+      { id: "a", name: "raw" },
+      { id: "b", name: "B" },
+      { id: "d", name: "D" },
+    ]);
+    expect(results[1]).toEqual(results[0]);
+  });
   test("hostile strings are stored verbatim as data", async () => {
     const r = await fresh();
     const nasty = `'); MATCH (n) DETACH DELETE n; // \\" \u0000 ` + "`x`" + " $id {}";

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, SyncError, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { ErrorCode, RAW_DML_TEMPLATE, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import { ApplyStrategy } from "./apply-strategy.ts";
 import * as k from "./kuzu.ts";
@@ -330,6 +330,10 @@ export class Replica {
 
   async #execRun(run: readonly SequencedEvent[]): Promise<void> {
     const first = run[0]!;
+    if (first.template === RAW_DML_TEMPLATE) {
+      for (const e of run) await this.#execRawDml(e);
+      return;
+    }
     const c = this.#compiled.get(first.template);
     if (!c) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${first.template} is not in the installed registry`);
     const how = this.#strategy.choose(first.template, run.length, c.batch !== undefined);
@@ -340,6 +344,20 @@ export class Replica {
       await k.exec(this.#write, c.batch, { rows: run.map((e) => bind(c.template, e.params)) });
     }
     this.#strategy.record(first.template, how, run.length, performance.now() - started);
+  }
+
+  /**
+   * A raw DML event (never batched: it has no batch form, so each is a run of its own). The text
+   * is checked again here, whatever the gateway said: nothing unchecked reaches Kuzu. A refusal
+   * throws, so the event is recorded as failed, identically on every replica.
+   */
+  async #execRawDml(e: SequencedEvent): Promise<void> {
+    const check = checkRawDmlParams(e.params);
+    if (!check.ok) throw new SyncError(check.code, `raw DML refused by the replica: ${check.message}`, { eventId: e.id });
+    // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
+    const prepared = await this.#write.prepare(check.cypher);
+    if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
+    await k.exec(this.#write, prepared, {});
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {

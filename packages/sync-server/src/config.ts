@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseLevel, type Level } from "@kuzu-sync/telemetry";
+import { SECURITY_FLAGS, SECURITY_USAGE, parseSecurityConfig, type AuthConfig, type LimitsConfig } from "./security-config.ts";
 
 export interface ServerConfig {
   readonly port: number;
@@ -24,6 +25,10 @@ export interface ServerConfig {
   readonly snapshotEveryEvents: number;
   /** Offer a snapshot to clients that would replay at least this many events; 0: never offer. */
   readonly snapshotBootstrapMinEvents: number;
+  /** Authentication and allowed origins (see security-config.ts). */
+  readonly auth: AuthConfig;
+  /** Rate, connection, backpressure and idle limits (see security-config.ts). */
+  readonly limits: LimitsConfig;
 }
 
 /** A setting was missing or invalid; the message names it. */
@@ -49,7 +54,7 @@ Options (each also settable by the environment variable shown):
                                offer a snapshot to clients that would replay at least n events
                                (default 50000; 0 = only when their history is archived)
   -h, --help                                   show this help
-`;
+${SECURITY_USAGE}`;
 
 function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || value === "") return fallback;
@@ -90,6 +95,7 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
         "snapshot-every": { type: "string" },
         "snapshot-bootstrap-min": { type: "string" },
         help: { type: "boolean", short: "h" },
+        ...SECURITY_FLAGS,
       },
     }).values;
   } catch (error) {
@@ -123,5 +129,6 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
       0,
       1_000_000_000,
     ),
+    ...parseSecurityConfig(flags, env),
   });
 }

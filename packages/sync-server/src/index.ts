@@ -5,6 +5,10 @@
 export { ConfigError, parseServerConfig, SERVER_USAGE } from "./config.ts";
 export type { ServerConfig } from "./config.ts";
 export type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
+export { AuthError, createAuthenticator, tokenOf } from "./auth.ts";
+export type { Authenticator, Principal } from "./auth.ts";
+export type { AuthConfig, LimitsConfig } from "./security-config.ts";
+export { TokenBucket } from "./rate-limit.ts";
 export { startGateway } from "./gateway.ts";
 export type { Gateway, GatewayOptions } from "./gateway.ts";
 export { loadRegistry, startServer } from "./server.ts";

@@ -10,6 +10,7 @@ import type { Logger } from "@kuzu-sync/telemetry";
 import type { ServerConfig } from "./config.ts";
 import { ConfigError } from "./config.ts";
 import type { EventLog } from "./event-log.ts";
+import { createAuthenticator } from "./auth.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { ServerReplica } from "./server-replica.ts";
 import { SnapshotService } from "./snapshot-service.ts";
@@ -50,6 +51,13 @@ export async function loadRegistry(path: string | null): Promise<TemplateRegistr
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   const registry = await loadRegistry(config.templatesPath);
+  const auth = await createAuthenticator(config.auth);
+  if (auth === null) {
+    logger.warn("authentication is OFF: any client can connect, claim any client id and write; set AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_PUBLIC_KEY_FILE (and --require-auth in production)");
+  } else {
+    logger.info("authentication on", { sources: auth.sources, templatesClaim: config.auth.templatesClaim });
+  }
+  if (config.allowRawDml) logger.warn("raw DML is ON: checked Cypher writes (MATCH/CREATE/MERGE/SET/DELETE...) are accepted and run on every replica");
   const logPath = join(config.dataDir, "events.sqlite");
   const log = SqliteEventLog.open({ path: logPath, aggregates: registry.toWire().aggregates, logger });
   let replica: Replica;
@@ -84,6 +92,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     allowRawDml: config.allowRawDml,
     pageSize: config.pageSize,
     snapshots,
+    auth,
+    allowedOrigins: config.auth.allowedOrigins,
+    limits: config.limits,
     describe: () => ({ replicaSeq: follower.appliedSeq, ...snapshots.describe() }),
     probes: { replicaSeq: () => follower.appliedSeq, logFileBytes: () => fileBytes(logPath) + fileBytes(`${logPath}-wal`) },
   });

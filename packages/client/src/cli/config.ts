@@ -15,10 +15,15 @@ export interface CliConfig {
   readonly timeoutMs: number;
   readonly quiet: boolean;
   readonly verbose: boolean;
+  /** Access token for a gateway with authentication on (`SYNC_TOKEN`, or `--token`). */
+  readonly token: string | null;
+  /** The token's `sub`: the client id a gateway with authentication on insists on. */
+  readonly tokenSubject: string | null;
 }
 
 export interface GlobalOptions {
   readonly url?: string;
+  readonly token?: string;
   readonly timeout?: string;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
@@ -35,7 +40,23 @@ export function parseCliConfig(options: GlobalOptions): CliConfig {
     timeoutMs: parseInteger("--timeout", options.timeout ?? "15000", 1),
     quiet: options.quiet === true,
     verbose: options.verbose === true,
+    token: options.token?.trim() || null,
+    tokenSubject: options.token?.trim() ? subjectOf(options.token.trim()) : null,
   });
+}
+
+/**
+ * The `sub` of a JWT, read without verifying it (the gateway verifies): with authentication on,
+ * a connection must use it as its client id.
+ */
+function subjectOf(token: string): string {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown };
+    if (typeof payload.sub === "string" && payload.sub !== "") return payload.sub;
+  } catch {
+    // reported below
+  }
+  throw new CliError("SYNC_TOKEN / --token is not a JWT with a sub claim", ExitCode.USAGE);
 }
 
 /** ws:// and wss:// as given; http(s):// accepted and turned into ws(s)://. */

@@ -15,6 +15,8 @@ import { backoffDelay } from "../backoff.ts";
 export interface EventTailOptions {
   readonly url: string;
   readonly clientId: string;
+  /** Sent as `Authorization: Bearer` when set. */
+  readonly token?: string | null;
   /** Deliver events with seq greater than this. */
   readonly afterSeq: number;
   readonly onEvent: (event: SequencedEvent) => void;
@@ -88,7 +90,8 @@ export class EventTail {
   }
 
   #dial(): void {
-    const ws = new WebSocket(this.#options.url);
+    const token = this.#options.token;
+    const ws = token ? new WebSocket(this.#options.url, { headers: { Authorization: `Bearer ${token}` } }) : new WebSocket(this.#options.url);
     this.#ws = ws;
     ws.onopen = () => ws.send(encodeClientMessage({ type: "hello", clientId: this.#options.clientId, lastSeq: this.#after }));
     ws.onmessage = (m) => {

@@ -55,6 +55,7 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
     .description("Talk to a kuzu-sync gateway from a terminal: send template events, watch them arrive, query a local KuzuDB replica.")
     .version(packageJson.version, "-V, --version")
     .addOption(new Option("--url <url>", "gateway WebSocket URL").env("SYNC_URL").default("ws://localhost:8080"))
+    .addOption(new Option("--token <jwt>", "access token for a gateway with authentication on (prefer SYNC_TOKEN: flags show in ps)").env("SYNC_TOKEN"))
     .option("--timeout <ms>", "how long to wait for the gateway to connect or acknowledge (a catch-up takes as long as it needs while connected)", "15000")
     .option("-q, --quiet", "no notes or progress on stderr (results and errors still print)")
     .option("-v, --verbose", "log the client's diagnostics on stderr")
@@ -66,7 +67,7 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
     .showHelpAfterError("(add --help for usage)")
     .showSuggestionAfterError()
     .exitOverride()
-    .addHelpText("after", `${EXAMPLES}\n${EXIT_CODES_HELP}\n\nEnvironment: SYNC_URL (gateway URL), NO_COLOR (no colours). Docs: docs/CLI.md`);
+    .addHelpText("after", `${EXAMPLES}\n${EXIT_CODES_HELP}\n\nEnvironment: SYNC_URL (gateway URL), SYNC_TOKEN (access token), NO_COLOR (no colours). Docs: docs/CLI.md`);
 
   program
     .command("repl", { isDefault: true })

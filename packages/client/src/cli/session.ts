@@ -37,12 +37,16 @@ export async function fetchJson<T>(ctx: CliContext, path: string): Promise<T> {
   const { httpUrl, url, timeoutMs } = ctx.config;
   let response: Response;
   try {
-    response = await fetch(`${httpUrl}${path}`, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) });
+    response = await fetch(`${httpUrl}${path}`, {
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
+      ...(ctx.config.token === null ? {} : { headers: { Authorization: `Bearer ${ctx.config.token}` } }),
+    });
   } catch (error) {
     if (ctx.signal.aborted) throw interrupted();
     const reason = describeFetchError(error, timeoutMs);
     throw new CliError(`cannot reach a sync-server at ${url} (${reason}); start one with "bun run server", or point --url / SYNC_URL at one`, ExitCode.UNAVAILABLE, { cause: error });
   }
+  if (response.status === 401) throw new CliError(`${httpUrl}${path} answered HTTP 401: this gateway needs a valid token (SYNC_TOKEN)`, ExitCode.FAILED);
   if (!response.ok) throw new CliError(`${httpUrl}${path} answered HTTP ${response.status}; is ${url} a sync-server?`, ExitCode.UNAVAILABLE);
   try {
     return (await response.json()) as T;
@@ -85,6 +89,7 @@ export async function openClient(ctx: CliContext, options: OpenClientOptions): P
   await fetchJson<Health>(ctx, "/health");
   const client = createSyncClient(ctx.config.url, {
     ...(options.dbPath === undefined ? {} : { dbPath: options.dbPath }),
+    ...(ctx.config.token === null ? {} : { token: ctx.config.token, clientId: ctx.config.tokenSubject! }),
     statsIntervalMs: 0,
     // A long history may take minutes to replay; the watchdog below bounds time without a connection instead.
     connectTimeoutMs: MAX_TIMER_MS,

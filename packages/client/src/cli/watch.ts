@@ -31,7 +31,8 @@ export async function watchCommand(ctx: CliContext, options: WatchOptions): Prom
   let printed = 0;
   const tail: EventTail = new EventTail({
     url: ctx.config.url,
-    clientId: `watch-${crypto.randomUUID()}`,
+    clientId: ctx.config.tokenSubject ?? `watch-${crypto.randomUUID()}`,
+    token: ctx.config.token,
     afterSeq,
     onEvent: (event) => {
       if (only.size > 0 && !only.has(event.template)) return;

@@ -1,0 +1,97 @@
+/**
+ * Per-connection limits that live as long as a socket: the rate limit (token bucket, with reading
+ * paused while a client floods) and the token's expiry (close 4001).
+ * @module
+ */
+import type { ServerWebSocket } from "bun";
+import { CloseCode } from "@kuzu-sync/protocol";
+import type { Logger } from "@kuzu-sync/telemetry";
+import { TokenBucket } from "./rate-limit.ts";
+import type { LimitsConfig } from "./security-config.ts";
+
+/** Longest single setTimeout; an expiry further away is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The per-socket fields the guard keeps (part of the gateway's connection data). */
+export interface GuardState {
+  readonly connId: string;
+  clientId: string | null;
+  /** Per-connection rate limit; null when off. */
+  readonly bucket: TokenBucket | null;
+  /** The last frame was refused by the rate limit (for logging once per run). */
+  limited: boolean;
+  /** Reading is paused until the rate limit has tokens again. */
+  resume: ReturnType<typeof setTimeout> | null;
+  expiry: ReturnType<typeof setTimeout> | null;
+}
+
+/**
+ * @example
+ * const guard = new ConnectionGuard(config.limits, logger);
+ * const data = { connId, clientId: null, ...guard.initialState() };
+ * const refusal = guard.spend(ws); // in message(): null, or the RATE_LIMITED message
+ */
+export class ConnectionGuard {
+  readonly #limits: LimitsConfig;
+  readonly #logger: Logger;
+
+  constructor(limits: LimitsConfig, logger: Logger) {
+    this.#limits = limits;
+    this.#logger = logger;
+  }
+
+  initialState(): Omit<GuardState, "connId" | "clientId"> {
+    const { rateLimit, rateLimitBurst } = this.#limits;
+    return { bucket: rateLimit > 0 ? new TokenBucket(rateLimit, rateLimitBurst) : null, limited: false, resume: null, expiry: null };
+  }
+
+  /**
+   * Spend a token for one frame. Null: go on. Otherwise the frame is refused with the returned
+   * message (RATE_LIMITED), and the socket is not read again until a tenth of the burst is back:
+   * frames already read are still answered, the rest of a flood waits in TCP instead of costing a
+   * parse and a reject each, so other connections keep their latency.
+   */
+  spend(ws: ServerWebSocket<GuardState>): string | null {
+    const bucket = ws.data.bucket;
+    if (bucket === null) return null;
+    if (bucket.take()) {
+      ws.data.limited = false;
+      return null;
+    }
+    const { rateLimit, rateLimitBurst } = this.#limits;
+    // One log line per run of refusals, not one per frame: a flood must not become a log flood.
+    if (!ws.data.limited) this.#logger.warn("connection rate limited", { connId: ws.data.connId, clientId: ws.data.clientId, rate: rateLimit, burst: rateLimitBurst });
+    ws.data.limited = true;
+    const wait = bucket.waitMs();
+    if (ws.data.resume === null) {
+      ws.pause();
+      ws.data.resume = setTimeout(
+        () => {
+          ws.data.resume = null;
+          if (ws.readyState === 1) ws.resume();
+        },
+        Math.max(1, wait, Math.min(1_000, (rateLimitBurst / 10 / rateLimit) * 1000)),
+      );
+    }
+    return `over ${rateLimit} frames/s (burst ${rateLimitBurst}); retry in ${wait} ms`;
+  }
+
+  /** Close the socket with 4001 when its token expires; the client reconnects with a fresh one. */
+  armExpiry(ws: ServerWebSocket<GuardState>, expiresAt: number): void {
+    const delay = expiresAt - Date.now();
+    ws.data.expiry = setTimeout(
+      () => {
+        if (delay > MAX_TIMER_MS) return this.armExpiry(ws, expiresAt);
+        this.#logger.info("token expired", { connId: ws.data.connId, clientId: ws.data.clientId });
+        ws.close(CloseCode.TOKEN_EXPIRED, "token expired");
+      },
+      Math.max(0, Math.min(delay, MAX_TIMER_MS)),
+    );
+  }
+
+  /** On close: no timer may outlive its socket. */
+  release(ws: ServerWebSocket<GuardState>): void {
+    if (ws.data.expiry !== null) clearTimeout(ws.data.expiry);
+    if (ws.data.resume !== null) clearTimeout(ws.data.resume);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The security and load settings of the sync-server (authentication, origins, rate limit,
+ * connection and backpressure limits, idle timeout), parsed with the rest of the config.
+ * Kept apart from config.ts so that file stays a short list of the basics.
+ * @module
+ */
+import { resolve } from "node:path";
+import { ConfigError } from "./config.ts";
+
+export interface AuthConfig {
+  /** `--require-auth`: refuse to start unless a key source below is set. */
+  readonly required: boolean;
+  /** HS256 shared secret (AUTH_JWT_SECRET, environment only: flags show up in `ps`). */
+  readonly jwtSecret: string | null;
+  /** JWKS endpoint for RS256/ES256/EdDSA tokens (AUTH_JWKS_URL). */
+  readonly jwksUrl: string | null;
+  /** PEM (SPKI) public key file for RS256/ES256/EdDSA tokens (AUTH_PUBLIC_KEY_FILE). */
+  readonly publicKeyFile: string | null;
+  /** Required `iss`, when set (AUTH_ISSUER). */
+  readonly issuer: string | null;
+  /** Required `aud`, when set (AUTH_AUDIENCE). */
+  readonly audience: string | null;
+  /** Claim listing the templates a token may write (AUTH_TEMPLATES_CLAIM, default `templates`). */
+  readonly templatesClaim: string;
+  /** Origins allowed to open a WebSocket from a browser (ALLOWED_ORIGINS); null: any. */
+  readonly allowedOrigins: readonly string[] | null;
+}
+
+export interface LimitsConfig {
+  /** Events (and other frames) per second per connection; 0 = no limit (RATE_LIMIT). */
+  readonly rateLimit: number;
+  /** Bucket size: frames accepted back to back before the rate applies (RATE_LIMIT_BURST). */
+  readonly rateLimitBurst: number;
+  /** Open WebSockets at most; further upgrades get HTTP 503 (MAX_CONNECTIONS). */
+  readonly maxConnections: number;
+  /** Bytes queued for one live client beyond its OS socket buffer before it is closed with 4008 (BACKPRESSURE_LIMIT). */
+  readonly backpressureLimit: number;
+  /** Seconds without any frame or pong before a connection is closed; 0 = never (IDLE_TIMEOUT). */
+  readonly idleTimeoutSeconds: number;
+}
+
+/** `parseArgs` option descriptors of the settings here; spread into the server's options. */
+export const SECURITY_FLAGS = {
+  "require-auth": { type: "boolean" },
+  "auth-jwks-url": { type: "string" },
+  "auth-public-key-file": { type: "string" },
+  "auth-issuer": { type: "string" },
+  "auth-audience": { type: "string" },
+  "auth-templates-claim": { type: "string" },
+  "allowed-origins": { type: "string" },
+  "rate-limit": { type: "string" },
+  "rate-limit-burst": { type: "string" },
+  "max-connections": { type: "string" },
+  "backpressure-limit": { type: "string" },
+  "idle-timeout": { type: "string" },
+} as const;
+
+export const SECURITY_USAGE = `
+Security and load:
+  --require-auth            REQUIRE_AUTH       refuse to start without one of the three key sources
+                            AUTH_JWT_SECRET    HS256 secret, at least 32 characters (environment only)
+  --auth-jwks-url <url>     AUTH_JWKS_URL      JWKS endpoint (RS256, PS256, ES256, EdDSA)
+  --auth-public-key-file <path>  AUTH_PUBLIC_KEY_FILE  PEM public key (RSA, EC P-256 or Ed25519)
+  --auth-issuer <iss>       AUTH_ISSUER        required "iss" claim
+  --auth-audience <aud>     AUTH_AUDIENCE      required "aud" claim
+  --auth-templates-claim <name>  AUTH_TEMPLATES_CLAIM  claim listing writable templates (default templates)
+  --allowed-origins <list>  ALLOWED_ORIGINS    comma-separated origins browsers may connect from
+  --rate-limit <n>          RATE_LIMIT         frames per second per connection, 0 = off (default 0)
+  --rate-limit-burst <n>    RATE_LIMIT_BURST   frames accepted back to back (default 10 x RATE_LIMIT)
+  --max-connections <n>     MAX_CONNECTIONS    open WebSockets at most (default 10000)
+  --backpressure-limit <n>  BACKPRESSURE_LIMIT bytes queued for a slow client before it is closed
+                                               with 4008 (default 4194304)
+  --idle-timeout <s>        IDLE_TIMEOUT       close connections silent this long (pings are sent
+                                               first); 0 = never, else 8..960 (default 120)
+`;
+
+type Flags = { readonly [K in keyof typeof SECURITY_FLAGS]?: (typeof SECURITY_FLAGS)[K]["type"] extends "boolean" ? boolean : string };
+type Env = Readonly<Record<string, string | undefined>>;
+
+function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === "") return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${name}=${JSON.stringify(value)} is not a whole number`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(`${name}=${n} is out of range ${min}..${max}`);
+  return n;
+}
+
+function bool(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === "" || /^(0|false|no|off)$/i.test(value)) return false;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  throw new ConfigError(`${name}=${JSON.stringify(value)} is not a boolean (true/false)`);
+}
+
+function text(value: string | undefined): string | null {
+  return value === undefined || value.trim() === "" ? null : value.trim();
+}
+
+function parseOrigins(value: string | undefined): readonly string[] | null {
+  const raw = text(value);
+  if (raw === null) return null;
+  return Object.freeze(
+    raw.split(",").map((entry) => {
+      const origin = entry.trim();
+      let url: URL | null = null;
+      try {
+        url = new URL(origin);
+      } catch {
+        url = null;
+      }
+      // An origin is scheme://host[:port] and nothing else; anything more is a typo to report.
+      if (url === null || url.origin === "null" || url.origin !== origin.replace(/\/$/, "")) {
+        throw new ConfigError(`ALLOWED_ORIGINS: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+      }
+      return url.origin;
+    }),
+  );
+}
+
+/**
+ * @example
+ * const { auth, limits } = parseSecurityConfig(flags, process.env);
+ */
+export function parseSecurityConfig(flags: Flags, env: Env): { auth: AuthConfig; limits: LimitsConfig } {
+  const jwtSecret = text(env["AUTH_JWT_SECRET"]);
+  if (jwtSecret !== null && jwtSecret.length < 32) {
+    throw new ConfigError("AUTH_JWT_SECRET is shorter than 32 characters; an HS256 secret that short can be guessed offline");
+  }
+  const jwksUrl = text(flags["auth-jwks-url"] ?? env["AUTH_JWKS_URL"]);
+  if (jwksUrl !== null && !/^https?:\/\/[^/]/.test(jwksUrl)) throw new ConfigError(`AUTH_JWKS_URL=${JSON.stringify(jwksUrl)} is not an http(s) URL`);
+  const keyFile = text(flags["auth-public-key-file"] ?? env["AUTH_PUBLIC_KEY_FILE"]);
+  const required = flags["require-auth"] ?? bool("REQUIRE_AUTH", env["REQUIRE_AUTH"]);
+  if (required && jwtSecret === null && jwksUrl === null && keyFile === null) {
+    throw new ConfigError("--require-auth (REQUIRE_AUTH) is set but none of AUTH_JWT_SECRET, AUTH_JWKS_URL, AUTH_PUBLIC_KEY_FILE is");
+  }
+  const templatesClaim = text(flags["auth-templates-claim"] ?? env["AUTH_TEMPLATES_CLAIM"]) ?? "templates";
+  if (["sub", "exp", "iat", "nbf", "iss", "aud", "jti"].includes(templatesClaim)) {
+    throw new ConfigError(`AUTH_TEMPLATES_CLAIM=${templatesClaim} names a registered JWT claim; pick another name`);
+  }
+  const rateLimit = int("RATE_LIMIT", flags["rate-limit"] ?? env["RATE_LIMIT"], 0, 0, 10_000_000);
+  const idle = int("IDLE_TIMEOUT", flags["idle-timeout"] ?? env["IDLE_TIMEOUT"], 120, 0, 960);
+  // Bun rounds 1..7 up to 8 silently; say so instead of running with a value nobody chose.
+  if (idle > 0 && idle < 8) throw new ConfigError(`IDLE_TIMEOUT=${idle} is below 8 seconds (the smallest the WebSocket server supports); use 0 to turn it off`);
+  return {
+    auth: Object.freeze({
+      required,
+      jwtSecret,
+      jwksUrl,
+      publicKeyFile: keyFile === null ? null : resolve(keyFile),
+      issuer: text(flags["auth-issuer"] ?? env["AUTH_ISSUER"]),
+      audience: text(flags["auth-audience"] ?? env["AUTH_AUDIENCE"]),
+      templatesClaim,
+      allowedOrigins: parseOrigins(flags["allowed-origins"] ?? env["ALLOWED_ORIGINS"]),
+    }),
+    limits: Object.freeze({
+      rateLimit,
+      // A generous burst: a client pipelining its outbox after a reconnect must not be refused
+      // (a refused event is resent later, behind events sent after it).
+      rateLimitBurst: int("RATE_LIMIT_BURST", flags["rate-limit-burst"] ?? env["RATE_LIMIT_BURST"], Math.max(1, rateLimit * 10), 1, 100_000_000),
+      maxConnections: int("MAX_CONNECTIONS", flags["max-connections"] ?? env["MAX_CONNECTIONS"], 10_000, 1, 1_000_000),
+      backpressureLimit: int("BACKPRESSURE_LIMIT", flags["backpressure-limit"] ?? env["BACKPRESSURE_LIMIT"], 4 << 20, 16 << 10, 1 << 30),
+      idleTimeoutSeconds: idle,
+    }),
+  };
+}
+
+/** Whether any key source is configured. */
+export function authConfigured(auth: AuthConfig): boolean {
+  return auth.jwtSecret !== null || auth.jwksUrl !== null || auth.publicKeyFile !== null;
+}
