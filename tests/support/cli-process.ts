@@ -6,6 +6,7 @@
  */
 import type { Subprocess } from "bun";
 import { resolve } from "node:path";
+import { forEachLine } from "./lines.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 export const CLI = resolve(REPO_ROOT, "packages/client/src/cli.ts");
@@ -79,18 +80,10 @@ export function spawnCli(args: readonly string[], options: Omit<CliRunOptions, "
   const stderrLines: string[] = [];
   const watchers = new Set<{ lines: string[]; pattern: RegExp; resolve: (l: string) => void }>();
   const pump = async (stream: ReadableStream<Uint8Array>, lines: string[]) => {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of stream) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        lines.push(line);
-        for (const w of watchers) if (w.lines === lines && w.pattern.test(line)) (watchers.delete(w), w.resolve(line));
-      }
-    }
+    await forEachLine(stream, (line) => {
+      lines.push(line);
+      for (const w of watchers) if (w.lines === lines && w.pattern.test(line)) (watchers.delete(w), w.resolve(line));
+    });
   };
   const pumps = Promise.all([pump(proc.stdout, stdoutLines), pump(proc.stderr, stderrLines)]);
   const exited = proc.exited.then(async (code) => (await pumps, code));

@@ -10,6 +10,7 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { forEachLine } from "./lines.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const COMPOSE_FILE = join(REPO, "docker-compose.yml");
@@ -178,18 +179,10 @@ export class NativeProcess implements AsyncDisposable {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of stream) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        this.output.push(line);
-        for (const w of this.#watchers) if (w.pattern.test(line)) (this.#watchers.delete(w), w.resolve(line));
-      }
-    }
+    await forEachLine(stream, (line) => {
+      this.output.push(line);
+      for (const w of this.#watchers) if (w.pattern.test(line)) (this.#watchers.delete(w), w.resolve(line));
+    });
   }
 }
 

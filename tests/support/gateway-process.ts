@@ -7,6 +7,7 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { forEachLine } from "./lines.ts";
 
 const MAIN = resolve(import.meta.dir, "../../packages/sync-server/src/main.ts");
 
@@ -55,18 +56,10 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const output: string[] = [];
   const watchers = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
   const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of stream) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        output.push(line);
-        for (const w of watchers) if (w.pattern.test(line)) (watchers.delete(w), w.resolve(line));
-      }
-    }
+    await forEachLine(stream, (line) => {
+      output.push(line);
+      for (const w of watchers) if (w.pattern.test(line)) (watchers.delete(w), w.resolve(line));
+    });
   };
   void pump(proc.stdout);
   void pump(proc.stderr);

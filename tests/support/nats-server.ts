@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { forEachLine } from "./lines.ts";
 
 /** The nats-server binary: `NATS_SERVER_BIN`, else `nats-server` on PATH. */
 export function natsServerBinary(env: Readonly<Record<string, string | undefined>> = process.env): string {
@@ -172,18 +173,10 @@ export class NatsServer implements AsyncDisposable {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buf = "";
-    for await (const chunk of stream) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        this.output.push(line);
-        for (const w of this.#watchers) if (w.pattern.test(line)) (this.#watchers.delete(w), w.resolve(line));
-      }
-    }
+    await forEachLine(stream, (line) => {
+      this.output.push(line);
+      for (const w of this.#watchers) if (w.pattern.test(line)) (this.#watchers.delete(w), w.resolve(line));
+    });
   }
 }
 

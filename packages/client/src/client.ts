@@ -20,57 +20,13 @@ import {
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
-import { backoffDelay, type BackoffOptions } from "./backoff.ts";
+import { backoffDelay } from "./backoff.ts";
+import { fatalClose, refusedUpgrade } from "./close-reasons.ts";
+import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 import { Emitter } from "./emitter.ts";
+import { Inbox, type InboxItem } from "./inbox.ts";
 import { memoryOutbox, sqliteOutbox, type Outbox } from "./outbox.ts";
-import { bootstrapFromSnapshot, removeBootstrapLeftovers, type SnapshotProgress } from "./snapshot-bootstrap.ts";
-
-export interface SyncClientOptions {
-  /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
-  readonly dbPath?: string;
-  /** Stable id of this client; kept with a persistent replica, random otherwise. */
-  readonly clientId?: string;
-  /** Reconnect after a lost connection (default true). */
-  readonly autoReconnect?: boolean;
-  /** Period of the DML statistics report; 0 turns it off (default 5000). */
-  readonly statsIntervalMs?: number;
-  /** Receives each statistics report; default: logged at info through the logger. */
-  readonly onStatsReport?: (report: string, stats: DmlStatsSnapshot) => void;
-  /** How long `connect()` keeps trying before it rejects with TIMEOUT (default 30000). */
-  readonly connectTimeoutMs?: number;
-  readonly backoff?: BackoffOptions;
-  readonly logger?: Logger;
-  /**
-   * Access token (a JWT) sent as `Authorization: Bearer` on every connection. With auth on, the
-   * token's `sub` must equal `clientId`. A server that refuses it (HTTP 401) makes `connect()`
-   * reject with UNAUTHORIZED instead of retrying.
-   */
-  readonly token?: string;
-  /**
-   * Called before every connection attempt for a current token (wins over `token`). When the
-   * server closes with 4001 (token expired) the client reconnects, so this is called again.
-   */
-  readonly getToken?: () => string | Promise<string>;
-  /**
-   * Bootstrap from the server's snapshot when it offers one because the replay would be long
-   * (default true). A snapshot the server *requires* (history archived) is always used.
-   */
-  readonly useSnapshots?: boolean;
-}
-
-/** Events a client emits; `event` fires after each applied (or failed-to-apply) event. */
-export interface SyncClientEvents extends Record<string, unknown> {
-  event: SequencedEvent & { readonly ok: boolean; readonly error?: string };
-  connected: { readonly serverId: string; readonly headSeq: number };
-  live: { readonly seq: number };
-  disconnected: { readonly code: number; readonly reason: string };
-  error: SyncError;
-  /** Bootstrap from a snapshot: `download` (repeated as bytes arrive), `import`, `done`. */
-  snapshot: SnapshotProgress;
-}
-
-/** Most events applied in one replica transaction. */
-const MAX_APPLY_BATCH = 10_000;
+import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
 
 interface Waiter<T> {
   readonly resolve: (value: T) => void;
@@ -111,8 +67,10 @@ export class SyncClient {
   readonly #aggregates = new AggregateRequests();
   #liveWaiter: Waiter<void> | null = null;
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
-  #inbox: (readonly SequencedEvent[] | (() => Promise<void>))[] = [];
-  #draining: Promise<void> | null = null;
+  readonly #inbox = new Inbox(
+    (events) => this.#apply(events),
+    (cause) => this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause })),
+  );
   #opening: Promise<void> | null = null;
   /** Refusals with a retryable code, per event id, for the growing resend pause. */
   readonly #retries = new Map<string, number>();
@@ -301,7 +259,7 @@ export class SyncClient {
     this.#seqWaiters.clear();
     this.#aggregates.failAll(closed);
     await this.#opening?.catch(() => {});
-    await this.#draining;
+    await this.#inbox.idle();
     await this.#replica?.close();
     this.#outbox?.close();
   }
@@ -550,7 +508,7 @@ export class SyncClient {
     } catch (cause) {
       // A gap or a broken replica: drop the connection and resume from what is really applied.
       this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
-      this.#inbox = this.#inbox.filter((item) => !Array.isArray(item)); // stale: catch-up resends them
+      this.#inbox.dropEvents(); // stale: catch-up resends them
       this.#ws?.close(CloseCode.RESYNC, "resync");
       return;
     }
@@ -574,27 +532,8 @@ export class SyncClient {
     }
   }
 
-  #enqueue(item: readonly SequencedEvent[] | (() => Promise<void>)): void {
+  #enqueue(item: InboxItem): void {
     this.#inbox.push(item);
-    this.#draining ??= this.#drain().finally(() => (this.#draining = null));
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#inbox.length > 0) {
-      const item = this.#inbox.shift()!;
-      try {
-        if (typeof item === "function") {
-          await item();
-          continue;
-        }
-        // Everything that arrived while the last transaction ran is applied as one batch.
-        const batch = [...item];
-        while (batch.length < MAX_APPLY_BATCH && Array.isArray(this.#inbox[0])) batch.push(...(this.#inbox.shift() as SequencedEvent[]));
-        await this.#apply(batch);
-      } catch (cause) {
-        this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
-      }
-    }
   }
 
   #settleLive(error?: SyncError): void {
@@ -614,20 +553,6 @@ export class SyncClient {
   #listenerFailed(error: unknown): void {
     this.#log.error("event listener threw", { error: String(error) });
   }
-}
-
-/** A close after which reconnecting unchanged cannot help (see docs/PROTOCOL.md, close codes). */
-function fatalClose(code: number, reason: string): SyncError | null {
-  if (code === CloseCode.POLICY_VIOLATION) return new SyncError(ErrorCode.FORBIDDEN, `server closed the connection: ${reason || "policy violation"}`);
-  return null;
-}
-
-/** An upgrade the server answered with 401 or 403: a bad token or origin, not a network problem. */
-function refusedUpgrade(failure: string, url: string): SyncError | null {
-  const status = /\b(401|403)\b/.exec(failure)?.[1];
-  if (status === "401") return new SyncError(ErrorCode.UNAUTHORIZED, `${url} refused the token (HTTP 401)`);
-  if (status === "403") return new SyncError(ErrorCode.FORBIDDEN, `${url} refused this origin (HTTP 403)`);
-  return null;
 }
 
 /** Longest id the server accepts; exported for callers that bring their own client ids. */

@@ -3,7 +3,7 @@
  * @module
  */
 export { createSyncClient, SyncClient, MAX_CLIENT_ID_LENGTH } from "./client.ts";
-export type { SyncClientEvents, SyncClientOptions } from "./client.ts";
+export type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 export { backoffDelay } from "./backoff.ts";
 export type { SnapshotProgress } from "./snapshot-bootstrap.ts";
 export type { BackoffOptions } from "./backoff.ts";

@@ -1,0 +1,52 @@
+/**
+ * Options of `createSyncClient()` and the events a client emits.
+ * @module
+ */
+import type { SequencedEvent, SyncError } from "@kuzu-sync/protocol";
+import type { DmlStatsSnapshot, Logger } from "@kuzu-sync/telemetry";
+import type { BackoffOptions } from "./backoff.ts";
+import type { SnapshotProgress } from "./snapshot-bootstrap.ts";
+
+export interface SyncClientOptions {
+  /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
+  readonly dbPath?: string;
+  /** Stable id of this client; kept with a persistent replica, random otherwise. */
+  readonly clientId?: string;
+  /** Reconnect after a lost connection (default true). */
+  readonly autoReconnect?: boolean;
+  /** Period of the DML statistics report; 0 turns it off (default 5000). */
+  readonly statsIntervalMs?: number;
+  /** Receives each statistics report; default: logged at info through the logger. */
+  readonly onStatsReport?: (report: string, stats: DmlStatsSnapshot) => void;
+  /** How long `connect()` keeps trying before it rejects with TIMEOUT (default 30000). */
+  readonly connectTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  readonly logger?: Logger;
+  /**
+   * Access token (a JWT) sent as `Authorization: Bearer` on every connection. With auth on, the
+   * token's `sub` must equal `clientId`. A server that refuses it (HTTP 401) makes `connect()`
+   * reject with UNAUTHORIZED instead of retrying.
+   */
+  readonly token?: string;
+  /**
+   * Called before every connection attempt for a current token (wins over `token`). When the
+   * server closes with 4001 (token expired) the client reconnects, so this is called again.
+   */
+  readonly getToken?: () => string | Promise<string>;
+  /**
+   * Bootstrap from the server's snapshot when it offers one because the replay would be long
+   * (default true). A snapshot the server *requires* (history archived) is always used.
+   */
+  readonly useSnapshots?: boolean;
+}
+
+/** Events a client emits; `event` fires after each applied (or failed-to-apply) event. */
+export interface SyncClientEvents extends Record<string, unknown> {
+  event: SequencedEvent & { readonly ok: boolean; readonly error?: string };
+  connected: { readonly serverId: string; readonly headSeq: number };
+  live: { readonly seq: number };
+  disconnected: { readonly code: number; readonly reason: string };
+  error: SyncError;
+  /** Bootstrap from a snapshot: `download` (repeated as bytes arrive), `import`, `done`. */
+  snapshot: SnapshotProgress;
+}
