@@ -192,3 +192,32 @@ export function followCatchUp(client: SyncClient, progress: Progress): () => voi
     progress.stop();
   };
 }
+
+/**
+ * Shows a snapshot bootstrap: a bar of bytes downloaded (when the server announced the size),
+ * then one line when the import starts. Returns a function that stops following.
+ * @example const stop = followSnapshot(client, new Progress(term, { tty: true, label: "snapshot", unit: "bytes" }), term);
+ */
+export function followSnapshot(client: SyncClient, progress: Progress, term: Terminal): () => void {
+  let downloading = false;
+  const off = client.on("snapshot", ({ phase, bytes, total, seq }) => {
+    if (phase === "download") {
+      if (!downloading && total !== null && total > 0) {
+        downloading = true;
+        progress.start(total);
+      }
+      progress.update(bytes);
+    } else if (phase === "import") {
+      progress.finish();
+      downloading = false;
+      term.note(`importing snapshot${seq === null ? "" : ` at seq ${formatCount(seq)}`}`);
+    } else {
+      progress.finish();
+      downloading = false;
+    }
+  });
+  return () => {
+    off();
+    progress.stop();
+  };
+}

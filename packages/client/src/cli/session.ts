@@ -8,7 +8,7 @@ import { createLogger, type Attributes, type Logger } from "@kuzu-sync/telemetry
 import { createSyncClient, type SyncClient } from "../client.ts";
 import type { CliConfig } from "./config.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
-import { Progress, followCatchUp } from "./progress.ts";
+import { Progress, followCatchUp, followSnapshot } from "./progress.ts";
 import type { InStream, Terminal } from "./terminal.ts";
 
 export interface CliContext {
@@ -96,9 +96,14 @@ export async function openClient(ctx: CliContext, options: OpenClientOptions): P
     backoff: { initialDelayMs: 100, maxDelayMs: 3_000 },
     logger: terminalLogger(ctx.term, ctx.config.verbose),
   });
-  const stopProgress = options.progress
-    ? followCatchUp(client, new Progress(ctx.term, { tty: ctx.term.stderr.isTTY === true, columns: ctx.term.stderr.columns ?? 80 }))
-    : () => {};
+  const bar = (extra: { label?: string; unit?: string; plainMinTotal?: number } = {}) =>
+    new Progress(ctx.term, { tty: ctx.term.stderr.isTTY === true, columns: ctx.term.stderr.columns ?? 80, ...extra });
+  const stops = options.progress
+    ? [followCatchUp(client, bar()), followSnapshot(client, bar({ label: "downloading snapshot", unit: "bytes", plainMinTotal: 0 }), ctx.term)]
+    : [];
+  const stopProgress = () => {
+    for (const stop of stops) stop();
+  };
   options.setup?.(client);
   const welcomed = new Promise<void>((resolve) => {
     const off = client.on("connected", () => (off(), resolve()));
