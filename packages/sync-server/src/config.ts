@@ -6,6 +6,9 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseLevel, type Level } from "@kuzu-sync/telemetry";
 import { SECURITY_FLAGS, SECURITY_USAGE, parseSecurityConfig, type AuthConfig, type LimitsConfig } from "./security-config.ts";
+import { ConfigError, bool, int } from "./config-values.ts";
+
+export { ConfigError };
 
 export interface ServerConfig {
   readonly port: number;
@@ -41,10 +44,6 @@ export interface ServerConfig {
 
 export type LogBackend = "embedded" | "jetstream";
 
-/** A setting was missing or invalid; the message names it. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
 
 export const SERVER_USAGE = `Usage: sync-server [options]
 
@@ -72,22 +71,6 @@ Options (each also settable by the environment variable shown):
                                (default 50000; 0 = only when their history is archived)
   -h, --help                                   show this help
 ${SECURITY_USAGE}`;
-
-function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === "") return fallback;
-  if (!/^\d+$/.test(value)) throw new ConfigError(`${name}=${JSON.stringify(value)} is not a whole number`);
-  const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(`${name}=${n} is out of range ${min}..${max}`);
-  return n;
-}
-
-function bool(name: string, value: string | boolean | undefined, fallback: boolean): boolean {
-  if (value === undefined || value === "") return fallback;
-  if (typeof value === "boolean") return value;
-  if (/^(1|true|yes|on)$/i.test(value)) return true;
-  if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw new ConfigError(`${name}=${JSON.stringify(value)} is not a boolean (true/false)`);
-}
 
 /**
  * @example

@@ -5,7 +5,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { ConfigError } from "./config.ts";
+import { ConfigError, bool, int } from "./config-values.ts";
 
 export interface AuthConfig {
   /** `--require-auth`: refuse to start unless a key source below is set. */
@@ -76,20 +76,6 @@ Security and load:
 
 type Flags = { readonly [K in keyof typeof SECURITY_FLAGS]?: (typeof SECURITY_FLAGS)[K]["type"] extends "boolean" ? boolean : string };
 type Env = Readonly<Record<string, string | undefined>>;
-
-function int(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === "") return fallback;
-  if (!/^\d+$/.test(value)) throw new ConfigError(`${name}=${JSON.stringify(value)} is not a whole number`);
-  const n = Number(value);
-  if (n < min || n > max) throw new ConfigError(`${name}=${n} is out of range ${min}..${max}`);
-  return n;
-}
-
-function bool(name: string, value: string | undefined): boolean {
-  if (value === undefined || value === "" || /^(0|false|no|off)$/i.test(value)) return false;
-  if (/^(1|true|yes|on)$/i.test(value)) return true;
-  throw new ConfigError(`${name}=${JSON.stringify(value)} is not a boolean (true/false)`);
-}
 
 function text(value: string | undefined): string | null {
   return value === undefined || value.trim() === "" ? null : value.trim();
