@@ -30,6 +30,8 @@ export const exampleRegistry = defineTemplates({
       batch: {
         cypher: "UNWIND $rows AS r MERGE (u:User {id: r.id}) SET u.name = r.name, u.email = r.email",
         keys: ["id"],
+        // New users (the usual case) without the join over the whole User table that MERGE costs.
+        insert: "UNWIND $rows AS r CREATE (:User {id: r.id, name: r.name, email: r.email})",
       },
     },
     UPDATE_USER: {

@@ -1,27 +1,63 @@
 import { describe, expect, test } from "bun:test";
-import { ApplyStrategy } from "./apply-strategy.ts";
+import { ApplyStrategy, type RunPlan } from "./apply-strategy.ts";
+
+const UPSERT_ONLY = { batch: true, insert: false };
 
 describe("ApplyStrategy", () => {
   test("short runs and templates without a batch form go one statement per event", () => {
     const s = new ApplyStrategy();
-    expect(s.choose("T", 3, true)).toBe("single");
-    expect(s.choose("T", 500, false)).toBe("single");
+    expect(s.choose("T", 3, { batch: true, insert: true })).toEqual({ how: "single", probeSingle: 0 });
+    expect(s.choose("T", 500, { batch: false, insert: false })).toEqual({ how: "single", probeSingle: 0 });
   });
 
-  test("measures both, uses the cheaper, and keeps probing the other as costs change", () => {
+  test("measures both, the per-statement cost on a short prefix only, uses the cheaper, and keeps probing", () => {
     const s = new ApplyStrategy();
+    const plans: RunPlan[] = [];
     const run = (batchMsPerEvent: number, singleMsPerEvent: number) => {
-      const how = s.choose("T", 100, true);
-      s.record("T", how, 100, 100 * (how === "batch" ? batchMsPerEvent : singleMsPerEvent));
-      return how;
+      const plan = s.choose("T", 100, UPSERT_ONLY);
+      plans.push(plan);
+      const single = plan.how === "single" ? 100 : plan.probeSingle;
+      if (single > 0) s.record("T", "single", single, single * singleMsPerEvent);
+      if (single < 100) s.record("T", "batch", 100 - single, (100 - single) * batchMsPerEvent);
+      return plan.how;
     };
+    // The first run measures both: 16 events one by one, the other 84 as one batch.
     expect(run(0.05, 0.3)).toBe("batch");
-    expect(run(0.05, 0.3)).toBe("single");
+    expect(plans[0]).toEqual({ how: "batch", probeSingle: 16 });
+    expect(s.costs("T")).toEqual({ batch: 0.05, single: 0.3 });
     const small = Array.from({ length: 30 }, () => run(0.05, 0.3));
-    expect(small.filter((h) => h === "batch").length).toBeGreaterThan(25);
+    expect(small.every((h) => h === "batch")).toBe(true);
+    // A probe of the per-statement cost never takes more than a prefix of a run.
+    expect(plans.every((p) => p.how === "single" || p.probeSingle <= 16)).toBe(true);
     // The table grew: UNWIND became slower than per-statement lookups.
     const large = Array.from({ length: 80 }, () => run(0.8, 0.3)).slice(40);
     expect(large.filter((h) => h === "single").length).toBeGreaterThan(35);
+    // ...and batches are still tried now and then, in case the table shrinks again.
+    expect(large.filter((h) => h === "batch").length).toBeGreaterThan(0);
     expect(s.costs("T").single).toBeCloseTo(0.3, 5);
+  });
+
+  test("the insert form goes first, rests twice as long after each failure, and is tried again", () => {
+    const s = new ApplyStrategy();
+    const forms = { batch: true, insert: true };
+    expect(s.choose("T", 100, forms).how).toBe("insert");
+    s.record("T", "insert", 100, 1);
+    expect(s.choose("T", 100, forms).how).toBe("insert");
+    s.insertFailed("T");
+    const rest1 = [s.choose("T", 100, forms).how, s.choose("T", 100, forms).how];
+    expect(rest1).not.toContain("insert");
+    expect(s.choose("T", 100, forms).how).toBe("insert");
+    s.insertFailed("T");
+    const rest2 = Array.from({ length: 4 }, () => s.choose("T", 100, forms).how);
+    expect(rest2).not.toContain("insert");
+    expect(s.choose("T", 100, forms).how).toBe("insert");
+    // A success ends the streak: the next failure rests it for 2 runs again.
+    s.record("T", "insert", 100, 1);
+    s.insertFailed("T");
+    expect([s.choose("T", 100, forms).how, s.choose("T", 100, forms).how, s.choose("T", 100, forms).how]).toEqual([
+      expect.not.stringMatching("insert"),
+      expect.not.stringMatching("insert"),
+      "insert",
+    ]);
   });
 });

@@ -143,6 +143,69 @@ describe("Replica", () => {
     ]);
     expect(results[1]).toEqual(results[0]);
   });
+  test("runs of new keys go through the insert form; a run meeting an existing key is redone with the upsert form", async () => {
+    const { defineTemplates } = await import("@kuzu-sync/protocol");
+    const { z } = await import("zod");
+    // A registry that breaks the insert form's contract on purpose (it writes a marker), so the
+    // test can see which form ran for which rows.
+    const marked = defineTemplates({
+      schema: ["CREATE NODE TABLE Item(id STRING, via STRING, PRIMARY KEY(id))", "CREATE NODE TABLE Tally(id STRING, n INT64, PRIMARY KEY(id))"],
+      templates: {
+        PUT: {
+          params: { id: z.string() },
+          cypher: "MERGE (i:Item {id: $id}) SET i.via = 'single'",
+          batch: {
+            cypher: "UNWIND $rows AS r MERGE (i:Item {id: r.id}) SET i.via = 'upsert'",
+            keys: ["id"],
+            insert: "UNWIND $rows AS r CREATE (:Item {id: r.id, via: 'insert'})",
+          },
+        },
+        BUMP: { params: { id: z.string() }, cypher: "MERGE (t:Tally {id: $id}) ON CREATE SET t.n = 1 ON MATCH SET t.n = t.n + 1" },
+      },
+    }).toWire();
+    const r = await Replica.open({});
+    open.push(r);
+    await r.install(marked);
+    let s = 0;
+    const put = (id: string): SequencedEvent => ({ id: `p${++s}`, template: "PUT", params: { id }, clientId: "t", timestamp: 0, seq: s, serverTimestamp: 0 });
+    const bump = (): SequencedEvent => ({ id: `b${++s}`, template: "BUMP", params: { id: "t" }, clientId: "t", timestamp: 0, seq: s, serverTimestamp: 0 });
+    const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `k${from + i}`);
+    const via = async () => Object.fromEntries((await r.query("MATCH (i:Item) RETURN i.id AS id, i.via AS via")).map((x) => [x["id"], x["via"]]));
+    // All new: one insert statement.
+    expect((await r.apply(ids(0, 40).map(put))).every((o) => o.ok)).toBe(true);
+    expect(new Set(Object.values(await via()))).toEqual(new Set(["insert"]));
+    // A transaction of [bump, 40 puts of which one key exists, bump]: the insert form fails, Kuzu
+    // rolls everything back, and the whole transaction is redone once, with the upsert form.
+    const mixed = [bump(), ...[...ids(40, 39), "k0"].map(put), bump()];
+    const outcomes = await r.apply(mixed);
+    expect(outcomes.map((o) => o.ok)).toEqual(mixed.map(() => true));
+    expect(r.appliedSeq).toBe(s);
+    const after = await via();
+    expect(Object.keys(after)).toHaveLength(79);
+    expect(after["k0"]).not.toBe("insert");
+    expect(ids(40, 39).every((k) => after[k] !== "insert")).toBe(true);
+    expect(await r.query("MATCH (t:Tally) RETURN t.n AS n")).toEqual([{ n: 2 }]);
+  });
+
+  test("with the example registry, the insert path and its fallback end exactly like one event at a time", async () => {
+    let s = 0;
+    const user = (id: string, name: string, email?: string) => ev("CREATE_USER", email === undefined ? { id, name } : { id, name, email }, ++s);
+    const batches = [
+      Array.from({ length: 30 }, (_, i) => user(`u${i}`, `first ${i}`)),
+      [...Array.from({ length: 20 }, (_, i) => user(`u${30 + i}`, `new ${i}`)), ...Array.from({ length: 15 }, (_, i) => user(`u${i * 2}`, `renamed ${i}`, `r${i}@x`))],
+      Array.from({ length: 25 }, (_, i) => user(`u${100 + i}`, `later ${i}`)),
+    ];
+    const batched = await fresh();
+    for (const b of batches) expect((await batched.apply(b)).every((o) => o.ok)).toBe(true);
+    const single = await fresh();
+    for (const e of batches.flat()) await single.apply([e]);
+    const users = (r: Replica) => r.query("MATCH (u:User) RETURN u.id AS id, u.name AS name, u.email AS email ORDER BY id");
+    const a = await users(batched);
+    expect(a).toEqual(await users(single));
+    expect(a).toHaveLength(75);
+    expect(a.find((u) => u["id"] === "u4")).toEqual({ id: "u4", name: "renamed 2", email: "r2@x" });
+  });
+
   test("hostile strings are stored verbatim as data", async () => {
     const r = await fresh();
     const nasty = `'); MATCH (n) DETACH DELETE n; // \\" \u0000 ` + "`x`" + " $id {}";
