@@ -26,6 +26,7 @@ import { Admission } from "./admission.ts";
 import type { Authenticator, Principal } from "./auth.ts";
 import { aggregateAnswer, aggregateRoute } from "./aggregate-api.ts";
 import { ConnectionGuard, type GuardState } from "./connection-guard.ts";
+import { CorkedReplies } from "./corked-replies.ts";
 import type { EventLog } from "./event-log.ts";
 import { FanOut } from "./fan-out.ts";
 import { GatewayStats } from "./gateway-stats.ts";
@@ -112,9 +113,12 @@ export function startGateway(options: GatewayOptions): Gateway {
     logger.warn("slow consumer disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, bufferedBytes, limit: limits.backpressureLimit });
   });
 
-  const send = (ws: Socket, message: ServerMessage | WelcomeMessage): void => {
-    if (ws.readyState === 1 && ws.send(encodeServerMessage(message)) === -1) fanOut.check(ws);
+  const write = (ws: Socket, frame: string): void => {
+    if (ws.readyState === 1 && ws.send(frame) === -1) fanOut.check(ws);
   };
+  const send = (ws: Socket, message: ServerMessage | WelcomeMessage): void => write(ws, encodeServerMessage(message));
+  // Acks resolve after their group commit, outside any socket callback: corked per socket.
+  const replies = new CorkedReplies<Connection>(write);
   const reject = (ws: Socket, id: string, code: ErrorCode, message: string, quiet = false): void => {
     stats.rejected(code);
     if (!quiet) logger.info("event rejected", { connId: ws.data.connId, clientId: ws.data.clientId, eventId: id, code, reason: message });
@@ -238,7 +242,7 @@ export function startGateway(options: GatewayOptions): Gateway {
         if (outcome!.duplicate && logger.isEnabled("debug")) {
           logger.debug("duplicate event acked with its original seq", { eventId: event.id, seq: outcome!.seq, template: event.template, clientId: event.clientId, traceparent: event.traceparent });
         }
-        send(ws, { type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate });
+        replies.queue(ws, encodeServerMessage({ type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate }));
       },
       (error: unknown) => {
         const code = error instanceof SyncError ? error.code : ErrorCode.INTERNAL;

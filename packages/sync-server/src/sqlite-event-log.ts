@@ -108,7 +108,8 @@ export class SqliteEventLog implements EventLog {
       insertEvent: db.prepare(
         "INSERT INTO events (seq, id, template, params, client_id, ts, server_ts, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       ),
-      insertId: db.prepare("INSERT INTO event_ids (id, seq) VALUES (?, ?)"),
+      // Claims the id; 0 changes means it was already taken (a resend), found with findId.
+      insertId: db.prepare("INSERT INTO event_ids (id, seq) VALUES (?, ?) ON CONFLICT(id) DO NOTHING"),
       bumpCount: db.prepare(
         "INSERT INTO template_counts (template, count) VALUES (?, ?) ON CONFLICT(template) DO UPDATE SET count = count + excluded.count",
       ),
@@ -230,18 +231,16 @@ export class SqliteEventLog implements EventLog {
     let aggregates: AggregateDelta | null = null;
     try {
       this.#db.transaction(() => {
-        const seen = new Map<string, number>();
         for (const { event } of batch) {
-          const known = seen.get(event.id) ?? (this.#q.findId.get(event.id) as { seq: number } | null)?.seq;
-          if (known !== undefined) {
-            outcomes.push({ seq: known, duplicate: true });
+          // One statement per new event for the dedupe: the id index answers a resend (also one
+          // from earlier in this batch) by refusing the insert.
+          if (this.#q.insertId.run(event.id, head + 1).changes === 0) {
+            outcomes.push({ seq: (this.#q.findId.get(event.id) as { seq: number }).seq, duplicate: true });
             continue;
           }
           const seq = ++head;
           const e: SequencedEvent = { ...event, seq, serverTimestamp };
           this.#q.insertEvent.run(seq, e.id, e.template, JSON.stringify(e.params), e.clientId, e.timestamp, serverTimestamp, e.traceparent ?? null);
-          this.#q.insertId.run(e.id, seq);
-          seen.set(e.id, seq);
           counts.set(e.template, (counts.get(e.template) ?? 0) + 1);
           clients.set(e.clientId, (clients.get(e.clientId) ?? 0) + 1);
           committed.push(e);
