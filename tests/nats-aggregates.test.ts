@@ -10,7 +10,7 @@ import { logSubject } from "@kuzu-sync/sync-server";
 import { fromGraph, httpValues, writeMix, type MixResult } from "./support/aggregate-mix.ts";
 import { ClientPool } from "./support/clients.ts";
 import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";
-import { getJson, natsClient } from "./support/jetstream.ts";
+import { consumedUpTo, getJson, natsClient } from "./support/jetstream.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { parsePrometheusText, sampleValue, type Family } from "./support/prometheus.ts";
 
@@ -58,17 +58,6 @@ async function expectExactEverywhere(gateways: readonly GatewayProcess[], reader
     expect(stats.events.byTemplate).toEqual(written.byTemplate);
     expect(stats.events.byClient).toEqual(written.byClient);
     expect(stats.events.total).toBe(Object.values(written.byTemplate).reduce((a, b) => a + b, 0));
-  }
-}
-
-/** Resolves once the gateway has consumed `seq` (no client can catch up there from before the purge). */
-async function consumed(gw: GatewayProcess, seq: number, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const health = await getJson<{ headSeq: number }>(gw.httpUrl, "/health");
-    if (health.headSeq >= seq) return;
-    if (Date.now() > deadline) throw new Error(`gateway at seq ${health.headSeq}, expected ${seq}`);
-    await Bun.sleep(50);
   }
 }
 
@@ -160,7 +149,7 @@ describe("aggregates and counts on gateways sharing a JetStream stream", () => {
 
     await using late = await startGatewayProcess({ args });
     const { seq } = await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: 100 });
-    await consumed(late, seq);
+    await consumedUpTo(late, seq); // no client can catch up there from before the purge
     // The late gateway cannot know seqs 1..10: it counts from 11 and says so, instead of a wrong sum.
     expect(await httpValues(late.httpUrl, "counters")).toEqual({ name: "counters", seq, fromSeq: 11, values: { c: 100 + (11 + 20) * 5 } });
     const stats = await getJson<Stats>(late.httpUrl, "/stats");
