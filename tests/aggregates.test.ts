@@ -3,66 +3,10 @@
  * across SIGTERM and SIGKILL restarts, equal to what the replicas' graphs say, over HTTP and the socket.
  */
 import { describe, expect, test } from "bun:test";
-import type { SyncClient } from "@kuzu-sync/client";
 import { ClientPool } from "./support/clients.ts";
+import { fromGraph, httpValues, writeMix } from "./support/aggregate-mix.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
 import { RawSocket } from "./support/raw-socket.ts";
-
-interface AggregateValues {
-  name: string;
-  seq: number;
-  fromSeq: number;
-  values: Record<string, number>;
-}
-
-async function httpValues(httpUrl: string, name: string): Promise<AggregateValues> {
-  const res = await fetch(`${httpUrl}/aggregates/${name}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as AggregateValues;
-}
-
-/** What the graph says the aggregates are: the oracle the cache must equal. */
-async function fromGraph(client: SyncClient): Promise<{ counters: Record<string, number>; postsByAuthor: Record<string, number> }> {
-  const counters = await client.query("MATCH (c:Counter) RETURN c.id AS k, c.value AS v");
-  const posts = await client.query("MATCH (p:Post) RETURN p.authorId AS k, count(p) AS v");
-  const toRecord = (rows: Record<string, unknown>[]) => Object.fromEntries(rows.map((r) => [String(r["k"]), Number(r["v"])]));
-  return { counters: toRecord(counters), postsByAuthor: toRecord(posts) };
-}
-
-/** A deterministic pseudo-random sequence, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
-/**
- * Writers send interleaved increments, post creates (upserts, author changes), deletes (also of
- * posts that do not exist), and resends of already acknowledged ids. Returns the highest seq.
- */
-async function writeMix(writers: readonly SyncClient[], rounds: number, seed: number): Promise<number> {
-  const rand = prng(seed);
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-  const sends: Promise<{ seq: number; duplicate: boolean }>[] = [];
-  const resendable: { w: SyncClient; template: string; params: Record<string, unknown>; id: string }[] = [];
-  for (let i = 0; i < rounds; i++) {
-    for (const [wi, w] of writers.entries()) {
-      const id = `s${seed}-w${wi}-${i}`;
-      const r = rand();
-      let template: string;
-      let params: Record<string, unknown>;
-      if (r < 0.45) (template = "INCREMENT_COUNTER"), (params = { counterId: pick(["c1", "c2", "c3"]), amount: Math.floor(rand() * 21) - 5 });
-      else if (r < 0.75) (template = "CREATE_POST"), (params = { id: pick(["p1", "p2", "p3", "p4", "p5", "p6"]), authorId: pick(["u1", "u2", "u3"]), content: "x" });
-      else (template = "DELETE_POST"), (params = { id: pick(["p1", "p2", "p3", "p4", "p5", "p6", "p-none"]) });
-      sends.push(w.executeTemplate(template, params, { id }));
-      if (i % 5 === 0) resendable.push({ w, template, params, id });
-    }
-  }
-  const acks = await Promise.all(sends);
-  // Resends of acknowledged ids (as after a lost ack): must be answered, never counted again.
-  const resent = await Promise.all(resendable.map((r) => r.w.executeTemplate(r.template, r.params, { id: r.id })));
-  expect(resent.every((a) => a.duplicate)).toBe(true);
-  return Math.max(...acks.map((a) => a.seq));
-}
 
 describe("aggregate cache", () => {
   test("exact under concurrent writers and resends, over HTTP and the socket, and after SIGTERM and SIGKILL restarts", async () => {
@@ -72,7 +16,7 @@ describe("aggregate cache", () => {
     let gw = await startGatewayProcess({ dataDir: dir.path, keepDataDir: true });
     try {
       const writers = await Promise.all([0, 1, 2].map(() => pool.connect(gw.url)));
-      let head = await writeMix(writers, 40, 1);
+      let { head } = await writeMix(writers, 40, 1);
       const reader = await pool.connect(gw.url);
       await reader.waitForSeq(head);
       const expected = await fromGraph(reader);
@@ -96,7 +40,7 @@ describe("aggregate cache", () => {
       expect((await httpValues(gw.httpUrl, "counters")).values).toEqual(expected.counters);
       expect((await httpValues(gw.httpUrl, "postsByAuthor")).values).toEqual(expected.postsByAuthor);
       const writers2 = await Promise.all([0, 1].map(() => pool.connect(gw.url)));
-      head = await writeMix(writers2, 30, 2);
+      ({ head } = await writeMix(writers2, 30, 2));
 
       // SIGKILL right after the acks: whatever was acknowledged is in the aggregates after restart.
       await gw.kill();

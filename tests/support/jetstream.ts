@@ -95,12 +95,21 @@ export function warnings(output: readonly string[], n = 20): string {
 }
 
 /** Resolves once the gateway's server replica applied `seq` (it follows the log in the background). */
-export async function serverReplicaAt(gw: GatewayProcess, seq: number, timeoutMs = 20_000): Promise<void> {
+export function serverReplicaAt(gw: GatewayProcess, seq: number, timeoutMs = 20_000): Promise<void> {
+  return healthReaches(gw, "replicaSeq", seq, timeoutMs);
+}
+
+/** Resolves once the gateway has consumed `seq` from the stream (its `headSeq`). */
+export function consumedUpTo(gw: GatewayProcess, seq: number, timeoutMs = 20_000): Promise<void> {
+  return healthReaches(gw, "headSeq", seq, timeoutMs);
+}
+
+async function healthReaches(gw: GatewayProcess, field: "replicaSeq" | "headSeq", seq: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const health = await getJson<{ replicaSeq: number }>(gw.httpUrl, "/health");
-    if (health.replicaSeq >= seq) return;
-    if (Date.now() > deadline) throw new Error(`server replica at ${health.replicaSeq}, expected ${seq}`);
+    const health = await getJson<Record<typeof field, number>>(gw.httpUrl, "/health");
+    if (health[field] >= seq) return;
+    if (Date.now() > deadline) throw new Error(`gateway's ${field} at ${health[field]}, expected ${seq}`);
     await Bun.sleep(50);
   }
 }

@@ -11,6 +11,10 @@
  * `stage` writes through to SQLite (so a crash either keeps events and aggregates or neither) and
  * returns the new in-memory values; `publish` makes them visible. Start-up loads the stored values
  * (one row per group, not per event): history is never replayed.
+ *
+ * A log that learns it cannot see some events (a shared stream whose older events were removed
+ * before this gateway read them) stages with `restartFrom`: every aggregate forgets its values and
+ * counts from that seq on, which its answers say (`fromSeq`) instead of reporting wrong numbers.
  * @module
  */
 import type { Database, Statement } from "bun:sqlite";
@@ -26,8 +30,13 @@ CREATE TABLE IF NOT EXISTS aggregate_values (name TEXT NOT NULL, grp TEXT NOT NU
 CREATE TABLE IF NOT EXISTS aggregate_members (name TEXT NOT NULL, entity TEXT NOT NULL, grp TEXT NOT NULL, PRIMARY KEY (name, entity)) WITHOUT ROWID;
 `;
 
-/** New values of the groups a commit touched: name → group → value (null: the group is gone). */
-export type AggregateDelta = ReadonlyMap<string, ReadonlyMap<string, number | null>>;
+/** What a commit changes, to be published once it is durable. */
+export interface AggregateDelta {
+  /** Set when every aggregate restarted counting at this seq (all earlier values dropped). */
+  readonly restartFrom: number | null;
+  /** New values of the groups the commit touched: name → group → value (null: the group is gone). */
+  readonly changes: ReadonlyMap<string, ReadonlyMap<string, number | null>>;
+}
 
 /** Description of one aggregate, as `GET /aggregates` lists it. */
 export interface AggregateInfo {
@@ -52,7 +61,7 @@ export interface AggregateReader {
 
 interface State {
   readonly rule: CompiledAggregate;
-  readonly fromSeq: number;
+  fromSeq: number;
   readonly values: Map<string, number>;
 }
 
@@ -73,6 +82,9 @@ export class AggregateStore implements AggregateReader {
     member: Statement<{ grp: string }, [string, string]>;
     setMember: Statement;
     deleteMember: Statement;
+    clearValues: Statement;
+    clearMembers: Statement;
+    setFromSeq: Statement;
   };
 
   private constructor(db: Database, definitions: readonly WireAggregate[], headSeq: number, logger: Logger) {
@@ -125,6 +137,9 @@ export class AggregateStore implements AggregateReader {
       member: db.prepare("SELECT grp FROM aggregate_members WHERE name = ? AND entity = ?"),
       setMember: db.prepare("INSERT INTO aggregate_members (name, entity, grp) VALUES (?, ?, ?) ON CONFLICT(name, entity) DO UPDATE SET grp = excluded.grp"),
       deleteMember: db.prepare("DELETE FROM aggregate_members WHERE name = ? AND entity = ?"),
+      clearValues: db.prepare("DELETE FROM aggregate_values"),
+      clearMembers: db.prepare("DELETE FROM aggregate_members"),
+      setFromSeq: db.prepare("UPDATE aggregate_defs SET from_seq = ?"),
     };
   }
 
@@ -145,10 +160,18 @@ export class AggregateStore implements AggregateReader {
    * Apply newly committed events (never duplicates), in seq order. Must run inside the caller's
    * SQLite transaction on the database given to {@link attach}: it writes the new values (and
    * entity memberships) there. Memory is not touched until {@link publish}.
+   *
+   * `restartFrom`: first drop every value and count from this seq on (the caller cannot see the
+   * events before it); `events` must then start at that seq.
    */
-  stage(events: readonly SequencedEvent[]): AggregateDelta {
+  stage(events: readonly SequencedEvent[], restartFrom: number | null = null): AggregateDelta {
     const delta = new Map<string, Map<string, number | null>>();
-    if (this.#byTemplate.size === 0) return delta;
+    if (this.#states.size === 0) return { restartFrom, changes: delta };
+    if (restartFrom !== null) {
+      this.#q.clearValues.run();
+      this.#q.clearMembers.run();
+      this.#q.setFromSeq.run(restartFrom);
+    }
     for (const event of events) {
       const states = this.#byTemplate.get(event.template);
       if (!states) continue;
@@ -157,7 +180,8 @@ export class AggregateStore implements AggregateReader {
         if (!changes) delta.set(state.rule.name, (changes = new Map()));
         const current = (group: string): number => {
           const staged = changes.get(group);
-          return staged === undefined ? (state.values.get(group) ?? 0) : (staged ?? 0);
+          if (staged !== undefined) return staged ?? 0;
+          return restartFrom === null ? (state.values.get(group) ?? 0) : 0;
         };
         const rule = state.rule;
         if (rule.kind === "sum") {
@@ -189,12 +213,18 @@ export class AggregateStore implements AggregateReader {
         else this.#q.setValue.run(name, group, value);
       }
     }
-    return delta;
+    return { restartFrom, changes: delta };
   }
 
   /** Make staged values visible, once their transaction has committed. */
   publish(delta: AggregateDelta): void {
-    for (const [name, changes] of delta) {
+    if (delta.restartFrom !== null) {
+      for (const state of this.#states.values()) {
+        state.values.clear();
+        state.fromSeq = delta.restartFrom;
+      }
+    }
+    for (const [name, changes] of delta.changes) {
       const values = this.#states.get(name)?.values;
       if (!values) continue;
       for (const [group, value] of changes) {

@@ -53,7 +53,13 @@ export class GatewayStats {
     this.#client(clientId).record(template, "received");
   }
 
-  committed(events: readonly SequencedEvent[]): void {
+  /**
+   * A group of committed events. Duplicate slots (JetStream: an id stored again after the
+   * duplicate window, `duplicateOf` set) took no effect and are not counted.
+   */
+  committed(group: readonly SequencedEvent[]): void {
+    const events = group.some((e) => e.duplicateOf !== undefined) ? group.filter((e) => e.duplicateOf === undefined) : group;
+    if (events.length === 0) return;
     const second = Math.floor(Date.now() / 1000);
     const last = this.#recent[this.#recent.length - 1];
     if (last && last[0] === second) last[1] += events.length;

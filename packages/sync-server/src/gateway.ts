@@ -65,7 +65,7 @@ export interface GatewayOptions {
   /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
   readonly describe?: () => Record<string, unknown>;
   /** Extra gauges for GET /metrics (server replica position, log size on disk). */
-  readonly probes?: Pick<MetricSources, "replicaSeq" | "logFileBytes">;
+  readonly probes?: Pick<MetricSources, "replicaSeq" | "logFileBytes" | "stream">;
 }
 
 interface Connection extends GuardState {

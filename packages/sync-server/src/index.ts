@@ -24,6 +24,8 @@ export { SNAPSHOT_PATH, SnapshotService } from "./snapshot-service.ts";
 export type { SnapshotServiceOptions } from "./snapshot-service.ts";
 export { SqliteEventLog } from "./sqlite-event-log.ts";
 export { AggregateStore } from "./aggregate-store.ts";
+export { CommitTotals } from "./commit-totals.ts";
+export type { StagedTotals } from "./commit-totals.ts";
 export type { AggregateDelta, AggregateInfo, AggregateReader } from "./aggregate-store.ts";
 export { aggregateAnswer, aggregateRoute } from "./aggregate-api.ts";
 export { GatewayMetrics } from "./metrics.ts";

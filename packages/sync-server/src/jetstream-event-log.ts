@@ -2,8 +2,9 @@
  * The JetStream event log: a stream shared by any number of gateways is the log; the stream
  * sequence is the event `seq`. Each gateway consumes the whole stream in order (its own
  * ephemeral consumer, checked by stream seq and replaced after any failure) to feed its sockets
- * and its server replica, and keeps a local index (id → first seq, counts, consumed head) built
- * from what it consumed.
+ * and its server replica, and keeps a local index (id → first seq, per-template and per-client
+ * counts, aggregates, consumed head) built from what it consumed, so every gateway answers
+ * `/stats` and `/aggregates` the same way at the same head.
  *
  * `headSeq` is the last seq this gateway's consumer has delivered to its commit listeners — not
  * the stream's last seq — and it moves in the same synchronous step in which the listeners run,
@@ -11,8 +12,9 @@
  * @module
  */
 import { headers, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions, type NatsConnection } from "nats";
-import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
+import type { AggregateReader } from "./aggregate-store.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 import { JetStreamIndex } from "./jetstream-index.ts";
 import {
@@ -33,6 +35,8 @@ export interface JetStreamEventLogOptions {
   readonly replicas: number;
   /** SQLite file of this gateway's index (in DATA_DIR). */
   readonly indexPath: string;
+  /** Aggregates to maintain from the consumed stream (the registry's `toWire().aggregates`). */
+  readonly aggregates?: readonly WireAggregate[];
   readonly logger: Logger;
   /** Called with this gateway's own committed events, in order (core NATS publish). */
   readonly onOwnCommit?: (events: readonly SequencedEvent[]) => void;
@@ -82,6 +86,8 @@ export class JetStreamEventLog implements EventLog {
   #head: number;
   #horizon: number;
   #streamFirst = 0;
+  #streamLast = 0;
+  #streamBytes = 0;
   readonly #waiters = new Map<number, Waiter[]>();
   readonly #inFlight = new Set<InFlight>();
   readonly #follower: StreamFollower;
@@ -153,7 +159,7 @@ export class JetStreamEventLog implements EventLog {
         await Bun.sleep(500);
       }
     }
-    const index = JetStreamIndex.open(options.indexPath);
+    const index = JetStreamIndex.open(options.indexPath, { aggregates: options.aggregates ?? [], logger });
     if (info.state.last_seq < index.head) {
       index.close();
       throw new SyncError(
@@ -163,7 +169,7 @@ export class JetStreamEventLog implements EventLog {
       );
     }
     const log = new JetStreamEventLog(options, nc, jsm, index);
-    log.#setHorizon(info.state.first_seq, info.state.messages);
+    log.#setStreamState(info.state);
     log.#follower.start();
     log.#horizonTimer = setInterval(() => void log.#refreshHorizon(), 10_000);
     log.#horizonTimer.unref?.();
@@ -186,6 +192,25 @@ export class JetStreamEventLog implements EventLog {
 
   templateCounts(): Record<string, number> {
     return this.#index.templateCounts();
+  }
+
+  clientCounts(): Record<string, number> {
+    return this.#index.clientCounts();
+  }
+
+  /** Aggregates over the consumed stream, exact as of {@link headSeq}. */
+  get aggregates(): AggregateReader {
+    return this.#index.aggregates;
+  }
+
+  /** First seq the counts and aggregates include (1 unless this gateway joined after a purge). */
+  get countsFromSeq(): number {
+    return this.#index.countsFromSeq;
+  }
+
+  /** The stream's last seq and size in bytes, as of the last stream info (every 10 s). */
+  get streamState(): { readonly lastSeq: number; readonly bytes: number } {
+    return { lastSeq: this.#streamLast, bytes: this.#streamBytes };
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -306,7 +331,7 @@ export class JetStreamEventLog implements EventLog {
     this.#buffer = [];
     let firsts: number[];
     try {
-      firsts = this.#index.record(batch.map(({ event }) => ({ seq: event.seq, id: event.id, template: event.template })));
+      firsts = this.#index.record(batch.map(({ event }) => event));
     } catch (error) {
       this.#logger.error("cannot record consumed events in the index; consuming again from the head", { error: String(error), head: this.#head });
       this.#follower.restart("index write failed");
@@ -348,16 +373,18 @@ export class JetStreamEventLog implements EventLog {
     if (this.#cache.length > this.#cacheSize * 1.5) this.#cache = this.#cache.slice(this.#cache.length - this.#cacheSize);
   }
 
-  #setHorizon(firstSeq: number, messages: number): void {
-    this.#streamFirst = firstSeq;
-    this.#horizon = messages === 0 ? this.#head + 1 : firstSeq;
+  #setStreamState(state: { readonly first_seq: number; readonly last_seq: number; readonly messages: number; readonly bytes: number }): void {
+    this.#streamFirst = state.first_seq;
+    this.#streamLast = state.last_seq;
+    this.#streamBytes = state.bytes;
+    this.#horizon = state.messages === 0 ? this.#head + 1 : state.first_seq;
   }
 
   async #refreshHorizon(): Promise<void> {
     if (!this.#link.connected || this.#closed) return;
     try {
       const info = await this.#jsm.streams.info(this.#stream);
-      this.#setHorizon(info.state.first_seq, info.state.messages);
+      this.#setStreamState(info.state);
     } catch (error) {
       this.#logger.debug("stream info failed", { error: String(error) });
     }

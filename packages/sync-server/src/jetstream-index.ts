@@ -1,45 +1,57 @@
 /**
  * A gateway's local index of the JetStream log, in SQLite beside its server replica: event id →
- * first seq (dedupe beyond the stream's duplicate window), per-template counts, and the seq this
- * gateway has consumed up to. It is filled only from the consumed stream, so every gateway builds
- * the same index from the same order, and it can always be rebuilt by consuming the stream again.
+ * first seq (dedupe beyond the stream's duplicate window), per-template and per-client counts, the
+ * aggregates, and the seq this gateway has consumed up to — all written in one transaction per
+ * group of consumed messages, so a crash loses the tail of the group and nothing else, and that
+ * tail is consumed (and counted) again exactly once. It is filled only from the consumed stream, so
+ * every gateway builds the same index from the same order.
+ *
+ * When the stream no longer holds the events right after the index's head (the archiver removed
+ * them before this gateway read them), counts and aggregates cannot be exact: they restart at the
+ * first seq the index sees, and {@link JetStreamIndex.countsFromSeq} (and each aggregate's
+ * `fromSeq`) says so.
  * @module
  */
 import { Database, type Statement } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { SequencedEvent, WireAggregate } from "@kuzu-sync/protocol";
+import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
+import type { AggregateReader } from "./aggregate-store.ts";
+import { CommitTotals } from "./commit-totals.ts";
 
-/** One stream message as recorded: its seq, its event id, its template. */
-export interface IndexedMessage {
-  readonly seq: number;
-  readonly id: string;
-  readonly template: string;
+/** Options of {@link JetStreamIndex.open}. */
+export interface JetStreamIndexOptions {
+  /** Aggregates to maintain (the registry's `toWire().aggregates`); none when absent. */
+  readonly aggregates?: readonly WireAggregate[];
+  /** Reports aggregate definition changes and restarted counts. */
+  readonly logger?: Logger;
 }
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS template_counts (template TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 /**
  * @example
- * const index = JetStreamIndex.open("./data/jetstream-index.sqlite");
- * const firstSeqs = index.record([{ seq: 1, id: "e1", template: "CREATE_USER" }]); // [1]
- * index.firstSeq("e1"); // 1
+ * const index = JetStreamIndex.open("./data/jetstream-index.sqlite", { aggregates: registry.toWire().aggregates });
+ * const firstSeqs = index.record([event1]); // [1]
+ * index.firstSeq(event1.id); // 1
  */
 export class JetStreamIndex {
   readonly #db: Database;
-  readonly #counts = new Map<string, number>();
+  readonly #totals: CommitTotals;
+  readonly #logger: Logger;
   #head: number;
+  #countsFrom: number;
   readonly #q: {
     find: Statement<{ seq: number }, [string]>;
     insert: Statement;
-    bump: Statement;
     setMeta: Statement;
   };
 
-  private constructor(db: Database) {
+  private constructor(db: Database, options: JetStreamIndexOptions) {
     this.#db = db;
     db.exec("PRAGMA journal_mode = WAL");
     // The index is derived from the stream: a power cut may lose its last transactions, which
@@ -49,20 +61,17 @@ export class JetStreamIndex {
     this.#q = {
       find: db.prepare("SELECT seq FROM event_ids WHERE id = ?"),
       insert: db.prepare("INSERT INTO event_ids (id, seq) VALUES (?, ?)"),
-      bump: db.prepare(
-        "INSERT INTO template_counts (template, count) VALUES (?, ?) ON CONFLICT(template) DO UPDATE SET count = count + excluded.count",
-      ),
       setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
     };
     this.#head = Number(this.meta("head") ?? 0);
-    for (const row of db.query<{ template: string; count: number }, []>("SELECT template, count FROM template_counts").all()) {
-      this.#counts.set(row.template, row.count);
-    }
+    this.#countsFrom = Number(this.meta("counts_from") ?? 1);
+    this.#logger = options.logger ?? silentLogger;
+    this.#totals = CommitTotals.attach(db, options.aggregates ?? [], { headSeq: this.#head, logger: this.#logger });
   }
 
-  static open(path: string): JetStreamIndex {
+  static open(path: string, options: JetStreamIndexOptions = {}): JetStreamIndex {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    return new JetStreamIndex(new Database(path, { create: true, strict: true }));
+    return new JetStreamIndex(new Database(path, { create: true, strict: true }), options);
   }
 
   /** Highest seq recorded (0 when none). */
@@ -77,7 +86,25 @@ export class JetStreamIndex {
 
   /** Per-template counts of events that took effect (duplicate slots excluded). */
   templateCounts(): Record<string, number> {
-    return Object.fromEntries(this.#counts);
+    return this.#totals.templateCounts();
+  }
+
+  /** Per-client counts of events that took effect (duplicate slots excluded). */
+  clientCounts(): Record<string, number> {
+    return this.#totals.clientCounts();
+  }
+
+  /** The aggregates, maintained from the consumed events. */
+  get aggregates(): AggregateReader {
+    return this.#totals.aggregates;
+  }
+
+  /**
+   * First seq the counts and aggregates include: 1, or later when the stream had already lost the
+   * events after this index's head (archived) when this gateway came to read them.
+   */
+  get countsFromSeq(): number {
+    return this.#countsFrom;
   }
 
   meta(key: string): string | null {
@@ -89,31 +116,45 @@ export class JetStreamIndex {
   }
 
   /**
-   * Record consumed messages, ascending, in one transaction with the new head. Returns, for each
-   * message, the first seq of its id: its own seq, or a lower one when the message repeats an id.
+   * Record consumed events, ascending, in one transaction with the new head, their counts and
+   * their aggregates. Returns, for each event, the first seq of its id: its own seq, or a lower
+   * one when the message repeats an id (a duplicate slot, which counts nothing).
    */
-  record(messages: readonly IndexedMessage[]): number[] {
-    const last = messages[messages.length - 1];
-    if (!last) return [];
+  record(events: readonly SequencedEvent[]): number[] {
+    const first = events[0];
+    const last = events[events.length - 1];
+    if (!first || !last) return [];
+    // Events between the head and this group are gone from the stream: what is derived from them
+    // cannot be exact any more, so it restarts here rather than silently missing them.
+    const restartFrom = first.seq > this.#head + 1 ? first.seq : null;
     const firsts: number[] = [];
-    const added = new Map<string, number>();
-    this.#db.transaction(() => {
-      for (const m of messages) {
-        const known = this.#q.find.get(m.id)?.seq;
+    const fresh: SequencedEvent[] = [];
+    const staged = this.#db.transaction(() => {
+      for (const e of events) {
+        const known = this.#q.find.get(e.id)?.seq;
         if (known === undefined) {
-          this.#q.insert.run(m.id, m.seq);
-          added.set(m.template, (added.get(m.template) ?? 0) + 1);
-          firsts.push(m.seq);
+          this.#q.insert.run(e.id, e.seq);
+          fresh.push(e);
+          firsts.push(e.seq);
         } else {
           // Equal when a message is consumed again after a lost transaction: not a duplicate.
-          firsts.push(Math.min(known, m.seq));
+          firsts.push(Math.min(known, e.seq));
         }
       }
-      for (const [template, n] of added) this.#q.bump.run(template, n);
+      if (restartFrom !== null) this.#q.setMeta.run("counts_from", String(restartFrom));
+      const totals = this.#totals.stage(fresh, restartFrom);
       this.#q.setMeta.run("head", String(last.seq));
+      return totals;
     })();
+    if (restartFrom !== null) {
+      this.#countsFrom = restartFrom;
+      this.#logger.warn("the stream no longer holds the events after this gateway's head: counts and aggregates restart", {
+        head: this.#head,
+        countsFromSeq: restartFrom,
+      });
+    }
     this.#head = last.seq;
-    for (const [template, n] of added) this.#counts.set(template, (this.#counts.get(template) ?? 0) + n);
+    this.#totals.publish(staged);
     return firsts;
   }
 

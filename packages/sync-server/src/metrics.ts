@@ -13,8 +13,10 @@ export interface MetricSources {
   horizonSeq(): number;
   /** Seq the server replica has applied. */
   replicaSeq?(): number;
-  /** Bytes of the log's files on disk (SQLite file and its WAL). */
+  /** Bytes of the log's files on disk (SQLite file and its WAL; the local index in JetStream mode). */
   logFileBytes?(): number;
+  /** JetStream mode: the shared stream's last seq and size, as of its last stream info. */
+  stream?(): { readonly lastSeq: number; readonly bytes: number };
 }
 
 const PREFIX = "kuzu_sync_";
@@ -77,12 +79,16 @@ export class GatewayMetrics {
     gauge("log_head_seq", "Highest committed seq", () => sources.headSeq());
     gauge("log_horizon_seq", "First seq still in the hot log (archive horizon)", () => sources.horizonSeq());
     gauge("log_events", "Events held in the hot log (head - horizon + 1)", () => Math.max(0, sources.headSeq() - sources.horizonSeq() + 1));
-    const { replicaSeq, logFileBytes } = sources;
+    const { replicaSeq, logFileBytes, stream } = sources;
     if (replicaSeq) {
       gauge("replica_applied_seq", "Seq applied by the server replica", () => replicaSeq());
       gauge("replica_apply_lag_events", "Committed events the server replica has not applied yet (head - applied)", () => Math.max(0, sources.headSeq() - replicaSeq()));
     }
-    if (logFileBytes) gauge("log_file_bytes", "Bytes of the event log on disk", () => logFileBytes());
+    if (logFileBytes) gauge("log_file_bytes", "Bytes of the event log on disk (the local index in JetStream mode)", () => logFileBytes());
+    if (stream) {
+      gauge("stream_last_seq", "Last seq of the shared JetStream stream (refreshed every 10 s)", () => stream().lastSeq);
+      gauge("stream_bytes", "Bytes held by the shared JetStream stream (refreshed every 10 s)", () => stream().bytes);
+    }
     gauge("process_resident_memory_bytes", "Resident memory of the gateway process", () => process.memoryUsage.rss());
   }
 

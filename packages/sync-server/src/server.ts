@@ -66,13 +66,15 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const publisher = nats === null ? null : new EventPublisher(nats, logger);
   const logPath = join(config.dataDir, config.logBackend === "jetstream" ? "jetstream-index.sqlite" : "events.sqlite");
   let log: EventLog;
+  let jetstream: JetStreamEventLog | null = null;
   try {
     if (config.logBackend === "jetstream") {
-      log = await JetStreamEventLog.open({
+      log = jetstream = await JetStreamEventLog.open({
         link: nats!,
         stream: config.stream,
         replicas: config.streamReplicas,
         indexPath: logPath,
+        aggregates: registry.toWire().aggregates,
         logger,
         // Every gateway consumes every event; only the one that appended it republishes it.
         onOwnCommit: (events) => publisher!.publish(events),
@@ -125,8 +127,15 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       log: config.logBackend,
       ...snapshots.describe(),
       ...(nats === null ? {} : { nats: { connected: nats.connected, ...publisher!.counts } }),
+      // Above 1 only when this gateway joined after the stream's oldest events were purged.
+      ...(jetstream === null ? {} : { countsFromSeq: jetstream.countsFromSeq }),
     }),
-    probes: { replicaSeq: () => follower.appliedSeq, logFileBytes: () => fileBytes(logPath) + fileBytes(`${logPath}-wal`) },
+    probes: {
+      replicaSeq: () => follower.appliedSeq,
+      // JetStream mode: the gateway's own index; the stream's size is a gauge of its own.
+      logFileBytes: () => fileBytes(logPath) + fileBytes(`${logPath}-wal`),
+      ...(jetstream === null ? {} : { stream: () => jetstream!.streamState }),
+    },
   });
   follower.onApplied((events, outcomes) => gateway.stats.replicaApplied(events, outcomes));
   let stopping: Promise<void> | null = null;

@@ -8,7 +8,8 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
-import { AggregateStore, type AggregateDelta } from "./aggregate-store.ts";
+import type { AggregateStore } from "./aggregate-store.ts";
+import { CommitTotals, type StagedTotals } from "./commit-totals.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 
 interface Pending {
@@ -41,8 +42,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 -- Kept when events are archived, so a resend is recognised forever.
 CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS template_counts (template TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS client_counts (client_id TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID;
+-- template_counts, client_counts and the aggregate tables: see commit-totals.ts.
 -- head: highest seq; horizon: first seq still held (written by sync-archiver with each purge);
 -- replica_seq: what the server replica has durably applied (sync-archiver never purges past it).
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -68,10 +68,8 @@ export class SqliteEventLog implements EventLog {
   readonly #db: Database;
   readonly #now: () => number;
   readonly #listeners = new Set<CommitListener>();
-  readonly #counts = new Map<string, number>();
-  readonly #clientCounts = new Map<string, number>();
-  /** The aggregate cache, persisted in this database with the events. */
-  readonly aggregates: AggregateStore;
+  /** Per-template and per-client counts and the aggregates, persisted with the events. */
+  readonly #totals: CommitTotals;
   #pending: Pending[] = [];
   #flushScheduled = false;
   #head: number;
@@ -80,8 +78,6 @@ export class SqliteEventLog implements EventLog {
     findId: Statement;
     insertEvent: Statement;
     insertId: Statement;
-    bumpCount: Statement;
-    bumpClient: Statement;
     setHead: Statement;
     read: Statement<EventRow, [number, number]>;
     first: Statement<{ seq: number | null }, []>;
@@ -110,12 +106,6 @@ export class SqliteEventLog implements EventLog {
       ),
       // Claims the id; 0 changes means it was already taken (a resend), found with findId.
       insertId: db.prepare("INSERT INTO event_ids (id, seq) VALUES (?, ?) ON CONFLICT(id) DO NOTHING"),
-      bumpCount: db.prepare(
-        "INSERT INTO template_counts (template, count) VALUES (?, ?) ON CONFLICT(template) DO UPDATE SET count = count + excluded.count",
-      ),
-      bumpClient: db.prepare(
-        "INSERT INTO client_counts (client_id, count) VALUES (?, ?) ON CONFLICT(client_id) DO UPDATE SET count = count + excluded.count",
-      ),
       setHead: db.prepare("INSERT INTO meta (key, value) VALUES ('head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
       read: db.prepare("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
       horizon: db.prepare("SELECT value FROM meta WHERE key = 'horizon'"),
@@ -136,13 +126,12 @@ export class SqliteEventLog implements EventLog {
     );
     const head = db.query<{ value: number }, []>("SELECT value FROM meta WHERE key = 'head'").get();
     this.#head = head?.value ?? 0;
-    for (const row of db.query<{ template: string; count: number }, []>("SELECT template, count FROM template_counts").all()) {
-      this.#counts.set(row.template, row.count);
-    }
-    for (const row of db.query<{ client_id: string; count: number }, []>("SELECT client_id, count FROM client_counts").all()) {
-      this.#clientCounts.set(row.client_id, row.count);
-    }
-    this.aggregates = AggregateStore.attach(db, aggregates, { headSeq: this.#head, logger });
+    this.#totals = CommitTotals.attach(db, aggregates, { headSeq: this.#head, logger });
+  }
+
+  /** The aggregate cache, persisted in this database with the events. */
+  get aggregates(): AggregateStore {
+    return this.#totals.aggregates;
   }
 
   static open(options: SqliteEventLogOptions): SqliteEventLog {
@@ -180,11 +169,11 @@ export class SqliteEventLog implements EventLog {
   }
 
   templateCounts(): Record<string, number> {
-    return Object.fromEntries(this.#counts);
+    return this.#totals.templateCounts();
   }
 
   clientCounts(): Record<string, number> {
-    return Object.fromEntries(this.#clientCounts);
+    return this.#totals.clientCounts();
   }
 
   onCommit(listener: CommitListener): () => void {
@@ -226,9 +215,7 @@ export class SqliteEventLog implements EventLog {
     const committed: SequencedEvent[] = [];
     const outcomes: AppendOutcome[] = [];
     let head = this.#head;
-    const counts = new Map<string, number>();
-    const clients = new Map<string, number>();
-    let aggregates: AggregateDelta | null = null;
+    let totals: StagedTotals | null = null;
     try {
       this.#db.transaction(() => {
         for (const { event } of batch) {
@@ -241,15 +228,11 @@ export class SqliteEventLog implements EventLog {
           const seq = ++head;
           const e: SequencedEvent = { ...event, seq, serverTimestamp };
           this.#q.insertEvent.run(seq, e.id, e.template, JSON.stringify(e.params), e.clientId, e.timestamp, serverTimestamp, e.traceparent ?? null);
-          counts.set(e.template, (counts.get(e.template) ?? 0) + 1);
-          clients.set(e.clientId, (clients.get(e.clientId) ?? 0) + 1);
           committed.push(e);
           outcomes.push({ seq, duplicate: false });
         }
-        for (const [template, n] of counts) this.#q.bumpCount.run(template, n);
-        for (const [client, n] of clients) this.#q.bumpClient.run(client, n);
         // Same transaction as the events: after a crash both are there, or neither.
-        if (committed.length > 0) aggregates = this.aggregates.stage(committed);
+        if (committed.length > 0) totals = this.#totals.stage(committed);
         if (committed.length > 0) this.#q.setHead.run(head);
       })();
     } catch (cause) {
@@ -258,9 +241,7 @@ export class SqliteEventLog implements EventLog {
       return;
     }
     this.#head = head;
-    for (const [template, n] of counts) this.#counts.set(template, (this.#counts.get(template) ?? 0) + n);
-    for (const [client, n] of clients) this.#clientCounts.set(client, (this.#clientCounts.get(client) ?? 0) + n);
-    if (aggregates !== null) this.aggregates.publish(aggregates);
+    if (totals !== null) this.#totals.publish(totals);
     // Listeners run in the same synchronous block that moved the head: catch-up relies on it.
     if (committed.length > 0) {
       for (const listener of this.#listeners) {

@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import packageJson from "../../package.json" with { type: "json" };
+import { startCliTelemetry, stopCliTelemetry } from "./cli-telemetry.ts";
 import { parseCliConfig, parseInteger, type GlobalOptions } from "./config.ts";
 import { CliError, EXIT_CODES_HELP, ExitCode, exitCodeOf, describeError } from "./exit-codes.ts";
 import { queryCommand } from "./query.ts";
@@ -41,14 +42,27 @@ Examples:
 export async function runCli(args: readonly string[], io: CliIO): Promise<number> {
   const errTerm = new Terminal({ stdout: io.stdout, stderr: io.stderr, env: io.env });
   let status: number = ExitCode.OK;
-  const context = (command: Command): CliContext => {
-    const config = parseCliConfig(command.optsWithGlobals<GlobalOptions>());
-    return { config, term: new Terminal({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: config.quiet }), stdin: io.stdin, signal: io.signal };
-  };
-  const run = (action: (command: Command, ...args: never[]) => Promise<ExitCode>) =>
+  // Each command gets its context and its telemetry; the telemetry is flushed before runCli
+  // resolves (the bin exits right after), with a record of how the command ended.
+  const run = (action: (ctx: CliContext, command: Command, ...args: never[]) => Promise<ExitCode>) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
-      status = await action(command, ...(args.slice(0, -1) as never[]));
+      const config = parseCliConfig(command.optsWithGlobals<GlobalOptions>());
+      const term = new Terminal({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: config.quiet });
+      const telemetry = await startCliTelemetry(term, { verbose: config.verbose, env: io.env });
+      const ctx: CliContext = { config, term, stdin: io.stdin, signal: io.signal, logger: telemetry.logger };
+      const started = performance.now();
+      let outcome: { exitCode: number; error?: string } = { exitCode: ExitCode.FAILED };
+      try {
+        status = await action(ctx, command, ...(args.slice(0, -1) as never[]));
+        outcome = { exitCode: status };
+      } catch (error) {
+        outcome = { exitCode: exitCodeOf(error), error: describeError(error) };
+        throw error;
+      } finally {
+        ctx.logger.info("command finished", { command: command.name(), url: config.url, durationMs: Math.round(performance.now() - started), ...outcome });
+        await stopCliTelemetry(telemetry);
+      }
     };
 
   const program = new Command("sync-client")
@@ -67,14 +81,14 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
     .showHelpAfterError("(add --help for usage)")
     .showSuggestionAfterError()
     .exitOverride()
-    .addHelpText("after", `${EXAMPLES}\n${EXIT_CODES_HELP}\n\nEnvironment: SYNC_URL (gateway URL), SYNC_TOKEN (access token), NO_COLOR (no colours). Docs: docs/CLI.md`);
+    .addHelpText("after", `${EXAMPLES}\n${EXIT_CODES_HELP}\n\nEnvironment: SYNC_URL (gateway URL), SYNC_TOKEN (access token), NO_COLOR (no colours), LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT (export logs over OTLP/HTTP), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, LOG_TS_PATH. Docs: docs/CLI.md`);
 
   program
     .command("repl", { isDefault: true })
     .description("interactive prompt: send events, see other clients' events live, query the local replica")
     .option("--db <path>", "persistent replica file (kept between sessions); in memory when absent")
     .addHelpText("after", "\nAt the prompt, type help. Tab completes template names, commands and parameter names.")
-    .action(run((command) => replCommand(context(command), { ...opt(command, "db") })));
+    .action(run((ctx, command) => replCommand(ctx, { ...opt(command, "db") })));
 
   program
     .command("send")
@@ -92,10 +106,10 @@ Examples:
   $ sync-client send CREATE_USER id=u3 name=Cy --id import-42   (safe to retry: same seq again)
 Exits 4 with the server's code (e.g. INVALID_PARAMS, UNKNOWN_TEMPLATE) when the event is rejected.`)
     .action(
-      run((command, template: string, params: string[]) => {
+      run((ctx, command, template: string, params: string[]) => {
         const output = command.opts<{ output: string }>().output;
         if (output !== "text" && output !== "json") throw new CliError(`--output must be text or json, got ${JSON.stringify(output)}`, ExitCode.USAGE);
-        return sendCommand(context(command), template, params, { ...opt(command, "json"), ...opt(command, "id"), output });
+        return sendCommand(ctx, template, params, { ...opt(command, "json"), ...opt(command, "id"), output });
       }),
     );
 
@@ -107,9 +121,9 @@ Exits 4 with the server's code (e.g. INVALID_PARAMS, UNKNOWN_TEMPLATE) when the 
     .option("--json", "one JSON object per line (NDJSON)")
     .option("-n, --count <n>", "exit after printing this many events")
     .action(
-      run((command) => {
+      run((ctx, command) => {
         const o = command.opts<{ template: string[]; fromSeq?: string; json?: boolean; count?: string }>();
-        return watchCommand(context(command), {
+        return watchCommand(ctx, {
           templates: o.template,
           json: o.json === true,
           ...(o.fromSeq === undefined ? {} : { fromSeq: parseInteger("--from-seq", o.fromSeq, 1) }),
@@ -128,14 +142,14 @@ Exits 4 with the server's code (e.g. INVALID_PARAMS, UNKNOWN_TEMPLATE) when the 
 Examples:
   $ sync-client query "MATCH (u:User) RETURN u.id AS id, u.name AS name ORDER BY id"
   $ sync-client query "MATCH (c:Counter) RETURN c.id, c.value" --db ./replica.kuzu --json`)
-    .action(run((command, words: string[]) => queryCommand(context(command), words.join(" "), { ...opt(command, "db"), json: command.opts()["json"] === true })));
+    .action(run((ctx, command, words: string[]) => queryCommand(ctx, words.join(" "), { ...opt(command, "db"), json: command.opts()["json"] === true })));
 
   program
     .command("status")
     .description("gateway health, head seq, the server replica's and a local replica's position and lag")
     .option("--db <path>", "a persistent replica to inspect (not synced, not created)")
     .option("--json", "print one JSON object")
-    .action(run((command) => statusCommand(context(command), { ...opt(command, "db"), json: command.opts()["json"] === true })));
+    .action(run((ctx, command) => statusCommand(ctx, { ...opt(command, "db"), json: command.opts()["json"] === true })));
 
   try {
     await program.parseAsync([...args], { from: "user" });

@@ -4,7 +4,7 @@
  * @module
  */
 import { SyncError } from "@kuzu-sync/protocol";
-import { createLogger, type Attributes, type Logger } from "@kuzu-sync/telemetry";
+import type { Logger } from "@kuzu-sync/telemetry";
 import { createSyncClient, type SyncClient } from "../client.ts";
 import type { CliConfig } from "./config.ts";
 import { CliError, ExitCode } from "./exit-codes.ts";
@@ -17,6 +17,8 @@ export interface CliContext {
   readonly stdin: InStream;
   /** Aborted on Ctrl-C / SIGTERM. */
   readonly signal: AbortSignal;
+  /** The command's logger (see cli-telemetry.ts): the terminal, and OTLP export when configured. */
+  readonly logger: Logger;
 }
 
 /** `GET /health`. */
@@ -94,7 +96,7 @@ export async function openClient(ctx: CliContext, options: OpenClientOptions): P
     // A long history may take minutes to replay; the watchdog below bounds time without a connection instead.
     connectTimeoutMs: MAX_TIMER_MS,
     backoff: { initialDelayMs: 100, maxDelayMs: 3_000 },
-    logger: terminalLogger(ctx.term, ctx.config.verbose),
+    logger: ctx.logger,
   });
   const bar = (extra: { label?: string; unit?: string; plainMinTotal?: number } = {}) =>
     new Progress(ctx.term, { tty: ctx.term.stderr.isTTY === true, columns: ctx.term.stderr.columns ?? 80, ...extra });
@@ -186,25 +188,4 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
       (e: unknown) => (signal.removeEventListener("abort", onAbort), reject(e)),
     );
   });
-}
-
-/** The client's diagnostics as short lines on stderr (errors only, everything with --verbose). */
-function terminalLogger(term: Terminal, verbose: boolean): Logger {
-  return createLogger({
-    serviceName: "sync-client",
-    level: verbose ? "debug" : "error",
-    sink: (record) => {
-      const line = `${record.body}${formatAttributes(record.attributes)}`;
-      if (record.severityNumber >= 17) term.error(line);
-      else if (record.severityNumber >= 13) term.warn(line);
-      else term.note(`${record.severityText.toLowerCase()}: ${line}`);
-    },
-  });
-}
-
-function formatAttributes(attributes: Attributes): string {
-  const parts = Object.entries(attributes)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`);
-  return parts.length ? ` (${parts.join(" ")})` : "";
 }
