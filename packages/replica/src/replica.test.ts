@@ -206,6 +206,30 @@ describe("Replica", () => {
     expect(a.find((u) => u["id"] === "u4")).toEqual({ id: "u4", name: "renamed 2", email: "r2@x" });
   });
 
+  test("templates are prepared on first use; with prepareAll a template Kuzu cannot prepare fails install", async () => {
+    const { defineTemplates } = await import("@kuzu-sync/protocol");
+    const { z } = await import("zod");
+    const broken = defineTemplates({
+      schema: ["CREATE NODE TABLE Item(id STRING, PRIMARY KEY(id))"],
+      templates: {
+        ADD: { params: { id: z.string() }, cypher: "CREATE (:Item {id: $id})" },
+        BAD: { params: { id: z.string() }, cypher: "MATCH (i:NoSuchTable {id: $id}) DELETE i" },
+      },
+    }).toWire();
+    const eager = await Replica.open({});
+    open.push(eager);
+    await expect(eager.install(broken, { prepareAll: true })).rejects.toThrow(/NoSuchTable/);
+    // A client installs lazily: only the broken template's events fail, the same on every replica.
+    const lazy = await Replica.open({});
+    open.push(lazy);
+    await lazy.install(broken);
+    const mk = (template: string, id: string, s: number): SequencedEvent => ({ id: `x${s}`, template, params: { id }, clientId: "t", timestamp: 0, seq: s, serverTimestamp: 0 });
+    const outcomes = await lazy.apply([mk("ADD", "a", 1), mk("BAD", "a", 2), mk("ADD", "b", 3)]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    expect(outcomes[1]!.error).toMatch(/NoSuchTable/);
+    expect(await lazy.query("MATCH (i:Item) RETURN i.id AS id ORDER BY id")).toEqual([{ id: "a" }, { id: "b" }]);
+  });
+
   test("hostile strings are stored verbatim as data", async () => {
     const r = await fresh();
     const nasty = `'); MATCH (n) DETACH DELETE n; // \\" \u0000 ` + "`x`" + " $id {}";

@@ -77,6 +77,7 @@ export class Replica {
   readonly #strategy = new ApplyStrategy();
   #appliedSeq: number;
   #hash: string | null;
+  #templates = new Map<string, WireTemplate>();
   #compiled = new Map<string, Compiled>();
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -171,9 +172,16 @@ export class Replica {
 
   /**
    * Create the schema on a fresh replica, or check that an existing one was built from the same
-   * registry, then prepare every template.
+   * registry. A template's statements are prepared when it is first applied (or all of them now,
+   * with `prepareAll`): a client installs while catch-up pages pour in, and every prepare is a
+   * round trip to Kuzu that waits behind the parsing of those pages, so twenty of them held the
+   * first apply back by a quarter of a second. The gateway prepares all of them at start-up, so a
+   * template Kuzu cannot prepare stops it there rather than failing on every replica later.
+   * @example
+   * await replica.install(welcome.registry);
+   * await serverReplica.install(registry.toWire(), { prepareAll: true });
    */
-  install(registry: WireRegistry): Promise<void> {
+  install(registry: WireRegistry, options: { readonly prepareAll?: boolean } = {}): Promise<void> {
     return this.#serial(async () => {
       if (this.#hash !== null && this.#hash !== registry.hash) {
         throw new SyncError(
@@ -189,17 +197,27 @@ export class Replica {
         await k.run(this.#write, `CREATE (:${META_TABLE} {k: 'state', seq: 0, hash: $hash})`, { hash: registry.hash });
         this.#hash = registry.hash;
       }
+      this.#templates = new Map(registry.templates.map((t) => [t.name, t]));
       this.#compiled = new Map();
-      for (const t of registry.templates) {
-        this.#compiled.set(t.name, {
-          template: t,
-          single: await k.prepare(this.#write, t.cypher),
-          batch: t.batch ? await k.prepare(this.#write, t.batch.cypher) : undefined,
-          insert: t.batch?.insert ? await k.prepare(this.#write, t.batch.insert) : undefined,
-        });
-      }
+      if (options.prepareAll) for (const t of registry.templates) await this.#compile(t.name);
       this.#setSeq = await k.prepare(this.#write, `MATCH (m:${META_TABLE} {k: 'state'}) SET m.seq = $seq`);
     });
+  }
+
+  /** The prepared statements of a template, prepared on first use. Runs inside the write queue. */
+  async #compile(name: string): Promise<Compiled> {
+    const known = this.#compiled.get(name);
+    if (known) return known;
+    const t = this.#templates.get(name);
+    if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
+    const compiled: Compiled = {
+      template: t,
+      single: await k.prepare(this.#write, t.cypher),
+      batch: t.batch ? await k.prepare(this.#write, t.batch.cypher) : undefined,
+      insert: t.batch?.insert ? await k.prepare(this.#write, t.batch.insert) : undefined,
+    };
+    this.#compiled.set(name, compiled);
+    return compiled;
   }
 
   #setSeq: k.PreparedStatement | undefined;
@@ -337,9 +355,9 @@ export class Replica {
     let run: SequencedEvent[] = [];
     let keys = new Set<string>();
     for (const e of events) {
-      const c = this.#compiled.get(e.template);
-      const batchable = c?.batch !== undefined;
-      const key = batchable ? batchKey(c.template.batch!.keys, e.params) : "";
+      const batch = this.#templates.get(e.template)?.batch;
+      const key = batch ? batchKey(batch.keys, e.params) : "";
+      const batchable = batch !== undefined;
       const head = run[0];
       if (head && (!batchable || head.template !== e.template || keys.has(key) || run.length >= this.#maxBatchRows)) {
         yield run;
@@ -361,8 +379,7 @@ export class Replica {
       for (const e of run) await this.#execRawDml(e);
       return;
     }
-    const c = this.#compiled.get(first.template);
-    if (!c) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${first.template} is not in the installed registry`);
+    const c = await this.#compile(first.template);
     const plan = this.#strategy.choose(first.template, run.length, {
       batch: c.batch !== undefined,
       insert: c.insert !== undefined && !noInsert?.has(first.template),

@@ -90,7 +90,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   let replica: Replica;
   try {
     replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger: logger.child({ component: "server-replica" }) });
-    await replica.install(registry.toWire());
+    await replica.install(registry.toWire(), { prepareAll: true });
   } catch (error) {
     await log.close();
     await nats?.close();
