@@ -28,7 +28,16 @@ const rows = Array.from({ length: N }, (_, i) => ({ id: `user-${i}`, name: `User
  * would also keep a replica of its own, and a third Kuzu instance on a 2-core machine would measure
  * CPU contention rather than the sync path.
  */
-async function gatewayRun(): Promise<{ acked: number; applied: number; p50: number; p99: number; frameBytes: number; gatewayCpuUs: number; benchCpuUs: number }> {
+async function gatewayRun(): Promise<{
+  acked: number;
+  applied: number;
+  catchUp: number;
+  p50: number;
+  p99: number;
+  frameBytes: number;
+  gatewayCpuUs: number;
+  benchCpuUs: number;
+}> {
   // One connection pipelines N events: far past the default per-connection rate limit.
   await using gw = await startGatewayProcess({ args: ["--rate-limit", "0"] });
   const reader = createSyncClient(gw.url, { statsIntervalMs: 0 });
@@ -78,9 +87,19 @@ async function gatewayRun(): Promise<{ acked: number; applied: number; p50: numb
     const gatewayCpuUs = ((cpuMs(gw.proc.pid) - gatewayCpu0) * 1000) / N;
     const benchCpuUs = ((cpuMs() - benchCpu0) * 1000) / N;
     latencies.sort((a, b) => a - b);
+    // Catch-up: a new replica client joins the now idle gateway and applies the whole history.
+    // Here the replica is the bottleneck, not the gateway or the CPU it shares with it.
+    // useSnapshots: false: this measures replay, not a snapshot bootstrap (bench/snapshot.ts does).
+    const newcomer = createSyncClient(gw.url, { statsIntervalMs: 0, useSnapshots: false });
+    const c0 = performance.now();
+    await newcomer.connect();
+    const catchUp = N / ((performance.now() - c0) / 1000);
+    if (newcomer.lastAppliedSeq < N) throw new Error(`catch-up ended at seq ${newcomer.lastAppliedSeq}`);
+    await newcomer.close();
     return {
       acked: N / ((ackedAt - t0) / 1000),
       applied: N / ((lastApplied - t0) / 1000),
+      catchUp,
       p50: pct(latencies, 50),
       p99: pct(latencies, 99),
       frameBytes: frames[0]!.length,
@@ -150,6 +169,7 @@ const naive = await naiveRate(rows.slice(0, NAIVE_N));
 const table = [
   ["gateway: acked events/s", fmt(e2e.acked), `${(e2e.acked / relay).toFixed(2)}× raw relay (target ≥ 0.3)`],
   ["replica: applied events/s", fmt(e2e.applied), `${(e2e.applied / direct).toFixed(2)}× direct batched Kuzu (target ≥ 0.7); ${(e2e.applied / naive).toFixed(1)}× naive (target ≥ 20)`],
+  ["replica: catch-up applied events/s", fmt(e2e.catchUp), `${(e2e.catchUp / direct).toFixed(2)}× direct batched Kuzu; ${(e2e.catchUp / naive).toFixed(1)}× naive (a new client, idle gateway)`],
   ["send→applied latency p50", `${e2e.p50.toFixed(0)} ms`, "pipelined: includes queueing behind earlier events"],
   ["send→applied latency p99", `${e2e.p99.toFixed(0)} ms`, ""],
   ["baseline: raw Bun WS relay frames/s", fmt(relay), `same frame size (${e2e.frameBytes} B)`],
