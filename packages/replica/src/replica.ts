@@ -9,6 +9,7 @@ import { ErrorCode, RAW_DML_TEMPLATE, SyncError, checkRawDmlParams, checkReadOnl
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import { ApplyStrategy } from "./apply-strategy.ts";
 import * as k from "./kuzu.ts";
+import { bindParams, splitRuns } from "./runs.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
 
 /** Table holding the applied seq and the registry hash, inside the replica itself. */
@@ -244,7 +245,7 @@ export class Replica {
       for (;;) {
         try {
           await k.run(this.#write, "BEGIN TRANSACTION");
-          for (const run of this.#runs(fresh)) await this.#execRun(run, noInsert);
+          for (const run of splitRuns(fresh, this.#templates, this.#maxBatchRows)) await this.#execRun(run, noInsert);
           await k.exec(this.#write, setSeq, { seq: last });
           await k.run(this.#write, "COMMIT");
           this.#appliedSeq = last;
@@ -350,26 +351,6 @@ export class Replica {
     }
   }
 
-  /** Split into runs of one template, cut where a batch key repeats (see TemplateDefinition.batch). */
-  *#runs(events: readonly SequencedEvent[]): Generator<SequencedEvent[]> {
-    let run: SequencedEvent[] = [];
-    let keys = new Set<string>();
-    for (const e of events) {
-      const batch = this.#templates.get(e.template)?.batch;
-      const key = batch ? batchKey(batch.keys, e.params) : "";
-      const batchable = batch !== undefined;
-      const head = run[0];
-      if (head && (!batchable || head.template !== e.template || keys.has(key) || run.length >= this.#maxBatchRows)) {
-        yield run;
-        run = [];
-        keys = new Set();
-      }
-      run.push(e);
-      keys.add(key);
-    }
-    if (run.length > 0) yield run;
-  }
-
   async #execRun(events: readonly SequencedEvent[], noInsert?: ReadonlySet<string>): Promise<void> {
     // A slot marked duplicateOf repeats an event already applied at a lower seq: no effect.
     const run = events.filter((e) => e.duplicateOf === undefined);
@@ -386,11 +367,11 @@ export class Replica {
     });
     let started = performance.now();
     const probed = plan.how === "single" ? run.length : plan.probeSingle;
-    for (let i = 0; i < probed; i++) await k.exec(this.#write, c.single, bind(c.template, run[i]!.params));
+    for (let i = 0; i < probed; i++) await k.exec(this.#write, c.single, bindParams(c.template, run[i]!.params));
     if (probed > 0) this.#strategy.record(first.template, "single", probed, performance.now() - started);
     if (probed === run.length) return;
     const rest = probed === 0 ? run : run.slice(probed);
-    const rows = rest.map((e) => bind(c.template, e.params));
+    const rows = rest.map((e) => bindParams(c.template, e.params));
     started = performance.now();
     if (plan.how === "insert") {
       try {
@@ -431,20 +412,4 @@ export class Replica {
 function quotePath(path: string): string {
   if (/['\\\n\r]/.test(path)) throw new SyncError(ErrorCode.INTERNAL, `path ${JSON.stringify(path)} contains a quote, backslash or newline`);
   return `'${path}'`;
-}
-
-/** Identity of the entity an event writes, for cutting batches where it repeats. */
-function batchKey(keys: readonly string[], params: Readonly<Record<string, unknown>>): string {
-  if (keys.length === 1) {
-    const v = params[keys[0]!];
-    return typeof v === "string" ? v : JSON.stringify(v ?? null);
-  }
-  return JSON.stringify(keys.map((n) => params[n] ?? null));
-}
-
-/** Every declared parameter is bound; an absent optional one is bound as null. */
-function bind(template: WireTemplate, params: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of template.paramNames) out[name] = params[name] ?? null;
-  return out;
 }
