@@ -206,6 +206,31 @@ describe("Replica", () => {
     expect(a.find((u) => u["id"] === "u4")).toEqual({ id: "u4", name: "renamed 2", email: "r2@x" });
   });
 
+  test("keys created, deleted and created again in one transaction end as applied one at a time", async () => {
+    let s = 0;
+    const ids = Array.from({ length: 12 }, (_, i) => `d${i}`);
+    const events = [
+      ...ids.map((id) => ev("CREATE_USER", { id, name: `first ${id}` }, ++s)),
+      ...ids.slice(0, 8).map((id) => ev("FOLLOW_USER", { followerId: id, targetId: "d11" }, ++s)),
+      ...ids.map((id) => ev("DELETE_USER", { id }, ++s)),
+      ...ids.map((id) => ev("CREATE_USER", { id, name: `again ${id}`, email: `${id}@x` }, ++s)),
+      ...ids.map((id) => ev("CREATE_USER", { id: `${id}-new`, name: "new" }, ++s)),
+    ];
+    const batched = await fresh();
+    expect((await batched.apply(events)).every((o) => o.ok)).toBe(true);
+    const single = await fresh();
+    for (const e of events) await single.apply([e]);
+    const graph = async (r: Replica) => ({
+      users: await r.query("MATCH (u:User) RETURN u.id AS id, u.name AS name, u.email AS email ORDER BY id"),
+      follows: await r.query("MATCH (a:User)-[:FOLLOWS]->(b:User) RETURN a.id AS f, b.id AS t ORDER BY f"),
+    });
+    const a = await graph(batched);
+    expect(a).toEqual(await graph(single));
+    expect(a.users).toHaveLength(24);
+    expect(a.follows).toEqual([]);
+    expect(a.users.find((u) => u["id"] === "d3")).toEqual({ id: "d3", name: "again d3", email: "d3@x" });
+  });
+
   test("templates are prepared on first use; with prepareAll a template Kuzu cannot prepare fails install", async () => {
     const { defineTemplates } = await import("@kuzu-sync/protocol");
     const { z } = await import("zod");
