@@ -134,7 +134,10 @@ export class JetStreamArchivableLog implements ArchivableLog {
     const notes: string[] = [];
     let limit: number | null = null;
     let recorded = 0;
-    for await (const key of await this.#kv.keys(replicaPositionFilter(this.#o.stream))) {
+    // Keys first, then the entries: a request made while the keys iterator runs cuts it short.
+    const keys: string[] = [];
+    for await (const key of await this.#kv.keys(replicaPositionFilter(this.#o.stream))) keys.push(key);
+    for (const key of keys) {
       const entry = await this.#kv.get(key);
       if (entry === null || entry.operation !== "PUT") continue;
       recorded++;
