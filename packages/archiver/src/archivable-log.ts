@@ -1,9 +1,9 @@
 /**
  * What sync-archiver needs from a hot event log. The embedded SQLite log implements it in
- * `sqlite-archivable-log.ts`; a JetStream log implements the same five operations (read by
- * sequence with the message timestamps, `purge` with `seq` = toSeq + 1, the stream's first
- * sequence as horizon, the server replicas' durable consumer ack floor as purge limit, and a
- * KV-based lock).
+ * `sqlite-archivable-log.ts`; the JetStream log in `jetstream-archivable-log.ts` (reads by
+ * sequence with the events' server timestamps, `purge` with `seq` = toSeq + 1, the stream's first
+ * sequence as horizon, the minimum of the gateways' server replica positions recorded in KV as
+ * purge limit, and a KV-based lock).
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
