@@ -2,7 +2,7 @@
  * Clients for tests: every client made here is closed after the test, whatever happened.
  * @module
  */
-import { createSyncClient, type SyncClient, type SyncClientOptions } from "@kuzu-sync/client";
+import { createSyncClient, type SnapshotProgress, type SyncClient, type SyncClientOptions } from "@kuzu-sync/client";
 
 export class ClientPool implements AsyncDisposable {
   readonly #clients: SyncClient[] = [];
@@ -62,4 +62,22 @@ export async function writeHistory(c: SyncClient, n: number, tag: string): Promi
   }
   const acks = await Promise.all(sends);
   return Math.max(...acks.map((a) => a.seq));
+}
+
+/**
+ * Make a client in `pool` and connect it, recording how it got its state: the snapshot phases it
+ * went through and how many events it applied one by one.
+ */
+export async function connectCounting(
+  pool: ClientPool,
+  url: string,
+  options: SyncClientOptions = {},
+): Promise<{ client: SyncClient; phases: SnapshotProgress["phase"][]; applied: () => number }> {
+  const client = pool.make(url, options);
+  const phases: SnapshotProgress["phase"][] = [];
+  let applied = 0;
+  client.on("snapshot", (p) => phases.push(p.phase));
+  client.on("event", () => applied++);
+  await client.connect();
+  return { client, phases, applied: () => applied };
 }

@@ -61,19 +61,22 @@ export class ReplicaPositionRecorder {
     await this.#writing;
   }
 
+  /** Ask for a write; one drain loop runs at a time and writes the latest position last. */
   #schedule(): void {
     if (this.#closed || this.#seq === null) return;
-    if (this.#writing) {
-      this.#dirty = true;
-      return;
-    }
-    this.#writing = this.#write().finally(() => {
-      this.#writing = null;
-      if (this.#dirty) {
+    this.#dirty = true;
+    this.#writing ??= this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#dirty) {
         this.#dirty = false;
-        this.#schedule();
+        await this.#write();
       }
-    });
+    } finally {
+      this.#writing = null;
+    }
   }
 
   async #write(): Promise<void> {
