@@ -66,7 +66,7 @@ describe("sync-archiver --log jetstream", () => {
     expect(restored.code).toBe(0);
     expect(parseNdjson(restored.stdout)).toEqual(events.slice(0, 80));
     const list = JSON.parse((await runArchiver(["list", "--json"], env)).stdout) as Record<string, unknown>;
-    expect(list).toMatchObject({ archivedThrough: 80, orphans: [], horizon: 81, head: 100 });
+    expect(list).toMatchObject({ archivedThrough: 80, orphans: [], horizon: 81, head: 100, purgeLimit: { seq: 100, notes: [] } });
     const verify = await runArchiver(["verify"], env);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toContain("ok: 5 segment(s), 80 events, seqs 1-80; hot log continues at seq 81");

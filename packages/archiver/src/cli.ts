@@ -160,8 +160,9 @@ export function createProgram(io: CliIo): Command {
         const catalog = await readCatalog(store);
         const horizon = log ? await log.horizon() : null;
         const head = log ? await log.head() : null;
+        const purgeLimit = log ? await log.purgeLimit() : null;
         if (flags.json) {
-          out(JSON.stringify({ segments: catalog.manifests, archivedThrough: catalog.archivedThrough, orphans: catalog.orphans, horizon, head }, null, 2));
+          out(JSON.stringify({ segments: catalog.manifests, archivedThrough: catalog.archivedThrough, orphans: catalog.orphans, horizon, head, purgeLimit }, null, 2));
           return;
         }
         for (const m of catalog.manifests) {
@@ -176,6 +177,10 @@ export function createProgram(io: CliIo): Command {
             : "the archive is empty",
         );
         if (horizon !== null && head !== null) out(`hot log: ${horizon > head ? `empty (head ${head})` : range(horizon, head)}, horizon ${horizon}`);
+        if (purgeLimit !== null) {
+          out(`purge limit: seq ${purgeLimit.seq} (what the gateways' server replicas have applied)`);
+          for (const note of purgeLimit.notes) out(`note: ${note}`);
+        }
       } finally {
         await log?.close();
         store.close();
