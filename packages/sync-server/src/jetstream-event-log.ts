@@ -233,8 +233,8 @@ export class JetStreamEventLog implements EventLog {
     this.#unlink();
     if (this.#horizonTimer) clearInterval(this.#horizonTimer);
     this.#horizonSub?.unsubscribe();
-    await this.#positions.close();
     this.#failInFlight(unavailable("event log is closed"));
+    await this.#positions.close();
     await this.#follower.stop();
     this.#flush();
     this.#index.close();
