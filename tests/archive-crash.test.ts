@@ -1,26 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import type { SequencedEvent } from "@kuzu-sync/protocol";
 import { DAY, hotLog, seqRange, writeAgedLog } from "./support/aged-log.ts";
-import { runArchiver } from "./support/archiver-process.ts";
+import { manifestRanges, parseNdjson, runArchiver } from "./support/archiver-process.ts";
 import { tempDir } from "./support/gateway-process.ts";
-import { startS3Server, type S3Server } from "./support/s3-server.ts";
+import { startS3Server } from "./support/s3-server.ts";
 
 const now = Date.now();
-
-function parseNdjson(text: string): SequencedEvent[] {
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as SequencedEvent);
-}
-
-/** The seq ranges of the manifest objects in the bucket, in key order. */
-async function manifestRanges(s3: S3Server): Promise<[number, number][]> {
-  return (await s3.keys("manifests/")).map((k) => {
-    const m = /(\d+)-(\d+)\.json$/.exec(k)!;
-    return [Number(m[1]), Number(m[2])];
-  });
-}
 
 describe("sync-archiver crash safety", () => {
   // The real bin kills itself with SIGKILL at the second segment's step (SYNC_ARCHIVER_CRASH_AT).

@@ -1,8 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { gunzipSync } from "bun";
-import type { SequencedEvent } from "@kuzu-sync/protocol";
 import { DAY, hotLog, seqRange, writeAgedLog } from "./support/aged-log.ts";
-import { runArchiver } from "./support/archiver-process.ts";
+import { parseNdjson, runArchiver } from "./support/archiver-process.ts";
 import { tempDir } from "./support/gateway-process.ts";
 import { startS3Server } from "./support/s3-server.ts";
 
@@ -12,13 +11,6 @@ interface ListedSegment {
   toSeq: number;
   count: number;
   sha256: string;
-}
-
-function parseNdjson(text: string): SequencedEvent[] {
-  return text
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as SequencedEvent);
 }
 
 const now = Date.now();

@@ -52,7 +52,7 @@ interface Started {
 test("each service of ours runs natively with its compose command and environment, and is healthy", async () => {
   const config = loadCompose();
   const ours = ourServices(config);
-  expect(ours.sort()).toEqual(["archiver", "sync-server", "sync-server-2", "sync-server-embedded"]);
+  expect(ours.sort()).toEqual(["archiver", "archiver-embedded", "sync-server", "sync-server-2", "sync-server-embedded"]);
 
   const minio = env(service(config, "minio"));
   const bucket = env(service(config, "archiver"))["S3_BUCKET"];
@@ -139,8 +139,11 @@ test("each service of ours runs natively with its compose command and environmen
   await waitForReplica(httpUrl(gw2), ack.seq);
   expect((await health(httpUrl(gw2))).headSeq).toBeGreaterThanOrEqual(ack.seq);
 
-  // The archiver's scheduled loop: its first `sync-archiver run` on the embedded gateway's log.
-  const archiver = started.get("archiver")!;
-  const line = await archiver.proc.waitForLine(/sync-archiver run exited \d+/, 60_000);
-  expect(line, archiver.proc.output.join("\n")).toBe("sync-archiver run exited 0");
+  // The archivers' scheduled loops: the first `sync-archiver run` on the JetStream log of the two
+  // gateways, and on the embedded gateway's log.
+  for (const name of ["archiver", "archiver-embedded"]) {
+    const archiver = started.get(name)!;
+    const line = await archiver.proc.waitForLine(/sync-archiver run exited \d+/, 60_000);
+    expect(line, `${name}:\n${archiver.proc.output.join("\n")}`).toBe("sync-archiver run exited 0");
+  }
 }, 120_000);

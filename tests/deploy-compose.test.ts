@@ -25,7 +25,7 @@ describe("docker-compose.yml", () => {
 
   test("has the services of the deployment", () => {
     expect(Object.keys(config.services).sort()).toEqual(
-      ["archiver", "minio", "minio-init", "nats", "sync-server", "sync-server-2", "sync-server-embedded"].sort(),
+      ["archiver", "archiver-embedded", "minio", "minio-init", "nats", "sync-server", "sync-server-2", "sync-server-embedded"].sort(),
     );
   });
 
@@ -73,8 +73,27 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  test("the archiver runs `sync-archiver run` on a schedule against MinIO, on the embedded gateway's volume", () => {
+  test("the default stack's archiver runs `sync-archiver run` on a schedule against MinIO, on the gateways' JetStream log", () => {
     const a = svc("archiver");
+    expect(a.profiles).toBeUndefined();
+    expect((a.command as string[]).join(" ")).toMatch(/while :; do sync-archiver run --older-than .*sleep .*done/);
+    const gatewayEnv = svc("sync-server").environment!;
+    expect(a.environment).toMatchObject({
+      S3_ENDPOINT: "http://minio:9000",
+      LOG_BACKEND: "jetstream",
+      NATS_URL: gatewayEnv["NATS_URL"],
+      NATS_STREAM: gatewayEnv["NATS_STREAM"],
+    });
+    expect(mounts(a)).toEqual([]); // the log is the stream; nothing on disk
+    expect(a.depends_on).toEqual({
+      "sync-server": { condition: "service_healthy" },
+      "sync-server-2": { condition: "service_healthy" },
+      "minio-init": { condition: "service_completed_successfully" },
+    });
+  });
+
+  test("--profile embedded: an archiver runs `sync-archiver run` on a schedule against MinIO, on the embedded gateway's volume", () => {
+    const a = svc("archiver-embedded");
     const gw = svc("sync-server-embedded");
     expect(a.profiles).toEqual(["embedded"]);
     expect(gw.profiles).toEqual(["embedded"]);

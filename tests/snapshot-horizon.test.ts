@@ -1,172 +1,132 @@
+/**
+ * Replicas across the archive horizon, on both logs: the embedded one, and a JetStream stream
+ * (`--log jetstream`). The real gateway, sync-archiver, s3rver and (for JetStream) nats-server.
+ */
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { openSnapshotArchive } from "@kuzu-sync/replica";
-import type { SyncClient, SnapshotProgress } from "@kuzu-sync/client";
-import { runArchiver } from "./support/archiver-process.ts";
-import { ClientPool, graphState } from "./support/clients.ts";
-import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";
-import { health, waitForReplica } from "./support/health.ts";
+import { startArchiveStack } from "./support/archive-stack.ts";
+import { ClientPool, connectCounting, graphState, writeHistory } from "./support/clients.ts";
+import { tempDir } from "./support/gateway-process.ts";
+import { health } from "./support/health.ts";
 import { makeEvent, RawSocket } from "./support/raw-socket.ts";
-import { startS3Server, type S3Server } from "./support/s3-server.ts";
 
-/** A mixed history: users, posts, follows, counters, deletes. Returns the head seq. */
-async function writeHistory(c: SyncClient, n: number, tag: string): Promise<number> {
-  const sends: Promise<{ seq: number }>[] = [];
-  for (let i = 0; i < n; i++) {
-    const u = `u${i % 13}`;
-    switch (i % 6) {
-      case 0:
-        sends.push(c.executeTemplate("CREATE_USER", { id: u, name: `${tag}-${i}`, email: `${u}@x` }));
-        break;
-      case 1:
-        sends.push(c.executeTemplate("CREATE_POST", { id: `p${i % 17}`, authorId: u, content: `post ${tag} ${i}` }));
-        break;
-      case 2:
-        sends.push(c.executeTemplate("FOLLOW_USER", { followerId: u, targetId: `u${(i + 5) % 13}` }));
-        break;
-      case 3:
-        sends.push(c.executeTemplate("INCREMENT_COUNTER", { counterId: `c${i % 4}`, amount: i }));
-        break;
-      case 4:
-        sends.push(c.executeTemplate("UPDATE_USER", { id: `u${(i + 3) % 13}`, name: `renamed ${tag} ${i}` }));
-        break;
-      default:
-        sends.push(i % 12 === 5 ? c.executeTemplate("DELETE_POST", { id: `p${(i + 1) % 17}` }) : c.executeTemplate("UNFOLLOW_USER", { followerId: u, targetId: `u${(i + 1) % 13}` }));
-    }
-  }
-  const acks = await Promise.all(sends);
-  return Math.max(...acks.map((a) => a.seq));
+for (const backend of ["embedded", "jetstream"] as const) {
+  describe(`replicas across the archive horizon (${backend} log)`, () => {
+    test("brand-new clients after archiving converge to the state of a client that saw everything", async () => {
+      await using stack = await startArchiveStack(backend);
+      const gw = stack.gateways[0]!;
+      await using pool = new ClientPool();
+      using dir = tempDir();
+      const veteran = await pool.connect(gw.url);
+      const head = await writeHistory(veteran, 240, "h");
+      await veteran.waitForSeq(head);
+      await stack.archiveAll(head);
+
+      for (const options of [{}, { dbPath: join(dir.path, "fresh.kuzu") }]) {
+        const { client: fresh, phases, applied } = await connectCounting(pool, gw.url, options);
+        expect(phases[0]).toBe("download");
+        expect(phases.slice(-2)).toEqual(["import", "done"]);
+        expect(applied()).toBe(0); // nothing replayed: everything came with the snapshot
+        expect(fresh.lastAppliedSeq).toBe(head);
+        expect(await graphState(fresh)).toEqual(await graphState(veteran));
+      }
+
+      // And they keep following the log like any replica.
+      const late = pool.make(gw.url);
+      await late.connect();
+      const next = await writeHistory(late, 30, "after");
+      await veteran.waitForSeq(next);
+      await late.waitForSeq(next);
+      expect(await graphState(late)).toEqual(await graphState(veteran));
+      expect(readdirSync(dir.path).filter((f) => f.includes("snapshot"))).toEqual([]);
+    }, 60_000);
+
+    test("a persistent client offline across an archive pass bootstraps, keeps its identity and outbox, and converges", async () => {
+      await using stack = await startArchiveStack(backend);
+      const gw = stack.gateways[0]!;
+      await using pool = new ClientPool();
+      using dir = tempDir();
+      const dbPath = join(dir.path, "replica.kuzu");
+      const writer = await pool.connect(gw.url);
+      const offline = await pool.connect(gw.url, { dbPath });
+      const early = await writeHistory(writer, 60, "early");
+      await offline.waitForSeq(early);
+      const clientId = offline.clientId;
+      // Queued, then the client goes away before it can know the outcome: it stays in the outbox.
+      const queued = offline.executeTemplate("INCREMENT_COUNTER", { counterId: "offline", amount: 1000 });
+      queued.catch(() => {});
+      await offline.close();
+
+      const head = await writeHistory(writer, 150, "while-offline");
+      await writer.waitForSeq(head);
+      const finalHead = (await health(gw.httpUrl)).headSeq; // includes the queued event if it got through
+      await stack.archiveAll(finalHead);
+
+      const back = pool.make(gw.url, { dbPath });
+      let bootstrapped = false;
+      back.on("snapshot", (p) => (bootstrapped ||= p.phase === "done"));
+      await back.connect();
+      expect(bootstrapped).toBe(true);
+      expect(back.clientId).toBe(clientId);
+      expect(back.pendingCount).toBe(0); // the outbox was resent and acknowledged (once, by id)
+      const settled = (await health(gw.httpUrl)).headSeq;
+      await back.waitForSeq(settled);
+      await writer.waitForSeq(settled);
+      expect(await back.query("MATCH (c:Counter {id: 'offline'}) RETURN c.value AS v")).toEqual([{ v: 1000 }]);
+      expect(await graphState(back)).toEqual(await graphState(writer));
+      expect(readdirSync(dir.path).some((f) => f.includes(".snapshot-"))).toBe(false);
+    }, 60_000);
+
+    test("the handshake below the horizon: welcome.snapshot required, SNAPSHOT_REQUIRED, close 4000; GET /snapshot serves it", async () => {
+      await using stack = await startArchiveStack(backend);
+      const gw = stack.gateways[0]!;
+      await using pool = new ClientPool();
+      const first = makeEvent("CREATE_USER", { id: "u1", name: "first" }, "raw");
+      {
+        const { socket } = await RawSocket.hello(gw.url, "raw", 0);
+        await using _s = socket;
+        socket.send({ type: "event", event: first });
+        expect(await socket.nextOfType("ack")).toMatchObject({ id: first["id"], seq: 1, duplicate: false });
+      }
+      const c = await pool.connect(gw.url);
+      const head = await writeHistory(c, 40, "x");
+      await c.waitForSeq(head);
+      await stack.archiveAll(head);
+
+      await using socket = await RawSocket.open(gw.url);
+      socket.send({ type: "hello", clientId: "raw", lastSeq: 0 });
+      const welcome = await socket.next();
+      expect(welcome).toMatchObject({ type: "welcome", headSeq: head, horizonSeq: head + 1, snapshot: { url: "/snapshot", required: true } });
+      expect((welcome["snapshot"] as { seq: number }).seq).toBeGreaterThanOrEqual(head);
+      expect(await socket.next()).toMatchObject({ type: "error", code: "SNAPSHOT_REQUIRED" });
+      expect((await socket.closeEvent).code).toBe(4000);
+
+      // A replica exactly at the horizon needs no snapshot.
+      const { socket: current, welcome: w2 } = await RawSocket.hello(gw.url, "raw", head);
+      await using _c = current;
+      expect(w2["snapshot"]).toBeUndefined();
+      // Dedupe outlives archiving: the archived event's id is still known.
+      current.send({ type: "event", event: first });
+      expect(await current.nextOfType("ack")).toMatchObject({ id: first["id"], seq: 1, duplicate: true });
+
+      const res = await fetch(`${gw.httpUrl}/snapshot`);
+      expect(res.status).toBe(200);
+      const seq = Number(res.headers.get("x-snapshot-seq"));
+      expect(seq).toBeGreaterThanOrEqual(head);
+      const body = new Uint8Array(await res.arrayBuffer());
+      expect(new Bun.CryptoHasher("sha256").update(body).digest("hex")).toBe(res.headers.get("x-snapshot-sha256")!);
+      using dir = tempDir();
+      await Bun.write(join(dir.path, "s.tar"), body);
+      const replica = await openSnapshotArchive(join(dir.path, "s.tar"), {}, dir.path);
+      try {
+        expect(replica.appliedSeq).toBe(seq);
+        expect(await replica.query("MATCH (u:User {id: 'u1'}) RETURN count(*) AS n")).toEqual([{ n: 1 }]);
+      } finally {
+        await replica.close();
+      }
+      expect((await health(gw.httpUrl)).snapshotSeq).toBe(seq);
+    }, 60_000);
+  });
 }
-
-/** Archive everything the gateway's replica has applied (`--older-than 0s`). */
-async function archiveAll(gw: GatewayProcess, s3: S3Server, head: number): Promise<void> {
-  await waitForReplica(gw.httpUrl, head);
-  const r = await runArchiver(["run", "--older-than", "0s", "--segment-events", "100"], { ...s3.env, DATA_DIR: gw.dataDir });
-  expect(r.stderr).toBe("");
-  expect(r.code).toBe(0);
-  expect(r.stdout).toContain(`the hot log now starts at seq ${head + 1}`);
-  expect((await health(gw.httpUrl)).horizonSeq).toBe(head + 1);
-}
-
-describe("replicas across the archive horizon", () => {
-  test("brand-new clients after archiving converge to the state of a client that saw everything", async () => {
-    await using gw = await startGatewayProcess();
-    await using s3 = await startS3Server();
-    await using pool = new ClientPool();
-    using dir = tempDir();
-    const veteran = await pool.connect(gw.url);
-    const head = await writeHistory(veteran, 240, "h");
-    await veteran.waitForSeq(head);
-    await archiveAll(gw, s3, head);
-
-    for (const options of [{}, { dbPath: join(dir.path, "fresh.kuzu") }]) {
-      const fresh = pool.make(gw.url, options);
-      const phases: SnapshotProgress["phase"][] = [];
-      let applied = 0;
-      fresh.on("snapshot", (p) => phases.push(p.phase));
-      fresh.on("event", () => applied++);
-      await fresh.connect();
-      expect(phases[0]).toBe("download");
-      expect(phases.slice(-2)).toEqual(["import", "done"]);
-      expect(applied).toBe(0); // nothing replayed: everything came with the snapshot
-      expect(fresh.lastAppliedSeq).toBe(head);
-      expect(await graphState(fresh)).toEqual(await graphState(veteran));
-    }
-
-    // And they keep following the log like any replica.
-    const late = pool.make(gw.url);
-    await late.connect();
-    const next = await writeHistory(late, 30, "after");
-    await veteran.waitForSeq(next);
-    await late.waitForSeq(next);
-    expect(await graphState(late)).toEqual(await graphState(veteran));
-    expect(readdirSync(dir.path).filter((f) => f.includes("snapshot"))).toEqual([]);
-  }, 60_000);
-
-  test("a persistent client offline across an archive pass bootstraps, keeps its identity and outbox, and converges", async () => {
-    await using gw = await startGatewayProcess();
-    await using s3 = await startS3Server();
-    await using pool = new ClientPool();
-    using dir = tempDir();
-    const dbPath = join(dir.path, "replica.kuzu");
-    const writer = await pool.connect(gw.url);
-    const offline = await pool.connect(gw.url, { dbPath });
-    const early = await writeHistory(writer, 60, "early");
-    await offline.waitForSeq(early);
-    const clientId = offline.clientId;
-    // Queued, then the client goes away before it can know the outcome: it stays in the outbox.
-    const queued = offline.executeTemplate("INCREMENT_COUNTER", { counterId: "offline", amount: 1000 });
-    queued.catch(() => {});
-    await offline.close();
-
-    const head = await writeHistory(writer, 150, "while-offline");
-    await writer.waitForSeq(head);
-    const finalHead = (await health(gw.httpUrl)).headSeq; // includes the queued event if it got through
-    await archiveAll(gw, s3, finalHead);
-
-    const back = pool.make(gw.url, { dbPath });
-    let bootstrapped = false;
-    back.on("snapshot", (p) => (bootstrapped ||= p.phase === "done"));
-    await back.connect();
-    expect(bootstrapped).toBe(true);
-    expect(back.clientId).toBe(clientId);
-    expect(back.pendingCount).toBe(0); // the outbox was resent and acknowledged (once, by id)
-    const settled = (await health(gw.httpUrl)).headSeq;
-    await back.waitForSeq(settled);
-    await writer.waitForSeq(settled);
-    expect(await back.query("MATCH (c:Counter {id: 'offline'}) RETURN c.value AS v")).toEqual([{ v: 1000 }]);
-    expect(await graphState(back)).toEqual(await graphState(writer));
-    expect(readdirSync(dir.path).some((f) => f.includes(".snapshot-"))).toBe(false);
-  }, 60_000);
-
-  test("the handshake below the horizon: welcome.snapshot required, SNAPSHOT_REQUIRED, close 4000; GET /snapshot serves it", async () => {
-    await using gw = await startGatewayProcess();
-    await using s3 = await startS3Server();
-    await using pool = new ClientPool();
-    const first = makeEvent("CREATE_USER", { id: "u1", name: "first" }, "raw");
-    {
-      const { socket } = await RawSocket.hello(gw.url, "raw", 0);
-      await using _s = socket;
-      socket.send({ type: "event", event: first });
-      expect(await socket.nextOfType("ack")).toMatchObject({ id: first["id"], seq: 1, duplicate: false });
-    }
-    const c = await pool.connect(gw.url);
-    const head = await writeHistory(c, 40, "x");
-    await c.waitForSeq(head);
-    await archiveAll(gw, s3, head);
-
-    await using socket = await RawSocket.open(gw.url);
-    socket.send({ type: "hello", clientId: "raw", lastSeq: 0 });
-    const welcome = await socket.next();
-    expect(welcome).toMatchObject({ type: "welcome", headSeq: head, horizonSeq: head + 1, snapshot: { url: "/snapshot", required: true } });
-    expect((welcome["snapshot"] as { seq: number }).seq).toBeGreaterThanOrEqual(head);
-    expect(await socket.next()).toMatchObject({ type: "error", code: "SNAPSHOT_REQUIRED" });
-    expect((await socket.closeEvent).code).toBe(4000);
-
-    // A replica exactly at the horizon needs no snapshot.
-    const { socket: current, welcome: w2 } = await RawSocket.hello(gw.url, "raw", head);
-    await using _c = current;
-    expect(w2["snapshot"]).toBeUndefined();
-    // Dedupe outlives archiving: the archived event's id is still known.
-    current.send({ type: "event", event: first });
-    expect(await current.nextOfType("ack")).toMatchObject({ id: first["id"], seq: 1, duplicate: true });
-
-    const res = await fetch(`${gw.httpUrl}/snapshot`);
-    expect(res.status).toBe(200);
-    const seq = Number(res.headers.get("x-snapshot-seq"));
-    expect(seq).toBeGreaterThanOrEqual(head);
-    const body = new Uint8Array(await res.arrayBuffer());
-    expect(new Bun.CryptoHasher("sha256").update(body).digest("hex")).toBe(res.headers.get("x-snapshot-sha256")!);
-    using dir = tempDir();
-    await Bun.write(join(dir.path, "s.tar"), body);
-    const replica = await openSnapshotArchive(join(dir.path, "s.tar"), {}, dir.path);
-    try {
-      expect(replica.appliedSeq).toBe(seq);
-      expect(await replica.query("MATCH (u:User {id: 'u1'}) RETURN count(*) AS n")).toEqual([{ n: 1 }]);
-    } finally {
-      await replica.close();
-    }
-    expect((await health(gw.httpUrl)).snapshotSeq).toBe(seq);
-  }, 60_000);
-});

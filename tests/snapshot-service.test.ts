@@ -53,7 +53,7 @@ describe("SnapshotService", () => {
     const { snapshots, archiverView, write } = await setup(50, 100);
     await write(80);
     expect(snapshots.current).toBeNull(); // 80 < 100: nobody would be offered one, none built
-    expect(await archiverView.purgeLimit()).toBe(80);
+    expect((await archiverView.purgeLimit()).seq).toBe(80);
     await write(40);
     expect(snapshots.current?.seq).toBe(120);
     await write(30);

@@ -3,6 +3,8 @@
  * @module
  */
 import { resolve } from "node:path";
+import type { SequencedEvent } from "@kuzu-sync/protocol";
+import type { S3Server } from "./s3-server.ts";
 
 const MAIN = resolve(import.meta.dir, "../../packages/archiver/src/main.ts");
 
@@ -29,4 +31,20 @@ export async function runArchiver(args: readonly string[], env: Readonly<Record<
   const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   await proc.exited;
   return { code: proc.signalCode ? null : proc.exitCode, signal: proc.signalCode ? String(proc.signalCode) : null, stdout, stderr };
+}
+
+/** Events printed one per line (`restore`, or a segment's body). */
+export function parseNdjson(text: string): SequencedEvent[] {
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as SequencedEvent);
+}
+
+/** The seq ranges of the manifest objects in the bucket, in key order. */
+export async function manifestRanges(s3: S3Server): Promise<[number, number][]> {
+  return (await s3.keys("manifests/")).map((k) => {
+    const m = /(\d+)-(\d+)\.json$/.exec(k)!;
+    return [Number(m[1]), Number(m[2])];
+  });
 }

@@ -27,3 +27,17 @@ export async function waitForReplica(httpUrl: string, seq: number, timeoutMs = 2
     await Bun.sleep(20);
   }
 }
+
+/**
+ * Resolves once the gateway reports `seq` as its horizon (after an archive pass; a JetStream
+ * gateway hears of a purge through the archiver's announcement on NATS).
+ */
+export async function waitForHorizon(httpUrl: string, seq: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const h = await health(httpUrl);
+    if (h.horizonSeq === seq) return;
+    if (Date.now() > deadline) throw new Error(`gateway horizon ${h.horizonSeq}, not ${seq}, after ${timeoutMs} ms`);
+    await Bun.sleep(20);
+  }
+}

@@ -1,12 +1,20 @@
 /**
  * What sync-archiver needs from a hot event log. The embedded SQLite log implements it in
- * `sqlite-archivable-log.ts`; a JetStream log implements the same five operations (read by
- * sequence with the message timestamps, `purge` with `seq` = toSeq + 1, the stream's first
- * sequence as horizon, the server replicas' durable consumer ack floor as purge limit, and a
- * KV-based lock).
+ * `sqlite-archivable-log.ts`; the JetStream log in `jetstream-archivable-log.ts` (reads by
+ * sequence with the events' server timestamps, `purge` with `seq` = toSeq + 1, the stream's first
+ * sequence as horizon, the minimum of the gateways' server replica positions recorded in KV as
+ * purge limit, and a KV-based lock).
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
+
+/** The purge limit, and what the operator should know about how it was found. */
+export interface PurgeLimit {
+  /** Highest seq that may be purged (0: nothing may be). */
+  readonly seq: number;
+  /** One line each: no gateway recorded, a gateway ignored as gone or already behind the horizon. */
+  readonly notes: readonly string[];
+}
 
 /**
  * A hot log that can hand out its oldest events and forget them once they are archived.
@@ -24,10 +32,10 @@ export interface ArchivableLog {
   /** Highest committed seq (0 when empty). */
   head(): Promise<number>;
   /**
-   * Highest seq that may be purged: what the gateway's server replica has durably applied. It
-   * builds the snapshots replicas behind the horizon need, so it must never miss an event.
+   * Highest seq that may be purged: what the gateways' server replicas have durably applied. They
+   * build the snapshots replicas behind the horizon need, so they must never miss an event.
    */
-  purgeLimit(): Promise<number>;
+  purgeLimit(): Promise<PurgeLimit>;
   /**
    * Events with seq > `afterSeq`, in seq order, at most `limit`, stopping before the first one
    * whose server timestamp is not older than `cutoffMs` (so the result is always a prefix).

@@ -57,8 +57,10 @@ export interface ArchiveReport {
   readonly head: number;
   /** Highest seq the archive holds after the pass. */
   readonly archivedThrough: number;
-  /** Set when old events stayed hot because the server replica has not applied them yet. */
+  /** Set when old events stayed hot because a server replica has not applied them yet. */
   readonly heldBackAt: number | null;
+  /** How the purge limit was found (gateways ignored, none recorded), for the operator. */
+  readonly notes: readonly string[];
 }
 
 /**
@@ -81,7 +83,8 @@ export async function runArchive(options: ArchiveRunOptions): Promise<ArchiveRep
   let archivedThrough = catalog.archivedThrough;
   let horizon = await log.horizon();
   const head = await log.head();
-  const limit = await log.purgeLimit();
+  const { seq: limit, notes } = await log.purgeLimit();
+  for (const note of notes) logger.info(`archive: ${note}`);
 
   if (horizon > archivedThrough + 1) {
     throw new SyncError(
@@ -173,5 +176,6 @@ export async function runArchive(options: ArchiveRunOptions): Promise<ArchiveRep
     head,
     archivedThrough: dryRun ? after : archivedThrough,
     heldBackAt,
+    notes,
   };
 }

@@ -6,7 +6,8 @@
  */
 import { Command, Option } from "commander";
 import { existsSync } from "node:fs";
-import { createLogger, type Logger } from "@kuzu-sync/telemetry";
+import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import { createLogger, type Level, type Logger } from "@kuzu-sync/telemetry";
 import type { ArchivableLog } from "./archivable-log.ts";
 import { replayIntoLog, restoreEvents, verifyArchive } from "./archive-inspect.ts";
 import { readCatalog } from "./archive-catalog.ts";
@@ -15,6 +16,7 @@ import { ArchiveStore } from "./archive-store.ts";
 import { ConfigError, parseArchiverConfig, parseRunSettings, parseSeq, type ArchiverConfig, type Env, type GlobalFlags } from "./config.ts";
 import { Progress, type ProgressStream } from "./progress.ts";
 import type { SegmentManifest } from "./segment.ts";
+import { JetStreamArchivableLog } from "./jetstream-archivable-log.ts";
 import { SqliteArchivableLog } from "./sqlite-archivable-log.ts";
 
 export interface CliIo {
@@ -23,18 +25,23 @@ export interface CliIo {
   readonly env: Env;
   /** Called after each step of each segment of `run` (crash tests). */
   readonly onStep?: (step: ArchiveStep, manifest: SegmentManifest) => void;
+  /**
+   * The logger for the configured level; `main.ts` hands in `createTelemetry` (JSON lines plus OTLP
+   * export when configured) and flushes it before exit. Default: JSON lines only.
+   */
+  readonly startLogger?: (level: Level) => Promise<Logger>;
   /** Set by a command that finished but found problems (verify). */
   exitCode?: number;
 }
 
-/** Open the hot log the config points at. */
-export function openLog(config: ArchiverConfig): ArchivableLog {
-  if (config.log.kind === "jetstream") {
-    // The seam: a JetStream ArchivableLog (purge with seq = toSeq + 1, horizon = the stream's
-    // first seq, purge limit = the server replicas' consumer ack floor) plugs in here.
-    throw new ConfigError("--log jetstream is not supported by this sync-archiver yet; archive the embedded log (DATA_DIR)");
-  }
-  return SqliteArchivableLog.open(config.log.path);
+/**
+ * Open the hot log the config points at.
+ * @example const log = await openLog(config); try { await log.horizon(); } finally { await log.close(); }
+ */
+export async function openLog(config: ArchiverConfig): Promise<ArchivableLog> {
+  const l = config.log;
+  if (l.kind === "jetstream") return JetStreamArchivableLog.open({ natsUrl: l.natsUrl, stream: l.stream, replicaStaleAfterMs: l.replicaStaleAfterMs });
+  return SqliteArchivableLog.open(l.path);
 }
 
 function fmt(n: number): string {
@@ -57,7 +64,10 @@ export function createProgram(io: CliIo): Command {
     .addOption(new Option("--data-dir <dir>", "gateway data directory holding events.sqlite [DATA_DIR, default ./data]"))
     .addOption(new Option("--log <kind>", "hot log backend [LOG_BACKEND, default embedded]").choices(["embedded", "jetstream"]))
     .addOption(new Option("--nats-url <url>", "NATS server, with --log jetstream [NATS_URL]"))
-    .addOption(new Option("--stream <name>", "JetStream stream, with --log jetstream [NATS_STREAM, default EVENTS]"))
+    .addOption(new Option("--stream <name>", "JetStream stream, with --log jetstream [NATS_STREAM, default KUZU_SYNC_EVENTS]"))
+    .addOption(
+      new Option("--replica-stale-after <duration>", "with --log jetstream: a gateway not heard from for this long no longer limits purges [REPLICA_STALE_AFTER, default 7d]"),
+    )
     .addOption(new Option("--s3-endpoint <url>", "S3-compatible endpoint [S3_ENDPOINT, default AWS]"))
     .addOption(new Option("--s3-bucket <name>", "bucket [S3_BUCKET, required]"))
     .addOption(new Option("--s3-region <region>", "region [S3_REGION, default us-east-1]"))
@@ -68,14 +78,21 @@ export function createProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
-  const setup = (cmd: Command): { config: ArchiverConfig; store: ArchiveStore; logger: Logger } => {
+  const setup = async (cmd: Command): Promise<{ config: ArchiverConfig; store: ArchiveStore; logger: Logger }> => {
     const config = parseArchiverConfig(cmd.optsWithGlobals() as GlobalFlags, io.env);
-    const logger = createLogger({ serviceName: "sync-archiver", level: config.logLevel });
+    const logger = io.startLogger ? await io.startLogger(config.logLevel) : createLogger({ serviceName: "sync-archiver", level: config.logLevel });
     return { config, store: ArchiveStore.connect(config.s3), logger };
   };
   /** The log if it exists: list/verify/restore work on the archive alone too. */
-  const maybeLog = (config: ArchiverConfig): ArchivableLog | null =>
-    config.log.kind === "embedded" && !existsSync(config.log.path) ? null : openLog(config);
+  const maybeLog = async (config: ArchiverConfig): Promise<ArchivableLog | null> => {
+    if (config.log.kind === "embedded" && !existsSync(config.log.path)) return null;
+    try {
+      return await openLog(config);
+    } catch (error) {
+      if (config.log.kind === "jetstream" && error instanceof SyncError && error.code === ErrorCode.NOT_FOUND) return null;
+      throw error;
+    }
+  };
 
   program
     .command("run")
@@ -85,8 +102,14 @@ export function createProgram(io: CliIo): Command {
     .option("--segment-events <n>", "most events per segment", "10000")
     .action(async (flags: { olderThan?: string; dryRun?: boolean; segmentEvents?: string }, cmd: Command) => {
       const settings = parseRunSettings(flags);
-      const { config, store, logger } = setup(cmd);
-      const log = openLog(config);
+      const { config, store, logger } = await setup(cmd);
+      let log: ArchivableLog;
+      try {
+        log = await openLog(config);
+      } catch (error) {
+        store.close();
+        throw error;
+      }
       const progress = new Progress(io.stderr);
       try {
         const report = await runArchive({
@@ -100,6 +123,7 @@ export function createProgram(io: CliIo): Command {
           ...(io.onStep ? { onStep: io.onStep } : {}),
         });
         progress.done();
+        for (const note of report.notes) out(`note: ${note}`);
         if (report.recovered > 0) out(`${report.dryRun ? "would finish" : "finished"} an interrupted pass: ${fmt(report.recovered)} archived events ${report.dryRun ? "would be" : "were"} removed from the hot log`);
         if (report.orphansRemoved > 0) out(`removed ${report.orphansRemoved} segment object(s) an interrupted pass left without a manifest`);
         const first = report.segments[0];
@@ -113,7 +137,7 @@ export function createProgram(io: CliIo): Command {
           out(`archived ${fmt(report.events)} events in ${report.segments.length} segment(s), ${range(first.fromSeq, last.toSeq)}; the hot log now starts at seq ${report.horizon} (head ${report.head})`);
         }
         if (report.heldBackAt !== null) {
-          out(`held back at seq ${report.heldBackAt}: older events after it wait until the gateway's server replica has applied them`);
+          out(`held back at seq ${report.heldBackAt}: older events after it wait until every gateway's server replica has applied them`);
         }
       } finally {
         progress.done();
@@ -127,14 +151,18 @@ export function createProgram(io: CliIo): Command {
     .description("archived segments and their seq ranges")
     .option("--json", "machine-readable output")
     .action(async (flags: { json?: boolean }, cmd: Command) => {
-      const { config, store } = setup(cmd);
-      const log = maybeLog(config);
+      const { config, store } = await setup(cmd);
+      const log = await maybeLog(config).catch((error: unknown) => {
+        store.close();
+        throw error;
+      });
       try {
         const catalog = await readCatalog(store);
         const horizon = log ? await log.horizon() : null;
         const head = log ? await log.head() : null;
+        const purgeLimit = log ? await log.purgeLimit() : null;
         if (flags.json) {
-          out(JSON.stringify({ segments: catalog.manifests, archivedThrough: catalog.archivedThrough, orphans: catalog.orphans, horizon, head }, null, 2));
+          out(JSON.stringify({ segments: catalog.manifests, archivedThrough: catalog.archivedThrough, orphans: catalog.orphans, horizon, head, purgeLimit }, null, 2));
           return;
         }
         for (const m of catalog.manifests) {
@@ -149,6 +177,10 @@ export function createProgram(io: CliIo): Command {
             : "the archive is empty",
         );
         if (horizon !== null && head !== null) out(`hot log: ${horizon > head ? `empty (head ${head})` : range(horizon, head)}, horizon ${horizon}`);
+        if (purgeLimit !== null) {
+          out(`purge limit: seq ${purgeLimit.seq} (what the gateways' server replicas have applied)`);
+          for (const note of purgeLimit.notes) out(`note: ${note}`);
+        }
       } finally {
         await log?.close();
         store.close();
@@ -159,8 +191,11 @@ export function createProgram(io: CliIo): Command {
     .command("verify")
     .description("check every segment against its manifest (exit 1 on any problem)")
     .action(async (_flags: unknown, cmd: Command) => {
-      const { config, store } = setup(cmd);
-      const log = maybeLog(config);
+      const { config, store } = await setup(cmd);
+      const log = await maybeLog(config).catch((error: unknown) => {
+        store.close();
+        throw error;
+      });
       const progress = new Progress(io.stderr);
       try {
         const report = await verifyArchive(store, log, (done, total) => progress.update(`verified ${done}/${total} segments`));
@@ -190,10 +225,15 @@ export function createProgram(io: CliIo): Command {
     .action(async (flags: { fromSeq: string; toSeq?: string; replay?: boolean }, cmd: Command) => {
       const from = parseSeq("--from-seq", flags.fromSeq)!;
       const to = parseSeq("--to-seq", flags.toSeq);
-      const { config, store } = setup(cmd);
+      const { config, store } = await setup(cmd);
       try {
         if (flags.replay) {
-          const log = openLog(config);
+          if (config.log.kind === "jetstream") {
+            throw new ConfigError(
+              "restore --replay is not possible with --log jetstream: a JetStream stream cannot take messages below its first seq. Replicas behind the horizon bootstrap from a gateway snapshot; run restore without --replay to print the archived events",
+            );
+          }
+          const log = await openLog(config);
           try {
             const n = await replayIntoLog(store, log, from, to);
             out(`put ${fmt(n)} archived events back into the hot log; it now starts at seq ${await log.horizon()}`);

@@ -45,6 +45,18 @@ describe("archiver config", () => {
     expect(() => parseArchiverConfig({}, {})).toThrow(ConfigError);
   });
 
+  test("jetstream: NATS_URL, the gateways' stream name by default, REPLICA_STALE_AFTER", () => {
+    const c = parseArchiverConfig({ log: "jetstream" }, { ...base, NATS_URL: "nats://a:4222,b:4223" });
+    expect(c.log).toEqual({ kind: "jetstream", natsUrl: "nats://a:4222,b:4223", stream: "KUZU_SYNC_EVENTS", replicaStaleAfterMs: 7 * 86_400_000 });
+    const f = parseArchiverConfig({ natsUrl: "nats://x:1", stream: "S2", replicaStaleAfter: "2h" }, { ...base, LOG_BACKEND: "jetstream", NATS_STREAM: "ignored" });
+    expect(f.log).toEqual({ kind: "jetstream", natsUrl: "nats://x:1", stream: "S2", replicaStaleAfterMs: 2 * 3_600_000 });
+    const fails = (env: Record<string, string>, name: RegExp) => expect(() => parseArchiverConfig({ log: "jetstream" }, { ...base, NATS_URL: "nats://a:1", ...env })).toThrow(name);
+    fails({ NATS_URL: "http://a b" }, /NATS_URL/);
+    fails({ NATS_STREAM: "bad.name" }, /NATS_STREAM="bad.name"/);
+    fails({ REPLICA_STALE_AFTER: "soon" }, /REPLICA_STALE_AFTER="soon"/);
+    fails({ REPLICA_STALE_AFTER: "10s" }, /REPLICA_STALE_AFTER/);
+  });
+
   test("run settings and seqs", () => {
     expect(parseRunSettings({})).toEqual({ olderThanMs: 30 * 86_400_000, dryRun: false, segmentEvents: 10_000 });
     expect(parseRunSettings({ olderThan: "0s", dryRun: true, segmentEvents: "5" })).toEqual({ olderThanMs: 0, dryRun: true, segmentEvents: 5 });

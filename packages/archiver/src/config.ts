@@ -18,7 +18,13 @@ export type Env = Readonly<Record<string, string | undefined>>;
 /** Where the hot log is. */
 export type LogSettings =
   | { readonly kind: "embedded"; readonly dataDir: string; readonly path: string }
-  | { readonly kind: "jetstream"; readonly natsUrl: string; readonly stream: string };
+  | {
+      readonly kind: "jetstream";
+      readonly natsUrl: string;
+      readonly stream: string;
+      /** A gateway whose replica position is older than this is treated as gone (not a purge limit). */
+      readonly replicaStaleAfterMs: number;
+    };
 
 export interface ArchiverConfig {
   readonly log: LogSettings;
@@ -32,6 +38,7 @@ export interface GlobalFlags {
   readonly log?: string;
   readonly natsUrl?: string;
   readonly stream?: string;
+  readonly replicaStaleAfter?: string;
   readonly s3Endpoint?: string;
   readonly s3Bucket?: string;
   readonly s3Region?: string;
@@ -60,7 +67,19 @@ export function parseArchiverConfig(flags: GlobalFlags, env: Env): ArchiverConfi
   } else if (kind === "jetstream") {
     const natsUrl = flags.natsUrl ?? env["NATS_URL"];
     if (!natsUrl) throw new ConfigError("NATS_URL (or --nats-url) is required with --log jetstream");
-    log = { kind, natsUrl, stream: flags.stream ?? env["NATS_STREAM"] ?? "EVENTS" };
+    for (const server of natsUrl.split(",")) {
+      // [scheme://][user:pass@]host[:port], as the nats client takes it.
+      if (!/^((nats|tls|ws|wss):\/\/)?([^\s/@]+@)?[^\s/:@]+(:\d{1,5})?\/?$/.test(server.trim())) throw new ConfigError(`NATS_URL=${JSON.stringify(natsUrl)}: ${JSON.stringify(server)} is not a NATS server URL like nats://host:4222`);
+    }
+    // The gateways' default (sync-server --stream): archiver and gateways must name the same stream.
+    const stream = flags.stream ?? env["NATS_STREAM"] ?? "KUZU_SYNC_EVENTS";
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(stream)) throw new ConfigError(`NATS_STREAM=${JSON.stringify(stream)} (--stream) is not a stream name (letters, digits, _ and -, at most 64)`);
+    const stale = flags.replicaStaleAfter ?? env["REPLICA_STALE_AFTER"] ?? "7d";
+    const replicaStaleAfterMs = parseDuration(stale);
+    if (replicaStaleAfterMs === null || replicaStaleAfterMs < 60_000) {
+      throw new ConfigError(`REPLICA_STALE_AFTER=${JSON.stringify(stale)} (--replica-stale-after) must be a duration of at least 1m, like 7d or 12h`);
+    }
+    log = { kind, natsUrl, stream, replicaStaleAfterMs };
   } else {
     throw new ConfigError(`LOG_BACKEND=${JSON.stringify(kind)} (--log) is not one of embedded, jetstream`);
   }

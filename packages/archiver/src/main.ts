@@ -1,6 +1,8 @@
 #!/usr/bin/env bun
 /**
  * `sync-archiver` bin. Exit codes: 0 success, 1 failure (S3, log, verification), 2 bad settings.
+ * Logs go through `createTelemetry` (JSON lines; OTLP/HTTP export when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set), flushed before the process exits.
  *
  * Testing aid: `SYNC_ARCHIVER_CRASH_AT=<step>[:<n>]` (step: uploaded, verified, manifest-written,
  * purged) makes `run` kill itself with SIGKILL at the n-th time (default 1st) it reaches that
@@ -9,6 +11,8 @@
  */
 import { CommanderError } from "commander";
 import { SyncError } from "@kuzu-sync/protocol";
+import { createTelemetry, TelemetryConfigError, type Telemetry } from "@kuzu-sync/telemetry";
+import pkg from "../package.json" with { type: "json" };
 import { ARCHIVE_STEPS, type ArchiveStep } from "./archive-run.ts";
 import { createProgram, type CliIo } from "./cli.ts";
 import { ConfigError } from "./config.ts";
@@ -26,18 +30,33 @@ function crashHook(spec: string | undefined): CliIo["onStep"] {
   };
 }
 
-const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env, onStep: crashHook(process.env["SYNC_ARCHIVER_CRASH_AT"]) };
+let telemetry: Telemetry | null = null;
+const io: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  onStep: crashHook(process.env["SYNC_ARCHIVER_CRASH_AT"]),
+  startLogger: async (level) => {
+    telemetry = await createTelemetry({ serviceName: "sync-archiver", serviceVersion: pkg.version, env: process.env, level });
+    return telemetry.logger;
+  },
+};
 try {
   await createProgram(io).parseAsync(process.argv.slice(2), { from: "user" });
   process.exitCode = io.exitCode ?? 0;
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2; // help/version, or a usage error commander already printed
-  } else if (error instanceof ConfigError) {
+  } else if (error instanceof ConfigError || error instanceof TelemetryConfigError) {
     console.error(`sync-archiver: ${error.message}`);
     process.exitCode = 2;
   } else {
-    console.error(`sync-archiver: ${error instanceof SyncError ? `${error.message} [${error.code}]` : String(error)}`);
+    const message = error instanceof SyncError ? `${error.message} [${error.code}]` : String(error);
+    (telemetry as Telemetry | null)?.logger.error("sync-archiver failed", { error: message });
+    console.error(`sync-archiver: ${message}`);
     process.exitCode = 1;
   }
+} finally {
+  // Export what is still batched (OTLP) before the process ends.
+  await (telemetry as Telemetry | null)?.shutdown();
 }

@@ -8,7 +8,8 @@
 import { Database } from "bun:sqlite";
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { ErrorCode, SyncError, type SequencedEvent } from "@kuzu-sync/protocol";
-import type { ArchivableLog } from "./archivable-log.ts";
+import type { ArchivableLog, PurgeLimit } from "./archivable-log.ts";
+import { isAlive } from "./process-alive.ts";
 
 interface EventRow {
   seq: number;
@@ -19,15 +20,6 @@ interface EventRow {
   ts: number;
   server_ts: number;
   traceparent: string | null;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -80,8 +72,10 @@ export class SqliteArchivableLog implements ArchivableLog {
     );
   }
 
-  async purgeLimit(): Promise<number> {
-    return this.#meta("replica_seq") ?? 0;
+  async purgeLimit(): Promise<PurgeLimit> {
+    const seq = this.#meta("replica_seq");
+    if (seq !== null) return { seq, notes: [] };
+    return { seq: 0, notes: [`no gateway has recorded its server replica's position in ${this.location}: nothing is archived until a gateway has opened it`] };
   }
 
   async readOlderThan(cutoffMs: number, afterSeq: number, limit: number): Promise<SequencedEvent[]> {

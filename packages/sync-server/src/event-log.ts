@@ -30,8 +30,8 @@ export interface EventLog {
   templateCounts(): Record<string, number>;
   /**
    * Record the seq the gateway's server replica has durably applied. Optional: backends that
-   * support archiving use it as the purge limit (embedded: meta 'replica_seq'; JetStream: the
-   * server replica's durable consumer ack floor), because the server replica builds the snapshots
+   * support archiving use it as the purge limit (embedded: meta 'replica_seq'; JetStream: a KV
+   * key per gateway, see `replica-position.ts`), because the server replica builds the snapshots
    * that replicas behind the archive horizon need.
    */
   recordReplicaSeq?(seq: number): void;

@@ -16,7 +16,7 @@ export type { RunningServer } from "./server.ts";
 export { EVENTS_SUBJECT_PREFIX, EventPublisher, eventSubject } from "./event-publisher.ts";
 export { JetStreamEventLog } from "./jetstream-event-log.ts";
 export type { JetStreamEventLogOptions } from "./jetstream-event-log.ts";
-export { logSubject } from "./jetstream-stream.ts";
+export { encodeStreamEvent, logSubject } from "./jetstream-stream.ts";
 export { NatsLink } from "./nats-link.ts";
 export type { NatsLinkOptions } from "./nats-link.ts";
 export { ServerReplica } from "./server-replica.ts";

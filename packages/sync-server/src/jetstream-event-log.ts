@@ -11,8 +11,8 @@
  * which is what the gateway's gap-free switch from catch-up to live relies on.
  * @module
  */
-import { headers, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions, type NatsConnection } from "nats";
-import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
+import { headers, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions, type NatsConnection, type Subscription } from "nats";
+import { ErrorCode, horizonSubject, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { AggregateReader } from "./aggregate-store.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
@@ -27,6 +27,7 @@ import {
   type StreamEvent,
 } from "./jetstream-stream.ts";
 import type { NatsLink } from "./nats-link.ts";
+import { ReplicaPositionRecorder } from "./replica-position.ts";
 import { StreamFollower } from "./stream-follower.ts";
 
 export interface JetStreamEventLogOptions {
@@ -92,6 +93,8 @@ export class JetStreamEventLog implements EventLog {
   readonly #inFlight = new Set<InFlight>();
   readonly #follower: StreamFollower;
   #horizonTimer: ReturnType<typeof setInterval> | null = null;
+  #horizonSub: Subscription | null = null;
+  readonly #positions: ReplicaPositionRecorder;
   #unlink: () => void;
   #closed = false;
 
@@ -115,6 +118,7 @@ export class JetStreamEventLog implements EventLog {
       index.setMeta("origin", origin);
     }
     this.#origin = origin;
+    this.#positions = new ReplicaPositionRecorder({ link: options.link, stream: options.stream, gatewayId: origin, replicas: options.replicas, logger: this.#logger });
     this.#follower = new StreamFollower({
       link: options.link,
       js: this.#js,
@@ -173,6 +177,8 @@ export class JetStreamEventLog implements EventLog {
     log.#follower.start();
     log.#horizonTimer = setInterval(() => void log.#refreshHorizon(), 10_000);
     log.#horizonTimer.unref?.();
+    // sync-archiver announces each purge; the timer above covers a missed announcement.
+    log.#horizonSub = nc.subscribe(horizonSubject(options.stream), { callback: () => void log.#refreshHorizon() });
     logger.info("following stream", { head: index.head, streamLastSeq: info.state.last_seq, replicas: info.config.num_replicas });
     return log;
   }
@@ -213,6 +219,11 @@ export class JetStreamEventLog implements EventLog {
     return { lastSeq: this.#streamLast, bytes: this.#streamBytes };
   }
 
+  /** The archiver's purge limit: recorded in KV per gateway (see `replica-position.ts`). */
+  recordReplicaSeq(seq: number): void {
+    this.#positions.record(seq);
+  }
+
   onCommit(listener: CommitListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -232,6 +243,12 @@ export class JetStreamEventLog implements EventLog {
     }
     if (!this.#link.connected) throw unavailable("NATS is unreachable; catch-up from the stream is not possible now");
     const page = await readStream(this.#js, this.#jsm, this.#stream, afterSeq, head, limit, this.#timeoutMs);
+    // Archived since the horizon was last read: the caller sees the gap; later welcomes see it too.
+    const firstHeld = page[0]!.event.seq;
+    if (firstHeld > afterSeq + 1 && firstHeld > this.#horizon) {
+      this.#horizon = firstHeld;
+      this.#streamFirst = firstHeld;
+    }
     return page.map(({ event }) => this.#mark(event, this.#index.firstSeq(event.id)));
   }
 
@@ -240,7 +257,9 @@ export class JetStreamEventLog implements EventLog {
     this.#closed = true;
     this.#unlink();
     if (this.#horizonTimer) clearInterval(this.#horizonTimer);
+    this.#horizonSub?.unsubscribe();
     this.#failInFlight(unavailable("event log is closed"));
+    await this.#positions.close();
     await this.#follower.stop();
     this.#flush();
     this.#index.close();
@@ -377,7 +396,8 @@ export class JetStreamEventLog implements EventLog {
     this.#streamFirst = state.first_seq;
     this.#streamLast = state.last_seq;
     this.#streamBytes = state.bytes;
-    this.#horizon = state.messages === 0 ? this.#head + 1 : state.first_seq;
+    // A fully purged stream has first seq = last seq + 1, past the head of a gateway that lags.
+    this.#horizon = state.messages === 0 ? Math.max(this.#head + 1, state.first_seq) : state.first_seq;
   }
 
   async #refreshHorizon(): Promise<void> {

@@ -16,7 +16,7 @@ import {
   type JsMsg,
   type StreamInfo,
 } from "nats";
-import { ClientEventSchema, ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+import { decodeLogRecord, ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
 
 /** Subject the log's messages are published on; one per stream, outside `kuzu-sync.events.>`. */
 export function logSubject(stream: string): string {
@@ -82,14 +82,10 @@ export function decodeStreamEvent(m: JsMsg): StreamEvent {
   } catch (cause) {
     throw new SyncError(ErrorCode.INTERNAL, `stream message ${m.seq} is not JSON`, { cause });
   }
-  const serverTimestamp = (body as { serverTimestamp?: unknown } | null)?.serverTimestamp;
-  const { serverTimestamp: _, ...rest } = (body ?? {}) as Record<string, unknown>;
-  const parsed = ClientEventSchema.safeParse(rest);
-  if (!parsed.success || typeof serverTimestamp !== "number") {
-    throw new SyncError(ErrorCode.INTERNAL, `stream message ${m.seq} is not a kuzu-sync event`);
-  }
+  const event = decodeLogRecord(body, m.seq);
+  if (event === null) throw new SyncError(ErrorCode.INTERNAL, `stream message ${m.seq} is not a kuzu-sync event`);
   return {
-    event: { ...parsed.data, seq: m.seq, serverTimestamp },
+    event,
     origin: m.headers?.get(ORIGIN_HEADER) || null,
   };
 }

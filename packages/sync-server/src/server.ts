@@ -87,11 +87,21 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     await nats?.close();
     throw error;
   }
-  let replica: Replica;
+  let replica: Replica | undefined;
   try {
     replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger: logger.child({ component: "server-replica" }) });
     await replica.install(registry.toWire(), { prepareAll: true });
+    if (replica.appliedSeq < log.horizonSeq - 1) {
+      // It could only catch up through events that are archived: fail now rather than serve a
+      // replica (and snapshots) that stay behind for ever.
+      throw new ConfigError(
+        `the server replica in ${join(config.dataDir, "replica")} is at seq ${replica.appliedSeq} but the log starts at seq ${log.horizonSeq} ` +
+          `(seqs ${replica.appliedSeq + 1}-${log.horizonSeq - 1} are archived), so it can never catch up from the log. ` +
+          "Copy the data directory of a gateway that is up to date (stopped), or restore the archived range into an embedded log; see docs/ARCHIVE.md",
+      );
+    }
   } catch (error) {
+    await replica?.close();
     await log.close();
     await nats?.close();
     throw error;

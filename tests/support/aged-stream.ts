@@ -1,0 +1,66 @@
+/**
+ * The JetStream side of archive tests: events published into the log stream exactly as a gateway
+ * writes them but with chosen server timestamps (so tests age events instead of waiting), the
+ * stream's state, and the server replica positions the gateways record in KV for the archiver.
+ * @module
+ */
+import { ARCHIVE_KV_BUCKET, parseReplicaPosition, replicaPositionFilter, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+import { encodeStreamEvent, logSubject } from "@kuzu-sync/sync-server";
+import type { AgedBatch } from "./aged-log.ts";
+import { natsClient, withDeadline } from "./jetstream.ts";
+
+/**
+ * Publish `count` events per batch with server timestamp `at` into the stream (created by a
+ * gateway beforehand). `tag` keeps ids unique across calls. Returns the events as sequenced.
+ */
+export async function publishAged(natsUrl: string, stream: string, batches: readonly AgedBatch[], tag = "aged"): Promise<SequencedEvent[]> {
+  await using nc = await natsClient(natsUrl);
+  const js = nc.jetstream();
+  const out: SequencedEvent[] = [];
+  let n = 0;
+  for (const b of batches) {
+    for (let i = 0; i < b.count; i++, n++) {
+      const event: ClientEvent = {
+        id: `${tag}-${n}-${crypto.randomUUID()}`,
+        template: n % 3 === 0 ? "INCREMENT_COUNTER" : "CREATE_USER",
+        params: n % 3 === 0 ? { counterId: `c${n % 7}`, amount: n } : { id: `u${n % 11}`, name: `name ${n} é "q"`, email: null },
+        clientId: "aged-writer",
+        timestamp: b.at - 5,
+      };
+      const ack = await js.publish(logSubject(stream), encodeStreamEvent(event, b.at), { msgID: event.id });
+      out.push({ ...event, seq: ack.seq, serverTimestamp: b.at });
+    }
+  }
+  return out;
+}
+
+/** first/last seq and message count of the stream. */
+export async function streamState(natsUrl: string, stream: string): Promise<{ first: number; last: number; messages: number }> {
+  await using nc = await natsClient(natsUrl);
+  const { state } = await (await nc.jetstreamManager()).streams.info(stream);
+  return { first: state.first_seq, last: state.last_seq, messages: state.messages };
+}
+
+/**
+ * Resolves with every recorded position once `gateways` of them have recorded at least `seq`
+ * (watched in KV, not polled). Gateways record after their server replica committed.
+ */
+export async function positionsAt(natsUrl: string, stream: string, gateways: number, seq: number, timeoutMs = 20_000): Promise<Map<string, number>> {
+  await using nc = await natsClient(natsUrl);
+  const kv = await nc.jetstream().views.kv(ARCHIVE_KV_BUCKET);
+  const positions = new Map<string, number>();
+  const watch = await kv.watch({ key: replicaPositionFilter(stream) });
+  const done = (async () => {
+    for await (const e of watch) {
+      const p = e.operation === "PUT" ? parseReplicaPosition(e.json()) : null;
+      if (p) positions.set(p.gateway, p.seq);
+      if ([...positions.values()].filter((s) => s >= seq).length >= gateways) return positions;
+    }
+    return positions;
+  })();
+  try {
+    return await withDeadline(done, timeoutMs, () => `replica positions ${JSON.stringify([...positions])}, waiting for ${gateways} at ${seq}`);
+  } finally {
+    watch.stop();
+  }
+}
