@@ -4,6 +4,8 @@
  * untouched by resends and duplicate slots, and honest about events the stream no longer holds.
  */
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { headers } from "nats";
 import type { SyncClient } from "@kuzu-sync/client";
 import { logSubject } from "@kuzu-sync/sync-server";
@@ -137,20 +139,29 @@ describe("aggregates and counts on gateways sharing a JetStream stream", () => {
     }
   });
 
-  test("a gateway joining after the stream's oldest events were purged says what its counts cover", async () => {
+  test("a gateway whose index is behind the stream's first seq says what its counts cover", async () => {
     await using nats = await NatsServer.start();
     const args = ["--log", "jetstream", "--nats-url", nats.url];
     await using gw1 = await startGatewayProcess({ args });
+    using dir = tempDir("gateway-index-lost-");
+    await using late1 = await startGatewayProcess({ args, dataDir: dir.path });
     await using pool = new ClientPool();
     const writer = await pool.connect(gw1.url);
-    for (let i = 1; i <= 20; i++) await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: i });
+    let seq = 0;
+    for (let i = 1; i <= 20; i++) seq = (await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: i })).seq;
+    await consumedUpTo(late1, seq);
+    expect(await late1.stop()).toBe(0);
+    // Its id index is lost (say, a restore of the data directory without it) while its server
+    // replica survives, and the stream loses seqs 1..10 meanwhile: the replica can go on from the
+    // stream, the counts and aggregates cannot be rebuilt.
+    rmSync(join(dir.path, "jetstream-index.sqlite"), { force: true });
     await using nc = await natsClient(nats.url);
     await (await nc.jetstreamManager()).streams.purge(STREAM, { seq: 11 }); // keeps 11..20
 
-    await using late = await startGatewayProcess({ args });
-    const { seq } = await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: 100 });
-    await consumedUpTo(late, seq); // no client can catch up there from before the purge
-    // The late gateway cannot know seqs 1..10: it counts from 11 and says so, instead of a wrong sum.
+    await using late = await startGatewayProcess({ args, dataDir: dir.path });
+    seq = (await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: 100 })).seq;
+    await consumedUpTo(late, seq);
+    // The late gateway cannot know seqs 1..10 any more: it counts from 11 and says so, instead of a wrong sum.
     expect(await httpValues(late.httpUrl, "counters")).toEqual({ name: "counters", seq, fromSeq: 11, values: { c: 100 + (11 + 20) * 5 } });
     const stats = await getJson<Stats>(late.httpUrl, "/stats");
     expect(stats.countsFromSeq).toBe(11);
