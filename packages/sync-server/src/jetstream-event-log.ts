@@ -209,7 +209,7 @@ export class JetStreamEventLog implements EventLog {
     return this.#index.aggregates;
   }
 
-  /** First seq the counts and aggregates include (1 unless this gateway joined after a purge). */
+  /** First seq the counts and aggregates include (1 unless the index fell behind a purge). */
   get countsFromSeq(): number {
     return this.#index.countsFromSeq;
   }

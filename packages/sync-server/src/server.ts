@@ -137,7 +137,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       log: config.logBackend,
       ...snapshots.describe(),
       ...(nats === null ? {} : { nats: { connected: nats.connected, ...publisher!.counts } }),
-      // Above 1 only when this gateway joined after the stream's oldest events were purged.
+      // Above 1 only when this gateway's index fell behind the stream's first seq (see jetstream-index.ts).
       ...(jetstream === null ? {} : { countsFromSeq: jetstream.countsFromSeq }),
     }),
     probes: {
