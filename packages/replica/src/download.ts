@@ -26,6 +26,16 @@ export interface DownloadOptions {
   readonly onProgress?: (p: DownloadProgress) => void;
 }
 
+/** A download failed; `status` is the HTTP status when the server answered with an error. */
+export class DownloadError extends SyncError {
+  readonly status: number | null;
+
+  constructor(message: string, status: number | null, cause?: unknown) {
+    super(ErrorCode.INTERNAL, message, cause === undefined ? undefined : { cause });
+    this.status = status;
+  }
+}
+
 /** What {@link downloadArchive} fetched. */
 export interface DownloadedArchive {
   /** The announced seq, or null when the server sent none. */
@@ -39,7 +49,8 @@ export interface DownloadedArchive {
 
 /**
  * Download `url` to `dest`, streaming, and check the announced length and sha256. Throws a
- * SyncError (`INTERNAL`) naming the URL and, for an answer other than 2xx, the HTTP status;
+ * {@link DownloadError} (a SyncError, `INTERNAL`) naming the URL and, for an answer other than
+ * 2xx, the HTTP status;
  * `dest` may then hold a partial file, which the caller removes.
  * @example
  * const { seq } = await downloadArchive(new URL("http://127.0.0.1:8080/snapshot"), "/tmp/s.tar", { token });
@@ -53,9 +64,9 @@ export async function downloadArchive(url: URL, dest: string, options: DownloadO
       ...(options.token ? { headers: { Authorization: `Bearer ${options.token}` } } : {}),
     });
   } catch (cause) {
-    throw new SyncError(ErrorCode.INTERNAL, `cannot download ${url}: ${String(cause)}`, { cause });
+    throw new DownloadError(`cannot download ${url}: ${String(cause)}`, null, cause);
   }
-  if (!res.ok || !res.body) throw new SyncError(ErrorCode.INTERNAL, `${url} answered HTTP ${res.status}`);
+  if (!res.ok || !res.body) throw new DownloadError(`${url} answered HTTP ${res.status}`, res.status);
   const length = Number(res.headers.get("content-length"));
   const total = Number.isSafeInteger(length) && length > 0 ? length : null;
   const seqHeader = res.headers.get(`${prefix}-seq`);
@@ -75,8 +86,8 @@ export async function downloadArchive(url: URL, dest: string, options: DownloadO
   } finally {
     await writer.end();
   }
-  if (total !== null && bytes !== total) throw new SyncError(ErrorCode.INTERNAL, `download of ${url} ended after ${bytes} of ${total} bytes`);
+  if (total !== null && bytes !== total) throw new DownloadError(`download of ${url} ended after ${bytes} of ${total} bytes`, null);
   const sha256 = hasher.digest("hex");
-  if (expected && sha256 !== expected) throw new SyncError(ErrorCode.INTERNAL, `${url}: sha256 ${sha256} differs from the announced ${expected}`);
+  if (expected && sha256 !== expected) throw new DownloadError(`${url}: sha256 ${sha256} differs from the announced ${expected}`, null);
   return { seq, bytes, sha256, headers: res.headers };
 }

@@ -45,7 +45,10 @@ export interface ServerConfig {
    * when the local ones cannot catch up from the stream (see peer-bootstrap.ts); null: refuse instead.
    */
   readonly bootstrapFrom: string | null;
-  /** Access token for the peer's `GET /snapshot` and `GET /index-snapshot` when it has auth on. */
+  /**
+   * Access token for the peer's `GET /snapshot` and `GET /index-snapshot` when it has auth on
+   * (BOOTSTRAP_TOKEN, environment only like AUTH_JWT_SECRET: flags show up in `ps`).
+   */
   readonly bootstrapToken: string | null;
 }
 
@@ -80,7 +83,8 @@ Options (each also settable by the environment variable shown):
                                                cannot catch up from the stream (new, or behind
                                                the archive horizon), copy it and the id index from
                                                this peer gateway (http(s)://host:port) first
-  --bootstrap-token <jwt>   BOOTSTRAP_TOKEN    token for the peer, when its authentication is on
+                            BOOTSTRAP_TOKEN    token for that peer when its authentication is on
+                                               (environment only: flags show up in \`ps\`)
   -h, --help                                   show this help
 ${SECURITY_USAGE}`;
 
@@ -111,7 +115,6 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
         "snapshot-every": { type: "string" },
         "snapshot-bootstrap-min": { type: "string" },
         "bootstrap-from": { type: "string" },
-        "bootstrap-token": { type: "string" },
         help: { type: "boolean", short: "h" },
         ...SECURITY_FLAGS,
       },
@@ -164,7 +167,7 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
       1_000_000_000,
     ),
     ...parseSecurityConfig(flags, env),
-    ...parseBootstrap(flags["bootstrap-from"] ?? env["BOOTSTRAP_FROM"], flags["bootstrap-token"] ?? env["BOOTSTRAP_TOKEN"], logBackend),
+    ...parseBootstrap(flags["bootstrap-from"] ?? env["BOOTSTRAP_FROM"], env["BOOTSTRAP_TOKEN"], logBackend),
   });
 }
 
