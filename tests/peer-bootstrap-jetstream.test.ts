@@ -15,6 +15,7 @@ import { waitForReplica } from "./support/health.ts";
 import { getJson } from "./support/jetstream.ts";
 import { freePort } from "./support/nats-server.ts";
 import { makeEvent, RawSocket } from "./support/raw-socket.ts";
+import { STRICT_TEMPLATES_PATH } from "./support/strict-templates.ts";
 import { tokenKit } from "./support/tokens.ts";
 
 setDefaultTimeout(60_000);
@@ -112,7 +113,7 @@ describe("JetStream: bootstrap a new gateway from a peer", () => {
     await waitForReplica(again.httpUrl, next);
   });
 
-  test("refusals: without the flag it names it; peer down or refusing the token: exit 1, data dir untouched; with the token it works", async () => {
+  test("refusals: without the flag it names it; peer down, token refused, other registry: exit 1, data dir untouched; with the token it works", async () => {
     using keys = tempDir();
     using dir = tempDir();
     await using kit = await tokenKit(keys.path);
@@ -143,6 +144,13 @@ describe("JetStream: bootstrap a new gateway from a peer", () => {
     const noToken = await failedStart(stack.startGateway({ dataDir: dir.path, args: ["--bootstrap-from", gw1.httpUrl] }));
     expect(noToken).toContain(`cannot bootstrap from peer ${gw1.httpUrl}: ${gw1.httpUrl}/snapshot answered HTTP 401`);
     expect(noToken).toContain("BOOTSTRAP_TOKEN");
+    expect(readdirSync(dir.path, { recursive: true }).sort()).toEqual(before);
+    // A snapshot of another registry is refused before anything is imported.
+    const otherRegistry = await failedStart(
+      stack.startGateway({ dataDir: dir.path, env: { BOOTSTRAP_TOKEN: token }, args: ["--templates", STRICT_TEMPLATES_PATH, "--bootstrap-from", gw1.httpUrl] }),
+    );
+    expect(otherRegistry).toContain(`cannot bootstrap from peer ${gw1.httpUrl}: the peer's snapshot was built with registry `);
+    expect(otherRegistry).toContain("(TEMPLATES_PATH must be the same)");
     expect(readdirSync(dir.path, { recursive: true }).sort()).toEqual(before);
     // The index copy is guarded like the snapshot.
     expect((await fetch(`${gw1.httpUrl}/index-snapshot`)).status).toBe(401);
