@@ -26,7 +26,11 @@ export interface DownloadOptions {
   readonly onProgress?: (p: DownloadProgress) => void;
 }
 
-/** A download failed; `status` is the HTTP status when the server answered with an error. */
+/**
+ * A download failed; `status` is the HTTP status when the server answered with an error.
+ * @example
+ * try { await downloadArchive(url, dest); } catch (e) { if (e instanceof DownloadError && e.status === 401) askForToken(); }
+ */
 export class DownloadError extends SyncError {
   readonly status: number | null;
 
