@@ -46,6 +46,25 @@ async function send(gw: GatewayProcess, event: Record<string, unknown>, lastSeq:
   }
 }
 
+/**
+ * A plain HTTP hop to `target`: each request is fetched from there in full, then `hold(path)` is
+ * awaited before the answer goes back (a slow network, under the test's control).
+ */
+function serveHop(target: string, hold: (path: string) => Promise<void>): { url: string } & AsyncDisposable {
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      const res = await fetch(`${target}${path}`, { headers: req.headers });
+      const body = await res.arrayBuffer();
+      await hold(path);
+      return new Response(body, { status: res.status, headers: res.headers });
+    },
+  });
+  return { url: `http://127.0.0.1:${server.port}`, [Symbol.asyncDispose]: () => server.stop(true) };
+}
+
 /** Start a gateway expected to fail; its output. */
 async function failedStart(start: Promise<GatewayProcess>): Promise<string> {
   return start.then(
@@ -167,6 +186,37 @@ describe("JetStream: bootstrap a new gateway from a peer", () => {
       return { byTemplate, byClient };
     };
     expect(await counts(gw3)).toEqual(await counts(gw1));
+  });
+
+  test("an archive pass that purges past the peer's snapshot while the new gateway bootstraps: clear error, nothing left behind", async () => {
+    using dir = tempDir();
+    await using stack = await startArchiveStack("jetstream", 1);
+    const gw1 = stack.gateways[0]!;
+    await using pool = new ClientPool();
+    const writer = await pool.connect(gw1.url);
+    const first = await writeHistory(writer, 30, "x");
+    await stack.archiveAll(first);
+    // A network hop that holds the snapshot back until the test lets it through.
+    let fetched!: () => void;
+    const snapshotFetched = new Promise<void>((resolve) => (fetched = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await using hop = serveHop(gw1.httpUrl, async (path) => {
+      if (path !== "/snapshot") return;
+      fetched();
+      await released;
+    });
+    const starting = failedStart(stack.startGateway({ dataDir: dir.path, args: ["--bootstrap-from", hop.url] }));
+    await snapshotFetched;
+    const head = await writeHistory(writer, 30, "y");
+    await stack.archiveAll(head);
+    release();
+    const error = await starting;
+    expect(error).toContain("exited with 1");
+    expect(error).toContain(`cannot bootstrap from peer ${hop.url}: the stream was archived past the peer's snapshot while bootstrapping (snapshot at seq ${first}, stream now starts at ${head + 1}); start again`);
+    expect(readdirSync(dir.path)).toEqual([]);
+    // Its position entry was removed again: only the peer's is left.
+    expect([...(await positionsAt(stack.nats!.url, STREAM, 1, head)).values()]).toEqual([head]);
   });
 
   test("GET /index-snapshot is 404 on an embedded gateway", async () => {
