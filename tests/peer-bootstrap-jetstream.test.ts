@@ -47,18 +47,18 @@ async function send(gw: GatewayProcess, event: Record<string, unknown>, lastSeq:
 }
 
 /**
- * A plain HTTP hop to `target`: each request is fetched from there in full, then `hold(path)` is
- * awaited before the answer goes back (a slow network, under the test's control).
+ * A plain HTTP hop to `target`: each request is fetched from there in full and its body passed
+ * through `relay(path, body)` before the answer goes back (a slow or damaging network, under the
+ * test's control).
  */
-function serveHop(target: string, hold: (path: string) => Promise<void>): { url: string } & AsyncDisposable {
+function serveHop(target: string, relay: (path: string, body: Uint8Array) => Promise<Uint8Array>): { url: string } & AsyncDisposable {
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
     async fetch(req) {
       const path = new URL(req.url).pathname;
       const res = await fetch(`${target}${path}`, { headers: req.headers });
-      const body = await res.arrayBuffer();
-      await hold(path);
+      const body = await relay(path, new Uint8Array(await res.arrayBuffer()));
       return new Response(body, { status: res.status, headers: res.headers });
     },
   });
@@ -132,7 +132,7 @@ describe("JetStream: bootstrap a new gateway from a peer", () => {
     await waitForReplica(again.httpUrl, next);
   });
 
-  test("refusals: without the flag it names it; peer down, token refused, other registry: exit 1, data dir untouched; with the token it works", async () => {
+  test("refusals: without the flag it names it; peer down, token refused, other registry, damaged index: exit 1, data dir untouched; with the token it works", async () => {
     using keys = tempDir();
     using dir = tempDir();
     await using kit = await tokenKit(keys.path);
@@ -171,6 +171,15 @@ describe("JetStream: bootstrap a new gateway from a peer", () => {
     expect(otherRegistry).toContain(`cannot bootstrap from peer ${gw1.httpUrl}: the peer's snapshot was built with registry `);
     expect(otherRegistry).toContain("(TEMPLATES_PATH must be the same)");
     expect(readdirSync(dir.path, { recursive: true }).sort()).toEqual(before);
+    // An index copy damaged on the way fails its sha256 check.
+    await using damaging = serveHop(gw1.httpUrl, async (path, body) => {
+      if (path === "/index-snapshot") body[body.length - 1]! ^= 1;
+      return body;
+    });
+    const damaged = await failedStart(stack.startGateway({ dataDir: dir.path, env: { BOOTSTRAP_TOKEN: token }, args: ["--bootstrap-from", damaging.url] }));
+    expect(damaged).toContain(`cannot bootstrap from peer ${damaging.url}: ${damaging.url}/index-snapshot: sha256 `);
+    expect(damaged).toContain("differs from the announced");
+    expect(readdirSync(dir.path, { recursive: true }).sort()).toEqual(before);
     // The index copy is guarded like the snapshot.
     expect((await fetch(`${gw1.httpUrl}/index-snapshot`)).status).toBe(401);
     // Nothing was recorded that could hold the archiver back.
@@ -201,10 +210,12 @@ describe("JetStream: bootstrap a new gateway from a peer", () => {
     const snapshotFetched = new Promise<void>((resolve) => (fetched = resolve));
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    await using hop = serveHop(gw1.httpUrl, async (path) => {
-      if (path !== "/snapshot") return;
-      fetched();
-      await released;
+    await using hop = serveHop(gw1.httpUrl, async (path, body) => {
+      if (path === "/snapshot") {
+        fetched();
+        await released;
+      }
+      return body;
     });
     const starting = failedStart(stack.startGateway({ dataDir: dir.path, args: ["--bootstrap-from", hop.url] }));
     await snapshotFetched;
