@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { ErrorCode, SyncError, type SnapshotOffer } from "@kuzu-sync/protocol";
-import { Replica, openSnapshotArchive } from "@kuzu-sync/replica";
+import { Replica, downloadArchive, openSnapshotArchive } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 
 /** Progress of a bootstrap, as emitted on `client.on("snapshot")`. */
@@ -54,35 +54,11 @@ export async function downloadSnapshot(
   signal?: AbortSignal,
   token?: string,
 ): Promise<{ seq: number | null }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...(signal ? { signal } : {}), ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}) });
-  } catch (cause) {
-    throw new SyncError(ErrorCode.INTERNAL, `cannot download snapshot ${url}: ${String(cause)}`, { cause });
-  }
-  if (!res.ok || !res.body) throw new SyncError(ErrorCode.INTERNAL, `snapshot ${url} answered HTTP ${res.status}`);
-  const length = Number(res.headers.get("content-length"));
-  const total = Number.isSafeInteger(length) && length > 0 ? length : null;
-  const seqHeader = Number(res.headers.get("x-snapshot-seq"));
-  const seq = Number.isSafeInteger(seqHeader) ? seqHeader : null;
-  const expected = res.headers.get("x-snapshot-sha256");
-  const hasher = new Bun.CryptoHasher("sha256");
-  const writer = Bun.file(dest).writer({ highWaterMark: 1 << 20 });
-  let bytes = 0;
-  try {
-    onProgress({ phase: "download", bytes, total, seq });
-    for await (const chunk of res.body) {
-      hasher.update(chunk);
-      writer.write(chunk);
-      bytes += chunk.byteLength;
-      onProgress({ phase: "download", bytes, total, seq });
-    }
-  } finally {
-    await writer.end();
-  }
-  if (total !== null && bytes !== total) throw new SyncError(ErrorCode.INTERNAL, `snapshot download ended after ${bytes} of ${total} bytes`);
-  const sha = hasher.digest("hex");
-  if (expected && sha !== expected) throw new SyncError(ErrorCode.INTERNAL, `snapshot sha256 ${sha} differs from the announced ${expected}`);
+  const { seq } = await downloadArchive(url, dest, {
+    onProgress: (p) => onProgress({ phase: "download", ...p }),
+    ...(signal ? { signal } : {}),
+    ...(token ? { token } : {}),
+  });
   return { seq };
 }
 

@@ -27,6 +27,26 @@ describe("parseServerConfig", () => {
     expect(() => parseServerConfig(argv, env)).toThrow(message);
   });
 
+  test("--bootstrap-from: a peer's http(s) URL, only with the JetStream log; the token never appears in errors", () => {
+    const js = { LOG_BACKEND: "jetstream", NATS_URL: "nats://127.0.0.1:4222" };
+    expect(parseServerConfig([], js)).toMatchObject({ bootstrapFrom: null, bootstrapToken: null });
+    expect(parseServerConfig(["--bootstrap-from", "http://gw1:8080/"], { ...js, BOOTSTRAP_TOKEN: "t0k" })).toMatchObject({ bootstrapFrom: "http://gw1:8080", bootstrapToken: "t0k" });
+    expect(parseServerConfig([], { ...js, BOOTSTRAP_FROM: "https://gw1.example" })).toMatchObject({ bootstrapFrom: "https://gw1.example" });
+    for (const bad of ["gw1:8080", "ftp://gw1", "http://gw1/?token=x", "http://u:p@gw1"]) {
+      expect(() => parseServerConfig([], { ...js, BOOTSTRAP_FROM: bad })).toThrow(`BOOTSTRAP_FROM=${JSON.stringify(bad)} is not a peer gateway's http(s) URL`);
+    }
+    expect(() => parseServerConfig(["--bootstrap-from", "http://gw1:8080"], {})).toThrow(/BOOTSTRAP_FROM="http:\/\/gw1:8080" needs LOG_BACKEND=jetstream/);
+    expect(() => parseServerConfig(["--bootstrap-token", "t0k"], js)).toThrow(/Unknown option '--bootstrap-token'/);
+    let message = "";
+    try {
+      parseServerConfig([], { ...js, BOOTSTRAP_TOKEN: "secret-token-value" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("BOOTSTRAP_TOKEN is set but BOOTSTRAP_FROM is not");
+    expect(message).not.toContain("secret-token-value");
+  });
+
   test("--help", () => {
     expect(parseServerConfig(["--help"], {})).toBe("help");
   });

@@ -40,6 +40,16 @@ export interface ServerConfig {
   readonly auth: AuthConfig;
   /** Rate, connection, backpressure and idle limits (see security-config.ts). */
   readonly limits: LimitsConfig;
+  /**
+   * JetStream only: a peer gateway's HTTP(S) base URL to copy the server replica and id index from
+   * when the local ones cannot catch up from the stream (see peer-bootstrap.ts); null: refuse instead.
+   */
+  readonly bootstrapFrom: string | null;
+  /**
+   * Access token for the peer's `GET /snapshot` and `GET /index-snapshot` when it has auth on
+   * (BOOTSTRAP_TOKEN, environment only like AUTH_JWT_SECRET: flags show up in `ps`).
+   */
+  readonly bootstrapToken: string | null;
 }
 
 export type LogBackend = "embedded" | "jetstream";
@@ -69,6 +79,12 @@ Options (each also settable by the environment variable shown):
   --snapshot-bootstrap-min <n>  SNAPSHOT_BOOTSTRAP_MIN_EVENTS
                                offer a snapshot to clients that would replay at least n events
                                (default 50000; 0 = only when their history is archived)
+  --bootstrap-from <url>    BOOTSTRAP_FROM     jetstream only: when this gateway's server replica
+                                               cannot catch up from the stream (new, or behind
+                                               the archive horizon), copy it and the id index from
+                                               this peer gateway (http(s)://host:port) first
+                            BOOTSTRAP_TOKEN    token for that peer when its authentication is on
+                                               (environment only: flags show up in \`ps\`)
   -h, --help                                   show this help
 ${SECURITY_USAGE}`;
 
@@ -98,6 +114,7 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
         "stream-replicas": { type: "string" },
         "snapshot-every": { type: "string" },
         "snapshot-bootstrap-min": { type: "string" },
+        "bootstrap-from": { type: "string" },
         help: { type: "boolean", short: "h" },
         ...SECURITY_FLAGS,
       },
@@ -150,7 +167,31 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
       1_000_000_000,
     ),
     ...parseSecurityConfig(flags, env),
+    ...parseBootstrap(flags["bootstrap-from"] ?? env["BOOTSTRAP_FROM"], env["BOOTSTRAP_TOKEN"], logBackend),
   });
+}
+
+/** `BOOTSTRAP_FROM` (an http(s) base URL, normalised without a trailing slash) and its token. */
+function parseBootstrap(from: string | undefined, token: string | undefined, logBackend: LogBackend): Pick<ServerConfig, "bootstrapFrom" | "bootstrapToken"> {
+  const bootstrapToken = token === undefined || token === "" ? null : token;
+  if (from === undefined || from.trim() === "") {
+    // The token's value is never repeated in a message.
+    if (bootstrapToken !== null) throw new ConfigError("BOOTSTRAP_TOKEN is set but BOOTSTRAP_FROM is not: the token is only for the peer to bootstrap from");
+    return { bootstrapFrom: null, bootstrapToken };
+  }
+  let url: URL | null;
+  try {
+    url = new URL(from.trim());
+  } catch {
+    url = null;
+  }
+  if (url === null || !/^https?:$/.test(url.protocol) || url.hostname === "" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    throw new ConfigError(`BOOTSTRAP_FROM=${JSON.stringify(from)} is not a peer gateway's http(s) URL (http://host:8080), without query or credentials`);
+  }
+  if (logBackend !== "jetstream") {
+    throw new ConfigError(`BOOTSTRAP_FROM=${JSON.stringify(from)} needs LOG_BACKEND=jetstream (--log jetstream): only gateways sharing a stream can bootstrap from a peer`);
+  }
+  return { bootstrapFrom: url.href.replace(/\/+$/, ""), bootstrapToken };
 }
 
 /** JetStream stream names: no dots, wildcards, spaces or path separators. */

@@ -62,6 +62,8 @@ export interface GatewayOptions {
     offerFor(lastSeq: number): SnapshotOffer | null;
     handle(req: Request): Promise<Response>;
   };
+  /** JetStream mode: `GET /index-snapshot`, a copy of the id index for a gateway bootstrapping from this one. */
+  readonly indexSnapshots?: { handle(): Promise<Response> };
   /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
   readonly describe?: () => Record<string, unknown>;
   /** Extra gauges for GET /metrics (server replica position, log size on disk). */
@@ -290,6 +292,8 @@ export function startGateway(options: GatewayOptions): Gateway {
           return Response.json(registryWire);
         case "/snapshot":
           return options.snapshots ? options.snapshots.handle(req) : Response.json({ error: "snapshots are not enabled" }, { status: 404 });
+        case "/index-snapshot":
+          return options.indexSnapshots ? options.indexSnapshots.handle() : Response.json({ error: "not found: /index-snapshot exists only with --log jetstream" }, { status: 404 });
         default: {
           const answer = aggregateRoute(url.pathname, log.aggregates, log.headSeq);
           if (answer !== null && answer.ok) metrics.aggregateReads.inc({ via: "http" });

@@ -224,6 +224,11 @@ export class JetStreamEventLog implements EventLog {
     this.#positions.record(seq);
   }
 
+  /** A consistent copy of this gateway's index (for `GET /index-snapshot`); see {@link JetStreamIndex.exportTo}. */
+  exportIndex(path: string): { readonly head: number } {
+    return this.#index.exportTo(path);
+  }
+
   onCommit(listener: CommitListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

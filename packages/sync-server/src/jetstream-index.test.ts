@@ -94,4 +94,17 @@ describe("JetStream index: counts and aggregates from the consumed stream", () =
     expect(fresh.countsFromSeq).toBe(7);
     expect(fresh.aggregates.info("counters")?.fromSeq).toBe(7);
   });
+
+  test("exportTo: a copy with the same ids, counts, aggregates and head, without the gateway's origin", () => {
+    const index = openIndex(path());
+    index.setMeta("origin", "gateway-a");
+    index.record([inc(1, "e1", "c1", 5), post(2, "e2", "p1", "u1"), inc(3, "e1", "c1", 5)]);
+    const file = join(dirs[0]!, "copy.sqlite");
+    expect(index.exportTo(file)).toEqual({ head: 3 });
+    index.record([inc(4, "e4", "c2", 1)]); // later writes stay out of the copy
+    const copy = openIndex(file);
+    expect([copy.head, copy.countsFromSeq, copy.meta("origin"), copy.firstSeq("e1"), copy.firstSeq("e4")]).toEqual([3, 1, null, 1, null]);
+    expect(copy.templateCounts()).toEqual({ INCREMENT_COUNTER: 1, CREATE_POST: 1 });
+    expect(values(copy, "counters")).toEqual({ c1: 5 });
+  });
 });

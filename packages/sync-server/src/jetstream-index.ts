@@ -158,6 +158,23 @@ export class JetStreamIndex {
     return firsts;
   }
 
+  /**
+   * Write a consistent copy of the whole index to `path` (which must not exist) with SQLite's
+   * `VACUUM INTO`: synchronous, so it falls between two recorded groups. The copy leaves out this
+   * gateway's own identity (meta `origin`): it is what a new gateway starts from, not who it is.
+   * Returns the copy's head.
+   */
+  exportTo(path: string): { readonly head: number } {
+    this.#db.run("VACUUM INTO ?", [path]);
+    const copy = new Database(path, { strict: true });
+    try {
+      copy.run("DELETE FROM meta WHERE key = 'origin'");
+      return { head: Number(copy.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'head'").get()?.value ?? 0) };
+    } finally {
+      copy.close();
+    }
+  }
+
   close(): void {
     this.#db.close();
   }

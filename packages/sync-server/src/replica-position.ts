@@ -6,7 +6,7 @@
  * quiet gateway from one that has gone away for good (by the age of the KV entry).
  * @module
  */
-import type { KV } from "nats";
+import type { KV, NatsConnection } from "nats";
 import { ARCHIVE_KV_BUCKET, replicaPositionKey, type ReplicaPosition } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { NatsLink } from "./nats-link.ts";
@@ -21,6 +21,23 @@ export interface ReplicaPositionOptions {
   readonly logger: Logger;
   /** Re-record the position this often (default 30 s). */
   readonly heartbeatMs?: number;
+}
+
+/**
+ * The KV bucket positions (and the archiver's lock) live in; created with `replicas` when absent.
+ * @example const kv = await archiveKv(nc, 1); await kv.get(replicaPositionKey(stream, origin));
+ */
+export function archiveKv(nc: NatsConnection, replicas: number): Promise<KV> {
+  return nc.jetstream().views.kv(ARCHIVE_KV_BUCKET, { history: 1, replicas });
+}
+
+/**
+ * The KV value recording that gateway `gatewayId`'s server replica is at `seq` (JSON).
+ * @example await kv.put(replicaPositionKey(stream, origin), positionValue(origin, 120));
+ */
+export function positionValue(gatewayId: string, seq: number): string {
+  const value: ReplicaPosition = { gateway: gatewayId, seq, recordedAt: Date.now() };
+  return JSON.stringify(value);
 }
 
 /**
@@ -83,11 +100,11 @@ export class ReplicaPositionRecorder {
     const nc = this.#o.link.nc;
     // While NATS is down the archiver cannot purge either; the heartbeat writes again later.
     if (nc === null || !this.#o.link.connected) return;
-    const value: ReplicaPosition = { gateway: this.#o.gatewayId, seq: this.#seq!, recordedAt: Date.now() };
+    const seq = this.#seq!;
     try {
-      this.#kv ??= nc.jetstream().views.kv(ARCHIVE_KV_BUCKET, { history: 1, replicas: this.#o.replicas });
-      await (await this.#kv).put(this.#key, JSON.stringify(value));
-      if (this.#failing) this.#o.logger.info("server replica position recorded again", { key: this.#key, seq: value.seq });
+      this.#kv ??= archiveKv(nc, this.#o.replicas);
+      await (await this.#kv).put(this.#key, positionValue(this.#o.gatewayId, seq));
+      if (this.#failing) this.#o.logger.info("server replica position recorded again", { key: this.#key, seq });
       this.#failing = false;
     } catch (error) {
       this.#kv = null;

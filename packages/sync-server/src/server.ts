@@ -13,8 +13,10 @@ import type { EventLog } from "./event-log.ts";
 import { createAuthenticator } from "./auth.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { EventPublisher } from "./event-publisher.ts";
+import { IndexSnapshotService } from "./index-snapshot.ts";
 import { JetStreamEventLog } from "./jetstream-event-log.ts";
 import { NatsLink } from "./nats-link.ts";
+import { bootstrapFromPeer } from "./peer-bootstrap.ts";
 import { ServerReplica } from "./server-replica.ts";
 import { SnapshotService } from "./snapshot-service.ts";
 import { SqliteEventLog } from "./sqlite-event-log.ts";
@@ -65,9 +67,24 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const nats = config.natsUrl === null ? null : NatsLink.open({ url: config.natsUrl, name: `kuzu-sync-gateway ${serverId}`, logger });
   const publisher = nats === null ? null : new EventPublisher(nats, logger);
   const logPath = join(config.dataDir, config.logBackend === "jetstream" ? "jetstream-index.sqlite" : "events.sqlite");
+  const replicaPath = join(config.dataDir, "replica", "db.kuzu");
   let log: EventLog;
   let jetstream: JetStreamEventLog | null = null;
   try {
+    if (config.logBackend === "jetstream" && config.bootstrapFrom !== null) {
+      await bootstrapFromPeer({
+        peer: config.bootstrapFrom,
+        token: config.bootstrapToken,
+        dataDir: config.dataDir,
+        replicaPath,
+        indexPath: logPath,
+        registryHash: registry.hash,
+        link: nats!,
+        stream: config.stream,
+        replicas: config.streamReplicas,
+        logger,
+      });
+    }
     if (config.logBackend === "jetstream") {
       log = jetstream = await JetStreamEventLog.open({
         link: nats!,
@@ -89,7 +106,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
   let replica: Replica | undefined;
   try {
-    replica = await Replica.open({ path: join(config.dataDir, "replica", "db.kuzu"), logger: logger.child({ component: "server-replica" }) });
+    replica = await Replica.open({ path: replicaPath, logger: logger.child({ component: "server-replica" }) });
     await replica.install(registry.toWire(), { prepareAll: true });
     if (replica.appliedSeq < log.horizonSeq - 1) {
       // It could only catch up through events that are archived: fail now rather than serve a
@@ -97,7 +114,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       throw new ConfigError(
         `the server replica in ${join(config.dataDir, "replica")} is at seq ${replica.appliedSeq} but the log starts at seq ${log.horizonSeq} ` +
           `(seqs ${replica.appliedSeq + 1}-${log.horizonSeq - 1} are archived), so it can never catch up from the log. ` +
-          "Copy the data directory of a gateway that is up to date (stopped), or restore the archived range into an embedded log; see docs/ARCHIVE.md",
+          (config.logBackend === "jetstream"
+            ? "Start it with --bootstrap-from <a running peer gateway's http(s) URL> (BOOTSTRAP_FROM) to copy the server replica and id index from that peer; see docs/ARCHIVE.md"
+            : "Copy the data directory of a gateway that is up to date (stopped), or restore the archived range into an embedded log; see docs/ARCHIVE.md"),
       );
     }
   } catch (error) {
@@ -117,6 +136,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     bootstrapMinEvents: config.snapshotBootstrapMinEvents,
   });
   snapshots.start();
+  const indexSnapshots = jetstream === null ? null : new IndexSnapshotService(jetstream, join(config.dataDir, "index-snapshots"), logger);
+  indexSnapshots?.start();
   const gateway = startGateway({
     port: config.port,
     host: config.host,
@@ -129,6 +150,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     allowRawDml: config.allowRawDml,
     pageSize: config.pageSize,
     snapshots,
+    ...(indexSnapshots === null ? {} : { indexSnapshots }),
     auth,
     allowedOrigins: config.auth.allowedOrigins,
     limits: config.limits,
