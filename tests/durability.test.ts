@@ -130,8 +130,7 @@ describe("durable outbox", () => {
     await revived.connect();
     expect(revived.clientId).toBe(report.clientId);
     const observer = await pool.connect(gw.url);
-    const until = Date.now() + 20_000;
-    while (revived.pendingCount > 0 && Date.now() < until) await Bun.sleep(10);
+    await revived.flush(); // the 25 resent from the outbox are acknowledged
     expect(revived.pendingCount).toBe(0);
     await observer.waitForSeq(25);
     expect(await observer.query("MATCH (c:Counter {id: 'durable'}) RETURN c.value AS v")).toEqual([{ v: 25 }]);
@@ -143,5 +142,31 @@ describe("durable outbox", () => {
     await again.connect();
     expect(again.pendingCount).toBe(0);
     expect(((await (await fetch(`${gw.httpUrl}/health`)).json()) as { headSeq: number }).headSeq).toBe(25);
+  });
+
+  test("flush() waits for the outbox across a gateway restart, and rejects with CLOSED when the client closes first", async () => {
+    using dir = tempDir();
+    await using pool = new ClientPool();
+    const first = await startGatewayProcess({ dataDir: dir.path });
+    const port = first.port;
+    const c = await pool.connect(first.url, { backoff: { initialDelayMs: 20, maxDelayMs: 200 } });
+    await c.flush(); // nothing pending: resolves at once
+    expect(await first.stop()).toBe(0);
+    const queued = c.executeTemplate("INCREMENT_COUNTER", { counterId: "flush", amount: 3 });
+    expect(c.pendingCount).toBe(1);
+    const flushed = c.flush();
+    await using gw = await startGatewayProcess({ dataDir: dir.path, port });
+    await flushed;
+    expect(c.pendingCount).toBe(0);
+    const { seq } = await queued;
+    await c.waitForSeq(seq);
+    expect(await c.query("MATCH (k:Counter {id: 'flush'}) RETURN k.value AS v")).toEqual([{ v: 3 }]);
+
+    expect(await gw.stop()).toBe(0);
+    const stranded = c.executeTemplate("INCREMENT_COUNTER", { counterId: "flush", amount: 4 });
+    stranded.catch(() => {});
+    const never = c.flush();
+    await c.close();
+    await expect(never).rejects.toMatchObject({ code: "CLOSED" });
   });
 });

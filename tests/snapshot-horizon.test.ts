@@ -70,6 +70,8 @@ for (const backend of ["embedded", "jetstream"] as const) {
       await back.connect();
       expect(bootstrapped).toBe(true);
       expect(back.clientId).toBe(clientId);
+      // connect() waits for catch-up, not for the outbox: the resend's ack may come after `live`.
+      await back.flush();
       expect(back.pendingCount).toBe(0); // the outbox was resent and acknowledged (once, by id)
       const settled = (await health(gw.httpUrl)).headSeq;
       await back.waitForSeq(settled);

@@ -64,6 +64,7 @@ export class SyncClient {
   #statsTimer: ReturnType<typeof setInterval> | null = null;
   readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
   readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
+  readonly #flushWaiters = new Set<Waiter<void>>();
   readonly #aggregates = new AggregateRequests();
   #liveWaiter: Waiter<void> | null = null;
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
@@ -107,6 +108,27 @@ export class SyncClient {
   /** Events handed to the client and not yet acknowledged. */
   get pendingCount(): number {
     return this.#outbox?.size ?? 0;
+  }
+
+  /**
+   * Resolves once every event in the outbox has been acknowledged or rejected, including events a
+   * persistent client resends from an earlier run, whose promises are gone. Call it after
+   * `connect()`. Rejects with `CLOSED` if the client is closed first; a durable outbox keeps them.
+   * @example
+   * await client.connect();
+   * await client.flush(); // what an earlier run queued offline has landed (or was refused)
+   */
+  flush(): Promise<void> {
+    if (this.pendingCount === 0) return Promise.resolve();
+    if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
+    return new Promise((resolve, reject) => this.#flushWaiters.add({ resolve, reject }));
+  }
+
+  /** After an event left the outbox: settle flush() once it is empty. */
+  #outboxShrank(): void {
+    if (this.pendingCount > 0) return;
+    for (const w of this.#flushWaiters) w.resolve();
+    this.#flushWaiters.clear();
   }
 
   /** The registry received from the server (null before the first handshake). */
@@ -255,8 +277,9 @@ export class SyncClient {
     this.#settleLive(closed);
     for (const [, w] of this.#acks) w.reject(closed);
     this.#acks.clear();
-    for (const w of this.#seqWaiters) w.reject(closed);
+    for (const w of [...this.#seqWaiters, ...this.#flushWaiters]) w.reject(closed);
     this.#seqWaiters.clear();
+    this.#flushWaiters.clear();
     this.#aggregates.failAll(closed);
     await this.#opening?.catch(() => {});
     await this.#inbox.idle();
@@ -394,6 +417,7 @@ export class SyncClient {
         return this.#enqueue(async () => this.#settleLive());
       case "ack": {
         this.#outbox?.remove(msg.id);
+        this.#outboxShrank();
         this.#retries.delete(msg.id);
         const w = this.#acks.get(msg.id);
         this.#acks.delete(msg.id);
@@ -493,6 +517,7 @@ export class SyncClient {
     this.#retries.delete(msg.id);
     const event = this.#outbox?.get(msg.id);
     this.#outbox?.remove(msg.id);
+    this.#outboxShrank();
     this.#stats.record(event?.template ?? "RAW_DML", "failed");
     const w = this.#acks.get(msg.id);
     this.#acks.delete(msg.id);
