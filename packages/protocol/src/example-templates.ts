@@ -1,6 +1,8 @@
 /**
  * The example registry: a small social graph with counters. Every statement is deterministic and
  * written as an upsert or a guarded match, so replaying the same order always gives the same graph.
+ * Batch forms project the key first (`WITH r, r.id AS k MATCH (… {id: k})`): Kuzu 0.11 then looks
+ * each row up in the primary-key index instead of joining the whole table against the rows.
  * @module
  */
 import { z } from "zod";
@@ -28,10 +30,8 @@ export const exampleRegistry = defineTemplates({
       params: { id, name, email: email.optional() },
       cypher: "MERGE (u:User {id: $id}) SET u.name = $name, u.email = $email",
       batch: {
-        cypher: "UNWIND $rows AS r MERGE (u:User {id: r.id}) SET u.name = r.name, u.email = r.email",
+        cypher: "UNWIND $rows AS r WITH r, r.id AS k MERGE (u:User {id: k}) SET u.name = r.name, u.email = r.email",
         keys: ["id"],
-        // New users (the usual case) without the join over the whole User table that MERGE costs.
-        insert: "UNWIND $rows AS r CREATE (:User {id: r.id, name: r.name, email: r.email})",
       },
     },
     UPDATE_USER: {
@@ -40,12 +40,18 @@ export const exampleRegistry = defineTemplates({
       cypher:
         "MATCH (u:User {id: $id}) SET u.name = CASE WHEN $name IS NULL THEN u.name ELSE $name END, " +
         "u.email = CASE WHEN $email IS NULL THEN u.email ELSE $email END",
+      batch: {
+        cypher:
+          "UNWIND $rows AS r WITH r, r.id AS k MATCH (u:User {id: k}) " +
+          "SET u.name = CASE WHEN r.name IS NULL THEN u.name ELSE r.name END, u.email = CASE WHEN r.email IS NULL THEN u.email ELSE r.email END",
+        keys: ["id"],
+      },
     },
     DELETE_USER: {
       description: "Delete a user and its relationships",
       params: { id },
       cypher: "MATCH (u:User {id: $id}) DETACH DELETE u",
-      batch: { cypher: "UNWIND $rows AS r MATCH (u:User {id: r.id}) DETACH DELETE u", keys: ["id"] },
+      batch: { cypher: "UNWIND $rows AS r WITH r.id AS k MATCH (u:User {id: k}) DETACH DELETE u", keys: ["id"] },
     },
     FOLLOW_USER: {
       description: "followerId follows targetId (both must exist)",
@@ -68,12 +74,19 @@ export const exampleRegistry = defineTemplates({
       description: "Delete a post",
       params: { id },
       cypher: "MATCH (p:Post {id: $id}) DETACH DELETE p",
+      batch: { cypher: "UNWIND $rows AS r WITH r.id AS k MATCH (p:Post {id: k}) DETACH DELETE p", keys: ["id"] },
     },
     INCREMENT_COUNTER: {
       description: "Add amount (default 1) to a counter, creating it at 0",
       params: { counterId: id, amount: z.int().min(-1_000_000_000).max(1_000_000_000).default(1) },
       cypher:
         "MERGE (c:Counter {id: $counterId}) ON CREATE SET c.value = $amount ON MATCH SET c.value = c.value + $amount",
+      batch: {
+        cypher:
+          "UNWIND $rows AS r WITH r, r.counterId AS k MERGE (c:Counter {id: k}) " +
+          "ON CREATE SET c.value = r.amount ON MATCH SET c.value = c.value + r.amount",
+        keys: ["counterId"],
+      },
     },
   },
   aggregates: {

@@ -96,7 +96,7 @@ const WelcomeSchema = z.object({
         name: z.string(),
         description: z.string().optional(),
         cypher: z.string(),
-        batch: z.object({ cypher: z.string(), keys: z.array(z.string()), insert: z.string().optional() }).optional(),
+        batch: z.object({ cypher: z.string(), keys: z.array(z.string()) }).optional(),
         paramNames: z.array(z.string()),
         required: z.array(z.string()),
         paramsJsonSchema: z.unknown(),

@@ -18,24 +18,18 @@ export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape>
   /**
    * Optional set-at-a-time form: `UNWIND $rows AS r …` reading `r.<param>`. A replica uses it for
    * runs of this template where no two rows share the same `keys` values (Kuzu gives wrong
-   * results for MERGE on one key twice inside one UNWIND).
-   *
-   * `insert` is an optional optimistic form of it, typically `UNWIND $rows AS r CREATE …`: it must
-   * have exactly the effect of `cypher` for rows whose keys match no existing node, and fail
-   * (primary-key violation) otherwise. A replica tries it first, since its cost does not grow with
-   * the table (Kuzu runs UNWIND … MERGE as a join over the whole table), and redoes the
-   * transaction with `cypher` when it fails. Like `cypher`, it must agree with the single form, or
-   * replicas diverge.
+   * results for MERGE on one key twice inside one UNWIND). Project the key before matching on it
+   * (`UNWIND $rows AS r WITH r, r.id AS k MERGE (n:T {id: k}) …`): Kuzu 0.11 looks a projected
+   * key up in the primary-key index, but joins `MERGE (n:T {id: r.id})` against the whole table.
    */
   readonly batch?: BatchForm;
   readonly description?: string;
 }
 
-/** The set-at-a-time forms of a template (see {@link TemplateDefinition.batch}). */
+/** The set-at-a-time form of a template (see {@link TemplateDefinition.batch}). */
 export interface BatchForm {
   readonly cypher: string;
   readonly keys: readonly string[];
-  readonly insert?: string;
 }
 
 export interface RegistryDefinition {
@@ -62,9 +56,8 @@ export interface WireTemplate {
 
 /**
  * Serializable registry. `hash` identifies what a replica is built from (schema and templates);
- * replicas built from different hashes never mix. Aggregates and insert forms are left out of the
- * hash on purpose: aggregates live only on the gateway, insert forms only speed up what the batch
- * form does, and adding either must not force every replica to be rebuilt.
+ * replicas built from different hashes never mix. Aggregates are left out of the hash on purpose:
+ * they live only on the gateway, and adding one must not force every replica to be rebuilt.
  */
 export interface WireRegistry {
   readonly hash: string;
@@ -95,7 +88,7 @@ export class TemplateRegistry {
     for (const [name, t] of Object.entries(definition.templates)) {
       if (!NAME.test(name)) throw new TypeError(`template name ${JSON.stringify(name)} must match ${NAME}`);
       if (name === RAW_DML_TEMPLATE) throw new TypeError(`template name ${RAW_DML_TEMPLATE} is reserved for raw DML events`);
-      for (const text of [t.cypher, t.batch?.cypher ?? "", t.batch?.insert ?? ""]) {
+      for (const text of [t.cypher, t.batch?.cypher ?? ""]) {
         if (NONDETERMINISTIC.test(text)) throw new TypeError(`template ${name} is not deterministic: ${text}`);
       }
       const schema = z.strictObject(t.params);
@@ -110,7 +103,7 @@ export class TemplateRegistry {
         name,
         ...(t.description === undefined ? {} : { description: t.description }),
         cypher: t.cypher,
-        ...(t.batch === undefined ? {} : { batch: { cypher: t.batch.cypher, keys: [...t.batch.keys], ...(t.batch.insert === undefined ? {} : { insert: t.batch.insert }) } }),
+        ...(t.batch === undefined ? {} : { batch: { cypher: t.batch.cypher, keys: [...t.batch.keys] } }),
         paramNames,
         required: json.required ?? [],
         paramsJsonSchema: json,
@@ -119,7 +112,7 @@ export class TemplateRegistry {
     this.schema = Object.freeze([...definition.schema]);
     this.#validators = validators;
     const body = { schema: this.schema, templates: wireTemplates };
-    this.hash = createHash("sha256").update(JSON.stringify({ schema: this.schema, templates: wireTemplates.map(withoutInsertForm) })).digest("hex");
+    this.hash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
     const aggregates = checkAggregates(definition.aggregates ?? {}, paramInfo);
     this.#wire = deepFreeze({ hash: this.hash, ...body, aggregates });
   }
@@ -169,16 +162,6 @@ export class TemplateRegistry {
  */
 export function defineTemplates(definition: RegistryDefinition): TemplateRegistry {
   return new TemplateRegistry(definition);
-}
-
-/**
- * The insert form is left out of the hash: it is an optimisation with, by contract, the batch
- * form's effect, so declaring one must not force every existing replica to be rebuilt.
- */
-function withoutInsertForm(t: WireTemplate): WireTemplate {
-  if (t.batch?.insert === undefined) return t;
-  const { insert: _insert, ...batch } = t.batch;
-  return { ...t, batch };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,20 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import { ApplyStrategy, type RunPlan } from "./apply-strategy.ts";
 
-const UPSERT_ONLY = { batch: true, insert: false };
-
 describe("ApplyStrategy", () => {
   test("short runs and templates without a batch form go one statement per event", () => {
     const s = new ApplyStrategy();
-    expect(s.choose("T", 3, { batch: true, insert: true })).toEqual({ how: "single", probeSingle: 0 });
-    expect(s.choose("T", 500, { batch: false, insert: false })).toEqual({ how: "single", probeSingle: 0 });
+    expect(s.choose("T", 3, true)).toEqual({ how: "single", probeSingle: 0 });
+    expect(s.choose("T", 500, false)).toEqual({ how: "single", probeSingle: 0 });
   });
 
   test("measures both, the per-statement cost on a short prefix only, uses the cheaper, and keeps probing", () => {
     const s = new ApplyStrategy();
     const plans: RunPlan[] = [];
     const run = (batchMsPerEvent: number, singleMsPerEvent: number) => {
-      const plan = s.choose("T", 100, UPSERT_ONLY);
+      const plan = s.choose("T", 100, true);
       plans.push(plan);
       const single = plan.how === "single" ? 100 : plan.probeSingle;
       if (single > 0) s.record("T", "single", single, single * singleMsPerEvent);
@@ -35,29 +33,5 @@ describe("ApplyStrategy", () => {
     // ...and batches are still tried now and then, in case the table shrinks again.
     expect(large.filter((h) => h === "batch").length).toBeGreaterThan(0);
     expect(s.costs("T").single).toBeCloseTo(0.3, 5);
-  });
-
-  test("the insert form goes first, rests twice as long after each failure, and is tried again", () => {
-    const s = new ApplyStrategy();
-    const forms = { batch: true, insert: true };
-    expect(s.choose("T", 100, forms).how).toBe("insert");
-    s.record("T", "insert", 100, 1);
-    expect(s.choose("T", 100, forms).how).toBe("insert");
-    s.insertFailed("T");
-    const rest1 = [s.choose("T", 100, forms).how, s.choose("T", 100, forms).how];
-    expect(rest1).not.toContain("insert");
-    expect(s.choose("T", 100, forms).how).toBe("insert");
-    s.insertFailed("T");
-    const rest2 = Array.from({ length: 4 }, () => s.choose("T", 100, forms).how);
-    expect(rest2).not.toContain("insert");
-    expect(s.choose("T", 100, forms).how).toBe("insert");
-    // A success ends the streak: the next failure rests it for 2 runs again.
-    s.record("T", "insert", 100, 1);
-    s.insertFailed("T");
-    expect([s.choose("T", 100, forms).how, s.choose("T", 100, forms).how, s.choose("T", 100, forms).how]).toEqual([
-      expect.not.stringMatching("insert"),
-      expect.not.stringMatching("insert"),
-      "insert",
-    ]);
   });
 });

@@ -3,7 +3,38 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exampleRegistry, type SequencedEvent } from "@kuzu-sync/protocol";
+import { ApplyStrategy } from "./apply-strategy.ts";
 import { Replica } from "./replica.ts";
+
+/**
+ * A seeded history over a small key space in blocks of one template (10–59 events each), so runs
+ * are long and keys repeat: creates with and without email, partial updates, deletes, counters
+ * with default and negative amounts, posts, follows.
+ */
+function mixedHistory(n: number): SequencedEvent[] {
+  let state = 42;
+  const rnd = () => ((state = (state * 1103515245 + 12345) & 0x7fffffff), state / 0x7fffffff);
+  const pick = (k: number) => Math.floor(rnd() * k);
+  const out: SequencedEvent[] = [];
+  let left = 0;
+  let kind = 0;
+  for (let i = 0; i < n; i++) {
+    if (left-- <= 0) [left, kind] = [10 + pick(50), pick(10)];
+    const u = `u${pick(300)}`;
+    const [template, params]: [string, Record<string, unknown>] =
+      kind < 3 ? ["CREATE_USER", rnd() < 0.5 ? { id: u, name: `n${i}` } : { id: u, name: `n${i}`, email: `e${i}` }]
+      : kind < 4 ? ["UPDATE_USER", rnd() < 0.33 ? { id: u, name: `x${i}` } : rnd() < 0.5 ? { id: u, email: `y${i}` } : { id: u }]
+      : kind < 5 ? ["DELETE_USER", { id: u }]
+      : kind < 7 ? ["INCREMENT_COUNTER", rnd() < 0.3 ? { counterId: `c${pick(20)}` } : { counterId: `c${pick(20)}`, amount: pick(2000) - 1000 }]
+      : kind < 8 ? ["CREATE_POST", { id: `p${pick(100)}`, authorId: u, content: `c${i}` }]
+      : kind < 9 ? ["DELETE_POST", { id: `p${pick(100)}` }]
+      : ["FOLLOW_USER", { followerId: u, targetId: `u${pick(300)}` }];
+    const v = exampleRegistry.validate(template, params);
+    if (!v.ok) throw new Error(v.message);
+    out.push({ id: `m${i}`, template, params: v.params, clientId: "t", timestamp: 0, seq: i + 1, serverTimestamp: 0 });
+  }
+  return out;
+}
 
 const registry = exampleRegistry.toWire();
 const open: Replica[] = [];
@@ -143,68 +174,38 @@ describe("Replica", () => {
     ]);
     expect(results[1]).toEqual(results[0]);
   });
-  test("runs of new keys go through the insert form; a run meeting an existing key is redone with the upsert form", async () => {
-    const { defineTemplates } = await import("@kuzu-sync/protocol");
-    const { z } = await import("zod");
-    // A registry that breaks the insert form's contract on purpose (it writes a marker), so the
-    // test can see which form ran for which rows.
-    const marked = defineTemplates({
-      schema: ["CREATE NODE TABLE Item(id STRING, via STRING, PRIMARY KEY(id))", "CREATE NODE TABLE Tally(id STRING, n INT64, PRIMARY KEY(id))"],
-      templates: {
-        PUT: {
-          params: { id: z.string() },
-          cypher: "MERGE (i:Item {id: $id}) SET i.via = 'single'",
-          batch: {
-            cypher: "UNWIND $rows AS r MERGE (i:Item {id: r.id}) SET i.via = 'upsert'",
-            keys: ["id"],
-            insert: "UNWIND $rows AS r CREATE (:Item {id: r.id, via: 'insert'})",
-          },
-        },
-        BUMP: { params: { id: z.string() }, cypher: "MERGE (t:Tally {id: $id}) ON CREATE SET t.n = 1 ON MATCH SET t.n = t.n + 1" },
-      },
-    }).toWire();
-    const r = await Replica.open({});
-    open.push(r);
-    await r.install(marked);
-    let s = 0;
-    const put = (id: string): SequencedEvent => ({ id: `p${++s}`, template: "PUT", params: { id }, clientId: "t", timestamp: 0, seq: s, serverTimestamp: 0 });
-    const bump = (): SequencedEvent => ({ id: `b${++s}`, template: "BUMP", params: { id: "t" }, clientId: "t", timestamp: 0, seq: s, serverTimestamp: 0 });
-    const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `k${from + i}`);
-    const via = async () => Object.fromEntries((await r.query("MATCH (i:Item) RETURN i.id AS id, i.via AS via")).map((x) => [x["id"], x["via"]]));
-    // All new: one insert statement.
-    expect((await r.apply(ids(0, 40).map(put))).every((o) => o.ok)).toBe(true);
-    expect(new Set(Object.values(await via()))).toEqual(new Set(["insert"]));
-    // A transaction of [bump, 40 puts of which one key exists, bump]: the insert form fails, Kuzu
-    // rolls everything back, and the whole transaction is redone once, with the upsert form.
-    const mixed = [bump(), ...[...ids(40, 39), "k0"].map(put), bump()];
-    const outcomes = await r.apply(mixed);
-    expect(outcomes.map((o) => o.ok)).toEqual(mixed.map(() => true));
-    expect(r.appliedSeq).toBe(s);
-    const after = await via();
-    expect(Object.keys(after)).toHaveLength(79);
-    expect(after["k0"]).not.toBe("insert");
-    expect(ids(40, 39).every((k) => after[k] !== "insert")).toBe(true);
-    expect(await r.query("MATCH (t:Tally) RETURN t.n AS n")).toEqual([{ n: 2 }]);
-  });
-
-  test("with the example registry, the insert path and its fallback end exactly like one event at a time", async () => {
-    let s = 0;
-    const user = (id: string, name: string, email?: string) => ev("CREATE_USER", email === undefined ? { id, name } : { id, name, email }, ++s);
-    const batches = [
-      Array.from({ length: 30 }, (_, i) => user(`u${i}`, `first ${i}`)),
-      [...Array.from({ length: 20 }, (_, i) => user(`u${30 + i}`, `new ${i}`)), ...Array.from({ length: 15 }, (_, i) => user(`u${i * 2}`, `renamed ${i}`, `r${i}@x`))],
-      Array.from({ length: 25 }, (_, i) => user(`u${100 + i}`, `later ${i}`)),
-    ];
-    const batched = await fresh();
-    for (const b of batches) expect((await batched.apply(b)).every((o) => o.ok)).toBe(true);
-    const single = await fresh();
-    for (const e of batches.flat()) await single.apply([e]);
-    const users = (r: Replica) => r.query("MATCH (u:User) RETURN u.id AS id, u.name AS name, u.email AS email ORDER BY id");
-    const a = await users(batched);
-    expect(a).toEqual(await users(single));
-    expect(a).toHaveLength(75);
-    expect(a.find((u) => u["id"] === "u4")).toEqual({ id: "u4", name: "renamed 2", email: "r2@x" });
-  });
+  test("every batch form of the example registry, forced on every run, ends exactly like one event at a time", async () => {
+    // Blocks of one template make long runs; forcing the batch form makes sure it is what ran.
+    const choose = ApplyStrategy.prototype.choose;
+    let batched = 0;
+    ApplyStrategy.prototype.choose = (_template: string, runLength: number, batchable: boolean) => {
+      if (!batchable || runLength < 2) return { how: "single", probeSingle: 0 };
+      batched += runLength;
+      return { how: "batch", probeSingle: 0 };
+    };
+    try {
+      const events = mixedHistory(2_000);
+      const batchedReplica = await fresh();
+      for (let i = 0; i < events.length; i += 500) expect((await batchedReplica.apply(events.slice(i, i + 500))).every((o) => o.ok)).toBe(true);
+      ApplyStrategy.prototype.choose = () => ({ how: "single", probeSingle: 0 });
+      const single = await fresh();
+      for (const e of events) await single.apply([e]);
+      expect(batched).toBeGreaterThan(1_200);
+      const graph = async (r: Replica) => [
+        await r.query("MATCH (u:User) RETURN u.id AS id, u.name AS n, u.email AS e ORDER BY id"),
+        await r.query("MATCH (c:Counter) RETURN c.id AS id, c.value AS v ORDER BY id"),
+        await r.query("MATCH (p:Post) RETURN p.id AS id, p.authorId AS a, p.content AS c ORDER BY id"),
+        await r.query("MATCH (a:User)-[:FOLLOWS]->(b:User) RETURN a.id AS f, b.id AS t ORDER BY f, t"),
+        await r.query("MATCH (a:User)-[:AUTHORED]->(p:Post) RETURN a.id AS f, p.id AS t ORDER BY f, t"),
+      ];
+      const a = await graph(batchedReplica);
+      expect(a).toEqual(await graph(single));
+      expect(a[0]!.length).toBeGreaterThan(50);
+      expect(a[1]!.length).toBeGreaterThan(5);
+    } finally {
+      ApplyStrategy.prototype.choose = choose;
+    }
+  }, 30_000);
 
   test("keys created, deleted and created again in one transaction end as applied one at a time", async () => {
     let s = 0;

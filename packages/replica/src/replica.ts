@@ -43,21 +43,6 @@ interface Compiled {
   readonly template: WireTemplate;
   readonly single: k.PreparedStatement;
   readonly batch: k.PreparedStatement | undefined;
-  readonly insert: k.PreparedStatement | undefined;
-}
-
-/**
- * A template's optimistic insert form met an existing key. Kuzu has rolled the whole transaction
- * back; {@link Replica.apply} redoes it without that form.
- */
-class InsertConflict extends Error {
-  override readonly name = "InsertConflict";
-  constructor(
-    readonly template: string,
-    options: ErrorOptions,
-  ) {
-    super(`${template}: insert form met an existing key; redoing with the upsert form`, options);
-  }
 }
 
 /**
@@ -215,7 +200,6 @@ export class Replica {
       template: t,
       single: await k.prepare(this.#write, t.cypher),
       batch: t.batch ? await k.prepare(this.#write, t.batch.cypher) : undefined,
-      insert: t.batch?.insert ? await k.prepare(this.#write, t.batch.insert) : undefined,
     };
     this.#compiled.set(name, compiled);
     return compiled;
@@ -240,29 +224,21 @@ export class Replica {
       const setSeq = this.#setSeq;
       if (!setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
       const last = fresh[fresh.length - 1]!.seq;
-      // Templates whose insert form failed in this call: each redo has one more, so it ends.
-      const noInsert = new Set<string>();
-      for (;;) {
-        try {
-          await k.run(this.#write, "BEGIN TRANSACTION");
-          for (const run of splitRuns(fresh, this.#templates, this.#maxBatchRows)) await this.#execRun(run, noInsert);
-          await k.exec(this.#write, setSeq, { seq: last });
-          await k.run(this.#write, "COMMIT");
-          this.#appliedSeq = last;
-          this.#logApplied(fresh);
-          return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
-        } catch (error) {
-          await this.#rollback();
-          if (error instanceof InsertConflict) {
-            noInsert.add(error.template);
-            continue;
-          }
-          if (fresh.length === 1) return [await this.#applyOne(fresh[0]!, error)];
-          // One event in the batch failed: redo them one transaction each, so only that one fails.
-          const outcomes: ApplyOutcome[] = [];
-          for (const e of fresh) outcomes.push(await this.#applyOne(e));
-          return outcomes;
-        }
+      try {
+        await k.run(this.#write, "BEGIN TRANSACTION");
+        for (const run of splitRuns(fresh, this.#templates, this.#maxBatchRows)) await this.#execRun(run);
+        await k.exec(this.#write, setSeq, { seq: last });
+        await k.run(this.#write, "COMMIT");
+        this.#appliedSeq = last;
+        this.#logApplied(fresh);
+        return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
+      } catch (error) {
+        await this.#rollback();
+        if (fresh.length === 1) return [await this.#applyOne(fresh[0]!, error)];
+        // One event in the batch failed: redo them one transaction each, so only that one fails.
+        const outcomes: ApplyOutcome[] = [];
+        for (const e of fresh) outcomes.push(await this.#applyOne(e));
+        return outcomes;
       }
     });
   }
@@ -351,7 +327,7 @@ export class Replica {
     }
   }
 
-  async #execRun(events: readonly SequencedEvent[], noInsert?: ReadonlySet<string>): Promise<void> {
+  async #execRun(events: readonly SequencedEvent[]): Promise<void> {
     // A slot marked duplicateOf repeats an event already applied at a lower seq: no effect.
     const run = events.filter((e) => e.duplicateOf === undefined);
     const first = run[0];
@@ -361,28 +337,15 @@ export class Replica {
       return;
     }
     const c = await this.#compile(first.template);
-    const plan = this.#strategy.choose(first.template, run.length, {
-      batch: c.batch !== undefined,
-      insert: c.insert !== undefined && !noInsert?.has(first.template),
-    });
+    const plan = this.#strategy.choose(first.template, run.length, c.batch !== undefined);
     let started = performance.now();
     const probed = plan.how === "single" ? run.length : plan.probeSingle;
     for (let i = 0; i < probed; i++) await k.exec(this.#write, c.single, bindParams(c.template, run[i]!.params));
     if (probed > 0) this.#strategy.record(first.template, "single", probed, performance.now() - started);
     if (probed === run.length) return;
     const rest = probed === 0 ? run : run.slice(probed);
-    const rows = rest.map((e) => bindParams(c.template, e.params));
     started = performance.now();
-    if (plan.how === "insert") {
-      try {
-        await k.exec(this.#write, c.insert!, { rows });
-      } catch (cause) {
-        this.#strategy.insertFailed(first.template);
-        throw new InsertConflict(first.template, { cause });
-      }
-    } else {
-      await k.exec(this.#write, c.batch!, { rows });
-    }
+    await k.exec(this.#write, c.batch!, { rows: rest.map((e) => bindParams(c.template, e.params)) });
     this.#strategy.record(first.template, plan.how, rest.length, performance.now() - started);
   }
 
