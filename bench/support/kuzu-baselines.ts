@@ -4,6 +4,7 @@
  * @module
  */
 import kuzu from "kuzu";
+import { exampleRegistry } from "@kuzu-sync/protocol";
 
 type Row = { id: string; name: string; email: string | null };
 const SCHEMA = "CREATE NODE TABLE User(id STRING, name STRING, email STRING, PRIMARY KEY(id))";
@@ -20,9 +21,12 @@ async function withDb<T>(fn: (conn: InstanceType<typeof kuzu.Connection>) => Pro
   }
 }
 
-/** The template's set-at-a-time forms: the upsert (any rows) and the insert (new keys only). */
+/**
+ * Direct set-at-a-time statements: CREATE_USER's batch form as the registry declares it (an upsert,
+ * key projected), and a plain CREATE, the fastest way to the same graph when every id is new.
+ */
 export const BATCHED = {
-  upsert: "UNWIND $rows AS r MERGE (u:User {id: r.id}) SET u.name = r.name, u.email = r.email",
+  upsert: exampleRegistry.toWire().templates.find((t) => t.name === "CREATE_USER")!.batch!.cypher,
   insert: "UNWIND $rows AS r CREATE (:User {id: r.id, name: r.name, email: r.email})",
 } as const;
 
