@@ -88,5 +88,5 @@ describe("NATS outages in JetStream mode", () => {
     expect(await a.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: (300 * 301) / 2 }]);
     expect(await graphState(b)).toEqual(await graphState(a));
     for (const gw of [gw1, gw2]) await serverReplicaAt(gw, head);
-  });
+  }, 90_000); // forming the cluster may take up to 40 s of it under load (see NatsCluster.start)
 });

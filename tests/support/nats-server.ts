@@ -205,8 +205,10 @@ export class NatsCluster implements AsyncDisposable {
       for (const spec of specs) rmSync(spec.storeDir, { recursive: true, force: true });
       throw (failed as PromiseRejectedResult).reason;
     }
-    // JetStream answers once the nodes elected a meta leader; every node logs who it is.
-    await Promise.all(nodes.map((n) => n.waitForLine(/JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/)));
+    // JetStream answers once the nodes elected a meta leader; every node logs who it is. Under
+    // load the first election can take longer than 20 s when routes are still being set up
+    // (duplicate routes closed, reconnects), so this waits up to 40 s for the event itself.
+    await Promise.all(nodes.map((n) => n.waitForLine(/JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/, 40_000)));
     return cluster;
   }
 
