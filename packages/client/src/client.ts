@@ -25,7 +25,10 @@ import { fatalClose, refusedUpgrade } from "./close-reasons.ts";
 import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 import { Emitter } from "./emitter.ts";
 import { Inbox, type InboxItem } from "./inbox.ts";
-import { memoryOutbox, sqliteOutbox, type Outbox } from "./outbox.ts";
+import { memoryOutbox, sqliteOutbox } from "./outbox.ts";
+import { PendingWrites } from "./pending-writes.ts";
+import { SeqWaiters } from "./seq-waiters.ts";
+import { fetchToken } from "./token-source.ts";
 import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
 
 interface Waiter<T> {
@@ -54,7 +57,8 @@ export class SyncClient {
   #clientId: string;
   #stats: DmlStats;
   #replica: Replica | null = null;
-  #outbox: Outbox | null = null;
+  /** The outbox and the answers awaited for it; null until connect() opened it. */
+  #writes: PendingWrites | null = null;
   #ws: WebSocket | null = null;
   #welcomed = false;
   #registry: WireRegistry | null = null;
@@ -62,9 +66,7 @@ export class SyncClient {
   #closed = false;
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #statsTimer: ReturnType<typeof setInterval> | null = null;
-  readonly #acks = new Map<string, Waiter<{ seq: number; duplicate: boolean }>>();
-  readonly #seqWaiters = new Set<{ seq: number } & Waiter<void>>();
-  readonly #flushWaiters = new Set<Waiter<void>>();
+  readonly #seqWaiters = new SeqWaiters(() => this.lastAppliedSeq);
   readonly #aggregates = new AggregateRequests();
   #liveWaiter: Waiter<void> | null = null;
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
@@ -73,8 +75,6 @@ export class SyncClient {
     (cause) => this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause })),
   );
   #opening: Promise<void> | null = null;
-  /** Refusals with a retryable code, per event id, for the growing resend pause. */
-  readonly #retries = new Map<string, number>();
   /** A connection attempt is waiting for getToken(). */
   #dialing = false;
   /** The token of the current connection (also sent with GET /snapshot). */
@@ -107,7 +107,7 @@ export class SyncClient {
 
   /** Events handed to the client and not yet acknowledged. */
   get pendingCount(): number {
-    return this.#outbox?.size ?? 0;
+    return this.#writes?.size ?? 0;
   }
 
   /**
@@ -121,14 +121,7 @@ export class SyncClient {
   flush(): Promise<void> {
     if (this.pendingCount === 0) return Promise.resolve();
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
-    return new Promise((resolve, reject) => this.#flushWaiters.add({ resolve, reject }));
-  }
-
-  /** After an event left the outbox: settle flush() once it is empty. */
-  #outboxShrank(): void {
-    if (this.pendingCount > 0) return;
-    for (const w of this.#flushWaiters) w.resolve();
-    this.#flushWaiters.clear();
+    return this.#writes!.flush();
   }
 
   /** The registry received from the server (null before the first handshake). */
@@ -175,13 +168,13 @@ export class SyncClient {
     options: { readonly traceparent?: string; readonly id?: string } = {},
   ): Promise<{ seq: number; duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
-    const outbox = this.#outbox;
-    if (!outbox) {
+    const writes = this.#writes;
+    if (!writes) {
       // Called while connect() is still opening the replica and outbox: queue behind it.
       if (this.#opening) return this.#opening.then(() => this.executeTemplate(template, params, options));
       return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
     }
-    if (options.id !== undefined && this.#acks.has(options.id)) {
+    if (options.id !== undefined && writes.inFlight(options.id)) {
       return Promise.reject(new SyncError(ErrorCode.BAD_MESSAGE, `event ${options.id} is already in flight`));
     }
     const event: ClientEvent = {
@@ -192,8 +185,7 @@ export class SyncClient {
       timestamp: Date.now(),
       ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     };
-    const acked = new Promise<{ seq: number; duplicate: boolean }>((resolve, reject) => this.#acks.set(event.id, { resolve, reject }));
-    outbox.add(event);
+    const acked = writes.track(event);
     this.#stats.record(template, "sent");
     if (this.connected) this.#ws!.send(encodeClientMessage({ type: "event", event }));
     return acked;
@@ -230,19 +222,7 @@ export class SyncClient {
 
   /** Resolves once the local replica has applied `seq`. */
   waitForSeq(seq: number, timeoutMs = 30_000): Promise<void> {
-    if (this.lastAppliedSeq >= seq) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const waiter = {
-        seq,
-        resolve: () => (clearTimeout(timer), resolve()),
-        reject: (e: SyncError) => (clearTimeout(timer), reject(e)),
-      };
-      const timer = setTimeout(() => {
-        this.#seqWaiters.delete(waiter);
-        reject(new SyncError(ErrorCode.TIMEOUT, `seq ${seq} not applied within ${timeoutMs} ms (at ${this.lastAppliedSeq})`));
-      }, timeoutMs);
-      this.#seqWaiters.add(waiter);
-    });
+    return this.#seqWaiters.wait(seq, timeoutMs);
   }
 
   /** Read from the local replica; rows as plain objects. */
@@ -275,26 +255,24 @@ export class SyncClient {
     this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#settleLive(closed);
-    for (const [, w] of this.#acks) w.reject(closed);
-    this.#acks.clear();
-    for (const w of [...this.#seqWaiters, ...this.#flushWaiters]) w.reject(closed);
-    this.#seqWaiters.clear();
-    this.#flushWaiters.clear();
+    this.#writes?.failAll(closed);
+    this.#seqWaiters.failAll(closed);
     this.#aggregates.failAll(closed);
     await this.#opening?.catch(() => {});
     await this.#inbox.idle();
     await this.#replica?.close();
-    this.#outbox?.close();
+    this.#writes?.outbox.close();
   }
 
   async #open(): Promise<void> {
     const path = this.#options.dbPath;
-    this.#outbox = path ? sqliteOutbox(`${path}.outbox.sqlite`) : memoryOutbox();
+    const outbox = path ? sqliteOutbox(`${path}.outbox.sqlite`) : memoryOutbox();
+    this.#writes = new PendingWrites(outbox);
     if (path && this.#options.clientId === undefined) {
       // A persistent replica keeps its identity, so its stats and its events stay attributable.
-      const stored = this.#outbox.meta("clientId");
+      const stored = outbox.meta("clientId");
       if (stored) this.#clientId = stored;
-      else this.#outbox.setMeta("clientId", this.#clientId);
+      else outbox.setMeta("clientId", this.#clientId);
       this.#stats = new DmlStats(this.#clientId);
     }
     if (path) removeBootstrapLeftovers(path);
@@ -324,24 +302,21 @@ export class SyncClient {
     if (source === undefined) return this.#openSocket(this.#options.token);
     this.#dialing = true;
     // A fresh token for every attempt: after a 4001 (expired) close this is what renews it.
-    Promise.resolve()
-      .then(source)
-      .then(
-        (token) => {
-          this.#dialing = false;
-          if (typeof token !== "string" || token.length === 0) throw new TypeError("getToken() returned no token");
-          this.#openSocket(token);
-        },
-        (cause: unknown) => {
-          this.#dialing = false;
-          this.#fail(new SyncError(ErrorCode.UNAUTHORIZED, `getToken() failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }));
-          this.#scheduleReconnect();
-        },
-      )
-      .catch((cause: unknown) => {
-        this.#fail(new SyncError(ErrorCode.UNAUTHORIZED, String(cause), { cause }));
+    fetchToken(source).then(
+      (token) => {
+        this.#dialing = false;
+        this.#openSocket(token);
+      },
+      (error: SyncError) => {
+        this.#dialing = false;
+        this.#fail(error);
         this.#scheduleReconnect();
-      });
+      },
+    ).catch((cause: unknown) => {
+      // Opening the socket threw: report it and try again, as for any failed attempt.
+      this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
+      this.#scheduleReconnect();
+    });
   }
 
   #openSocket(token: string | undefined): void {
@@ -416,12 +391,7 @@ export class SyncClient {
       case "live":
         return this.#enqueue(async () => this.#settleLive());
       case "ack": {
-        this.#outbox?.remove(msg.id);
-        this.#outboxShrank();
-        this.#retries.delete(msg.id);
-        const w = this.#acks.get(msg.id);
-        this.#acks.delete(msg.id);
-        w?.resolve({ seq: msg.seq, duplicate: msg.duplicate });
+        this.#writes?.acked(msg.id, { seq: msg.seq, duplicate: msg.duplicate });
         return;
       }
       case "reject":
@@ -457,7 +427,7 @@ export class SyncClient {
     this.#welcomed = true;
     this.#attempt = 0;
     this.#emitter.emit("connected", { serverId: msg.serverId, headSeq: msg.headSeq }, (err) => this.#listenerFailed(err));
-    for (const event of this.#outbox!.pending()) this.#ws!.send(encodeClientMessage({ type: "event", event }));
+    for (const event of this.#writes!.outbox.pending()) this.#ws!.send(encodeClientMessage({ type: "event", event }));
   }
 
   /**
@@ -492,7 +462,7 @@ export class SyncClient {
       }
       this.#snapshotOffer = null;
       this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
-      this.#resolveSeqWaiters();
+      this.#seqWaiters.applied();
       this.#attempt = 0;
       this.#dial();
     });
@@ -500,30 +470,24 @@ export class SyncClient {
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
     if (this.#aggregates.rejected(msg.id, msg.code, msg.message)) return;
-    if (isRetryable(msg.code) && this.#outbox?.has(msg.id)) {
+    const writes = this.#writes;
+    if (isRetryable(msg.code) && writes?.outbox.has(msg.id)) {
       // RATE_LIMITED or LOG_UNAVAILABLE: stays in the outbox; resent after a pause that grows
       // with each refusal of this event (and after any reconnect). A resent event may be
       // sequenced after events sent later: wait for an ack where order matters.
       const ws = this.#ws;
-      const tries = this.#retries.get(msg.id) ?? 0;
-      this.#retries.set(msg.id, tries + 1);
+      const tries = writes.refusedForNow(msg.id);
       const timer = setTimeout(() => {
-        const event = this.#outbox?.get(msg.id);
+        const event = writes.outbox.get(msg.id);
         if (event && this.connected && this.#ws === ws) this.#ws!.send(encodeClientMessage({ type: "event", event }));
       }, backoffDelay(tries, this.#options.backoff));
       timer.unref?.();
       return;
     }
-    this.#retries.delete(msg.id);
-    const event = this.#outbox?.get(msg.id);
-    this.#outbox?.remove(msg.id);
-    this.#outboxShrank();
-    this.#stats.record(event?.template ?? "RAW_DML", "failed");
-    const w = this.#acks.get(msg.id);
-    this.#acks.delete(msg.id);
     const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
-    if (w) w.reject(error);
-    else this.#fail(error);
+    const { event, delivered } = writes?.refused(msg.id, error) ?? { event: undefined, delivered: false };
+    this.#stats.record(event?.template ?? "RAW_DML", "failed");
+    if (!delivered) this.#fail(error);
   }
 
   async #apply(events: readonly SequencedEvent[]): Promise<void> {
@@ -545,16 +509,7 @@ export class SyncClient {
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
       this.#emitter.emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) }, (err) => this.#listenerFailed(err));
     }
-    this.#resolveSeqWaiters();
-  }
-
-  #resolveSeqWaiters(): void {
-    for (const w of this.#seqWaiters) {
-      if (this.lastAppliedSeq >= w.seq) {
-        this.#seqWaiters.delete(w);
-        w.resolve();
-      }
-    }
+    this.#seqWaiters.applied();
   }
 
   #enqueue(item: InboxItem): void {
