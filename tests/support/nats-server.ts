@@ -208,7 +208,13 @@ export class NatsCluster implements AsyncDisposable {
     // JetStream answers once the nodes elected a meta leader; every node logs who it is. Under
     // load the first election can take longer than 20 s when routes are still being set up
     // (duplicate routes closed, reconnects), so this waits up to 40 s for the event itself.
-    await Promise.all(nodes.map((n) => n.waitForLine(/JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/, 40_000)));
+    try {
+      await Promise.all(nodes.map((n) => n.waitForLine(/JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/, 40_000)));
+    } catch (error) {
+      // No caller holds the cluster yet: stop its nodes here, or they outlive the test run.
+      await cluster[Symbol.asyncDispose]();
+      throw error;
+    }
     return cluster;
   }
 
