@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createSyncClient } from "@kuzu-sync/client";
 import { startGatewayProcess } from "../tests/support/gateway-process.ts";
+import { waitForReplica } from "../tests/support/health.ts";
 import { cpuMs } from "./support/cpu-time.ts";
 import { directBatchedRate, naiveRate } from "./support/kuzu-baselines.ts";
 
@@ -83,7 +84,7 @@ async function gatewayRun(): Promise<{
     await allAcked;
     await allApplied;
     // The gateway's server replica may still be applying: its share counts too.
-    await waitForServerReplica(gw.httpUrl, N);
+    await waitForReplica(gw.httpUrl, N, 120_000);
     const gatewayCpuUs = ((cpuMs(gw.proc.pid) - gatewayCpu0) * 1000) / N;
     const benchCpuUs = ((cpuMs() - benchCpu0) * 1000) / N;
     latencies.sort((a, b) => a - b);
@@ -109,15 +110,6 @@ async function gatewayRun(): Promise<{
   } finally {
     writer?.close();
     await reader.close();
-  }
-}
-
-/** Resolves once GET /health reports the server replica at `seq`. */
-async function waitForServerReplica(httpUrl: string, seq: number): Promise<void> {
-  for (;;) {
-    const health = (await (await fetch(`${httpUrl}/health`)).json()) as { replicaSeq?: number };
-    if ((health.replicaSeq ?? 0) >= seq) return;
-    await Bun.sleep(20);
   }
 }
 

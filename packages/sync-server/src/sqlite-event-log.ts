@@ -231,9 +231,11 @@ export class SqliteEventLog implements EventLog {
           committed.push(e);
           outcomes.push({ seq, duplicate: false });
         }
-        // Same transaction as the events: after a crash both are there, or neither.
-        if (committed.length > 0) totals = this.#totals.stage(committed);
-        if (committed.length > 0) this.#q.setHead.run(head);
+        if (committed.length > 0) {
+          // Same transaction as the events: after a crash both are there, or neither.
+          totals = this.#totals.stage(committed);
+          this.#q.setHead.run(head);
+        }
       })();
     } catch (cause) {
       const error = new SyncError(ErrorCode.LOG_UNAVAILABLE, `event log write failed: ${String(cause)}`, { cause });
