@@ -13,6 +13,7 @@ COPY package.json bun.lock bunfig.toml ./
 # Every workspace package.json: the lockfile covers the whole workspace.
 COPY packages/protocol/package.json packages/protocol/
 COPY packages/telemetry/package.json packages/telemetry/
+COPY packages/log/package.json packages/log/
 COPY packages/replica/package.json packages/replica/
 COPY packages/sync-server/package.json packages/sync-server/
 COPY packages/client/package.json packages/client/

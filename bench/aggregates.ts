@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { exampleRegistry, type ClientEvent } from "@kuzu-sync/protocol";
-import { SqliteEventLog } from "@kuzu-sync/sync-server";
+import { SqliteEventLog } from "@kuzu-sync/log";
 import { startGatewayProcess, type GatewayProcess } from "../tests/support/gateway-process.ts";
 import { waitForReplica } from "../tests/support/health.ts";
 

@@ -7,9 +7,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { hostname } from "node:os";
 import { StorageType, type KV, type NatsConnection } from "nats";
-import { ARCHIVE_KV_BUCKET, archiveLockKey, replicaPositionKey } from "@kuzu-sync/protocol";
-import { JetStreamArchivableLog } from "@kuzu-sync/archiver";
-import { logSubject } from "@kuzu-sync/sync-server";
+import { ARCHIVE_KV_BUCKET, archiveLockKey, JetStreamArchivableLog, logSubject, replicaPositionKey } from "@kuzu-sync/log";
 import { DAY } from "./support/aged-log.ts";
 import { publishAged } from "./support/aged-stream.ts";
 import { natsClient } from "./support/jetstream.ts";

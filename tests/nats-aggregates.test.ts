@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { headers } from "nats";
 import type { SyncClient } from "@kuzu-sync/client";
-import { logSubject } from "@kuzu-sync/sync-server";
+import { logSubject } from "@kuzu-sync/log";
 import { fromGraph, httpValues, writeMix, type MixResult } from "./support/aggregate-mix.ts";
 import { ClientPool } from "./support/clients.ts";
 import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { headers } from "nats";
 import { join } from "node:path";
 import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
-import { JetStreamEventLog, logSubject, NatsLink } from "@kuzu-sync/sync-server";
+import { JetStreamEventLog, logSubject, NatsLink } from "@kuzu-sync/log";
 import { createLogger } from "@kuzu-sync/telemetry";
 import { tempDir } from "./support/gateway-process.ts";
 import { natsClient, streamContents } from "./support/jetstream.ts";

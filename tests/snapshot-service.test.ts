@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { SqliteArchivableLog } from "@kuzu-sync/archiver";
+import { SqliteArchivableLog, SqliteEventLog } from "@kuzu-sync/log";
 import { exampleRegistry, type ClientEvent } from "@kuzu-sync/protocol";
 import { Replica } from "@kuzu-sync/replica";
-import { ServerReplica, SnapshotService, SqliteEventLog } from "@kuzu-sync/sync-server";
+import { ServerReplica, SnapshotService } from "@kuzu-sync/sync-server";
 import { silentLogger } from "@kuzu-sync/telemetry";
 import { tempDir } from "./support/gateway-process.ts";
 

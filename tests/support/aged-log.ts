@@ -1,5 +1,5 @@
 /**
- * Builds a real embedded event log (sync-server's SqliteEventLog) whose events carry chosen
+ * Builds a real embedded event log (@kuzu-sync/log's SqliteEventLog) whose events carry chosen
  * server timestamps: the log's injectable clock is set before each batch, so tests age events
  * explicitly instead of waiting.
  * @module
@@ -7,7 +7,7 @@
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { SequencedEvent } from "@kuzu-sync/protocol";
-import { SqliteEventLog } from "@kuzu-sync/sync-server";
+import { SqliteEventLog } from "@kuzu-sync/log";
 
 export const DAY = 86_400_000;
 

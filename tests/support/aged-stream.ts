@@ -4,8 +4,8 @@
  * stream's state, and the server replica positions the gateways record in KV for the archiver.
  * @module
  */
-import { ARCHIVE_KV_BUCKET, parseReplicaPosition, replicaPositionFilter, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
-import { encodeStreamEvent, logSubject } from "@kuzu-sync/sync-server";
+import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
+import { ARCHIVE_KV_BUCKET, encodeStreamEvent, logSubject, parseReplicaPosition, replicaPositionFilter } from "@kuzu-sync/log";
 import type { AgedBatch } from "./aged-log.ts";
 import { natsClient, withDeadline } from "./jetstream.ts";
 

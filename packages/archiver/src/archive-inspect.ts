@@ -4,7 +4,7 @@
  * @module
  */
 import { ErrorCode, SyncError, type SequencedEvent } from "@kuzu-sync/protocol";
-import type { ArchivableLog } from "./archivable-log.ts";
+import type { ArchivableLog } from "@kuzu-sync/log";
 import { fetchSegment, readCatalog, type Catalog } from "./archive-catalog.ts";
 import type { ArchiveStore } from "./archive-store.ts";
 import type { SegmentManifest } from "./segment.ts";

@@ -10,8 +10,8 @@
  * @module
  */
 import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import type { ArchivableLog } from "@kuzu-sync/log";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
-import type { ArchivableLog } from "./archivable-log.ts";
 import { fetchSegment, readCatalog } from "./archive-catalog.ts";
 import type { ArchiveStore } from "./archive-store.ts";
 import { decodeSegment, encodeSegment, manifestKey, parseManifest, segmentLength, type SegmentManifest } from "./segment.ts";

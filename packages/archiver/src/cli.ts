@@ -7,8 +7,8 @@
 import { Command, Option } from "commander";
 import { existsSync } from "node:fs";
 import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import { JetStreamArchivableLog, SqliteArchivableLog, type ArchivableLog } from "@kuzu-sync/log";
 import { createLogger, type Level, type Logger } from "@kuzu-sync/telemetry";
-import type { ArchivableLog } from "./archivable-log.ts";
 import { replayIntoLog, restoreEvents, verifyArchive } from "./archive-inspect.ts";
 import { readCatalog } from "./archive-catalog.ts";
 import { runArchive, type ArchiveStep } from "./archive-run.ts";
@@ -16,8 +16,6 @@ import { ArchiveStore } from "./archive-store.ts";
 import { ConfigError, parseArchiverConfig, parseRunSettings, parseSeq, type ArchiverConfig, type Env, type GlobalFlags } from "./config.ts";
 import { Progress, type ProgressStream } from "./progress.ts";
 import type { SegmentManifest } from "./segment.ts";
-import { JetStreamArchivableLog } from "./jetstream-archivable-log.ts";
-import { SqliteArchivableLog } from "./sqlite-archivable-log.ts";
 
 export interface CliIo {
   readonly stdout: ProgressStream;

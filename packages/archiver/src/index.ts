@@ -3,7 +3,7 @@
  * segments with manifests), verifies them, and reads them back. The `sync-archiver` bin wires it up.
  * @module
  */
-export type { ArchivableLog, PurgeLimit } from "./archivable-log.ts";
+export type { ArchivableLog, PurgeLimit } from "@kuzu-sync/log";
 export { readCatalog, fetchSegment } from "./archive-catalog.ts";
 export type { Catalog } from "./archive-catalog.ts";
 export { replayIntoLog, restoreEvents, verifyArchive } from "./archive-inspect.ts";
@@ -30,6 +30,3 @@ export {
   segmentLength,
 } from "./segment.ts";
 export type { EncodedSegment, SegmentManifest } from "./segment.ts";
-export { JetStreamArchivableLog } from "./jetstream-archivable-log.ts";
-export type { JetStreamLogOptions } from "./jetstream-archivable-log.ts";
-export { SqliteArchivableLog } from "./sqlite-archivable-log.ts";

@@ -40,13 +40,3 @@ export { checkReadOnlyCypher } from "./read-only-cypher.ts";
 export type { ReadOnlyCheck } from "./read-only-cypher.ts";
 export { AGGREGATE_NAME } from "./aggregates.ts";
 export type { AggregateDefinition, EntityCountAggregate, SumAggregate, SumSource, WireAggregate } from "./aggregates.ts";
-export {
-  ARCHIVE_KV_BUCKET,
-  archiveLockKey,
-  decodeLogRecord,
-  horizonSubject,
-  parseReplicaPosition,
-  replicaPositionFilter,
-  replicaPositionKey,
-} from "./jetstream-log.ts";
-export type { ReplicaPosition } from "./jetstream-log.ts";

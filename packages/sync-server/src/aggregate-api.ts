@@ -5,7 +5,7 @@
  * @module
  */
 import { ErrorCode, isRetryable, type AggregateRequest, type ServerMessage } from "@kuzu-sync/protocol";
-import type { AggregateReader } from "./aggregate-store.ts";
+import type { AggregateReader } from "@kuzu-sync/log";
 
 const notFound = (error: string): Response => Response.json({ error, code: ErrorCode.NOT_FOUND }, { status: 404 });
 

@@ -4,8 +4,8 @@
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
+import type { NatsLink } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
-import type { NatsLink } from "./nats-link.ts";
 
 /** Subject prefix of published events; the template name is the last token. */
 export const EVENTS_SUBJECT_PREFIX = "kuzu-sync.events";

@@ -21,13 +21,13 @@ import {
   type TemplateRegistry,
   type WelcomeMessage,
 } from "@kuzu-sync/protocol";
+import type { EventLog } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { Admission } from "./admission.ts";
 import type { Authenticator, Principal } from "./auth.ts";
 import { aggregateAnswer, aggregateRoute } from "./aggregate-api.ts";
 import { ConnectionGuard, type GuardState } from "./connection-guard.ts";
 import { CorkedReplies } from "./corked-replies.ts";
-import type { EventLog } from "./event-log.ts";
 import { FanOut } from "./fan-out.ts";
 import { GatewayStats } from "./gateway-stats.ts";
 import { GatewayMetrics, type MetricSources } from "./metrics.ts";

@@ -4,7 +4,6 @@
  */
 export { ConfigError, parseServerConfig, SERVER_USAGE } from "./config.ts";
 export type { LogBackend, ServerConfig } from "./config.ts";
-export type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 export { AuthError, createAuthenticator, tokenOf } from "./auth.ts";
 export type { Authenticator, Principal } from "./auth.ts";
 export type { AuthConfig, LimitsConfig } from "./security-config.ts";
@@ -14,11 +13,6 @@ export type { Gateway, GatewayOptions } from "./gateway.ts";
 export { loadRegistry, startServer } from "./server.ts";
 export type { RunningServer } from "./server.ts";
 export { EVENTS_SUBJECT_PREFIX, EventPublisher, eventSubject } from "./event-publisher.ts";
-export { JetStreamEventLog } from "./jetstream-event-log.ts";
-export type { JetStreamEventLogOptions } from "./jetstream-event-log.ts";
-export { encodeStreamEvent, logSubject } from "./jetstream-stream.ts";
-export { NatsLink } from "./nats-link.ts";
-export type { NatsLinkOptions } from "./nats-link.ts";
 export { INDEX_SNAPSHOT_HEADER_PREFIX, INDEX_SNAPSHOT_PATH, IndexSnapshotService } from "./index-snapshot.ts";
 export type { IndexExporter } from "./index-snapshot.ts";
 export { bootstrapFromPeer } from "./peer-bootstrap.ts";
@@ -26,11 +20,6 @@ export type { PeerBootstrapOptions, PeerBootstrapResult } from "./peer-bootstrap
 export { ServerReplica } from "./server-replica.ts";
 export { SNAPSHOT_PATH, SnapshotService } from "./snapshot-service.ts";
 export type { SnapshotServiceOptions } from "./snapshot-service.ts";
-export { SqliteEventLog } from "./sqlite-event-log.ts";
-export { AggregateStore } from "./aggregate-store.ts";
-export { CommitTotals } from "./commit-totals.ts";
-export type { StagedTotals } from "./commit-totals.ts";
-export type { AggregateDelta, AggregateInfo, AggregateReader } from "./aggregate-store.ts";
 export { aggregateAnswer, aggregateRoute } from "./aggregate-api.ts";
 export { GatewayMetrics } from "./metrics.ts";
 export type { MetricSources } from "./metrics.ts";

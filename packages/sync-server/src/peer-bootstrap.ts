@@ -19,12 +19,11 @@ import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { JetStreamManager } from "nats";
-import { ErrorCode, SyncError, replicaPositionKey } from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import { archiveKv, positionValue, replicaPositionKey, type NatsLink } from "@kuzu-sync/log";
 import { DownloadError, Replica, downloadArchive, openSnapshotArchive } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { INDEX_SNAPSHOT_HEADER_PREFIX, INDEX_SNAPSHOT_PATH } from "./index-snapshot.ts";
-import type { NatsLink } from "./nats-link.ts";
-import { archiveKv, positionValue } from "./replica-position.ts";
 import { SNAPSHOT_PATH } from "./snapshot-service.ts";
 
 /** Prefix of the staging directories a bootstrap makes in the data directory. */

@@ -4,9 +4,9 @@
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
+import type { EventLog } from "@kuzu-sync/log";
 import type { ApplyOutcome, Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
-import type { EventLog } from "./event-log.ts";
 
 /** Committed events held in memory for the replica before it falls back to reading the log. */
 const MAX_RECENT = 50_000;

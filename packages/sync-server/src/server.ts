@@ -5,21 +5,18 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { TemplateRegistry, exampleRegistry } from "@kuzu-sync/protocol";
+import { JetStreamEventLog, NatsLink, SqliteEventLog, type EventLog } from "@kuzu-sync/log";
 import { Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { ServerConfig } from "./config.ts";
 import { ConfigError } from "./config.ts";
-import type { EventLog } from "./event-log.ts";
 import { createAuthenticator } from "./auth.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { IndexSnapshotService } from "./index-snapshot.ts";
-import { JetStreamEventLog } from "./jetstream-event-log.ts";
-import { NatsLink } from "./nats-link.ts";
 import { bootstrapFromPeer } from "./peer-bootstrap.ts";
 import { ServerReplica } from "./server-replica.ts";
 import { SnapshotService } from "./snapshot-service.ts";
-import { SqliteEventLog } from "./sqlite-event-log.ts";
 
 export interface RunningServer {
   readonly port: number;
@@ -159,7 +156,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       log: config.logBackend,
       ...snapshots.describe(),
       ...(nats === null ? {} : { nats: { connected: nats.connected, ...publisher!.counts } }),
-      // Above 1 only when this gateway's index fell behind the stream's first seq (see jetstream-index.ts).
+      // Above 1 only when this gateway's index fell behind the stream's first seq (see @kuzu-sync/log's jetstream-index.ts).
       ...(jetstream === null ? {} : { countsFromSeq: jetstream.countsFromSeq }),
     }),
     probes: {

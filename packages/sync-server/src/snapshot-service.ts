@@ -13,9 +13,9 @@
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { SnapshotOffer } from "@kuzu-sync/protocol";
+import type { EventLog } from "@kuzu-sync/log";
 import { writeSnapshotArchive, type SnapshotArchive } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
-import type { EventLog } from "./event-log.ts";
 import type { ServerReplica } from "./server-replica.ts";
 
 /** HTTP path the snapshot is served on. */

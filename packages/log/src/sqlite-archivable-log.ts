@@ -2,7 +2,7 @@
  * The embedded log (`DATA_DIR/events.sqlite`, written by sync-server) as an {@link ArchivableLog}.
  * The archiver is another process on the same file: WAL lets the gateway keep reading and
  * writing, `busy_timeout` makes the two writers wait for each other, and every purge is one short
- * transaction per segment. The table layout is sync-server's (`sqlite-event-log.ts`).
+ * transaction per segment. The table layout is `sqlite-event-log.ts`'s, beside it.
  * @module
  */
 import { Database } from "bun:sqlite";

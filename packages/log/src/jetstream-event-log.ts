@@ -12,7 +12,8 @@
  * @module
  */
 import { headers, type JetStreamClient, type JetStreamManager, type JetStreamPublishOptions, type NatsConnection, type Subscription } from "nats";
-import { ErrorCode, horizonSubject, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
+import { horizonSubject } from "./jetstream-coordination.ts";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { AggregateReader } from "./aggregate-store.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";

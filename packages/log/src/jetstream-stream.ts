@@ -16,7 +16,8 @@ import {
   type JsMsg,
   type StreamInfo,
 } from "nats";
-import { decodeLogRecord, ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
+import { decodeLogRecord } from "./jetstream-coordination.ts";
 
 /** Subject the log's messages are published on; one per stream, outside `kuzu-sync.events.>`. */
 export function logSubject(stream: string): string {

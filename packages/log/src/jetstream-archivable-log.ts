@@ -16,17 +16,8 @@
  */
 import { hostname } from "node:os";
 import { AckPolicy, connect, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection, type StreamInfo } from "nats";
-import {
-  ARCHIVE_KV_BUCKET,
-  archiveLockKey,
-  decodeLogRecord,
-  ErrorCode,
-  horizonSubject,
-  parseReplicaPosition,
-  replicaPositionFilter,
-  SyncError,
-  type SequencedEvent,
-} from "@kuzu-sync/protocol";
+import { ErrorCode, SyncError, type SequencedEvent } from "@kuzu-sync/protocol";
+import { ARCHIVE_KV_BUCKET, archiveLockKey, decodeLogRecord, horizonSubject, parseReplicaPosition, replicaPositionFilter } from "./jetstream-coordination.ts";
 import type { ArchivableLog, PurgeLimit } from "./archivable-log.ts";
 import { isAlive } from "./process-alive.ts";
 

@@ -3,10 +3,10 @@
  * stream message decodes into a sequenced event, the KV bucket in which each gateway records its
  * server replica's durable position (the archiver's purge limit) and the archiver holds its lock,
  * and the core NATS subject on which the archiver announces a new horizon. Names and pure
- * functions only; the I/O lives in sync-server and the archiver.
+ * functions only; the I/O lives beside them in this package.
  * @module
  */
-import { ClientEventSchema, type SequencedEvent } from "./event.ts";
+import { ClientEventSchema, type SequencedEvent } from "@kuzu-sync/protocol";
 
 /** KV bucket shared by the gateways and the archiver (one for every stream; keys name the stream). */
 export const ARCHIVE_KV_BUCKET = "KUZU_SYNC_ARCHIVE";

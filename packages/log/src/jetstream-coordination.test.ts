@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { archiveLockKey, decodeLogRecord, horizonSubject, parseReplicaPosition, replicaPositionFilter, replicaPositionKey } from "./jetstream-log.ts";
+import { archiveLockKey, decodeLogRecord, horizonSubject, parseReplicaPosition, replicaPositionFilter, replicaPositionKey } from "./jetstream-coordination.ts";
 
 describe("JetStream log names and records", () => {
   test("keys and subjects name the stream; the filter matches exactly one token per gateway", () => {

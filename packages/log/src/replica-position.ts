@@ -7,7 +7,7 @@
  * @module
  */
 import type { KV, NatsConnection } from "nats";
-import { ARCHIVE_KV_BUCKET, replicaPositionKey, type ReplicaPosition } from "@kuzu-sync/protocol";
+import { ARCHIVE_KV_BUCKET, replicaPositionKey, type ReplicaPosition } from "./jetstream-coordination.ts";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { NatsLink } from "./nats-link.ts";
 
