@@ -10,17 +10,7 @@ import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } 
 import { ErrorCode, SyncError, type SequencedEvent } from "@kuzu-sync/protocol";
 import type { ArchivableLog, PurgeLimit } from "./archivable-log.ts";
 import { isAlive } from "./process-alive.ts";
-
-interface EventRow {
-  seq: number;
-  id: string;
-  template: string;
-  params: string;
-  client_id: string;
-  ts: number;
-  server_ts: number;
-  traceparent: string | null;
-}
+import { eventValues, INSERT_EVENT, LOG_TABLES, LogMeta, READ_EVENTS, SET_META, toEvent, type EventRow } from "./sqlite-log-schema.ts";
 
 /**
  * @example
@@ -31,10 +21,12 @@ interface EventRow {
 export class SqliteArchivableLog implements ArchivableLog {
   readonly location: string;
   readonly #db: Database;
+  readonly #meta: LogMeta;
 
   private constructor(path: string, db: Database) {
     this.location = path;
     this.#db = db;
+    this.#meta = new LogMeta(db);
   }
 
   /** Open an existing log; never creates one (a typo in DATA_DIR must not look like an empty log). */
@@ -46,7 +38,7 @@ export class SqliteArchivableLog implements ArchivableLog {
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
       const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((t) => t.name);
-      for (const t of ["events", "event_ids", "meta"]) {
+      for (const t of LOG_TABLES) {
         if (!tables.includes(t)) throw new SyncError(ErrorCode.NOT_FOUND, `${path} is not a kuzu-sync event log (no table ${t})`);
       }
     } catch (error) {
@@ -56,30 +48,22 @@ export class SqliteArchivableLog implements ArchivableLog {
     return new SqliteArchivableLog(path, db);
   }
 
-  #meta(key: string): number | null {
-    return this.#db.query<{ value: number }, [string]>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? null;
-  }
-
   async head(): Promise<number> {
-    return this.#meta("head") ?? 0;
+    return this.#meta.head();
   }
 
   async horizon(): Promise<number> {
-    return (
-      this.#meta("horizon") ??
-      this.#db.query<{ seq: number | null }, []>("SELECT min(seq) AS seq FROM events").get()?.seq ??
-      (await this.head()) + 1
-    );
+    return this.#meta.horizon();
   }
 
   async purgeLimit(): Promise<PurgeLimit> {
-    const seq = this.#meta("replica_seq");
+    const seq = this.#meta.get("replica_seq");
     if (seq !== null) return { seq, notes: [] };
     return { seq: 0, notes: [`no gateway has recorded its server replica's position in ${this.location}: nothing is archived until a gateway has opened it`] };
   }
 
   async readOlderThan(cutoffMs: number, afterSeq: number, limit: number): Promise<SequencedEvent[]> {
-    const rows = this.#db.query<EventRow, [number, number]>("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?").all(afterSeq, limit);
+    const rows = this.#db.query<EventRow, [number, number]>(READ_EVENTS).all(afterSeq, limit);
     const out: SequencedEvent[] = [];
     for (const row of rows) {
       // Stop at the first young event even if a later one is older (a clock step back): the hot
@@ -104,17 +88,13 @@ export class SqliteArchivableLog implements ArchivableLog {
     const last = events[events.length - 1];
     if (!first || !last) return;
     this.#db.transaction(() => {
-      const horizon = this.#meta("horizon") ?? this.#db.query<{ seq: number | null }, []>("SELECT min(seq) AS seq FROM events").get()?.seq ?? 1;
+      const horizon = this.#meta.horizon();
       if (last.seq !== horizon - 1) {
         throw new SyncError(ErrorCode.INTERNAL, `restored events must end at seq ${horizon - 1} (just below the horizon), they end at ${last.seq}`);
       }
-      const insert = this.#db.query(
-        "INSERT INTO events (seq, id, template, params, client_id, ts, server_ts, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      );
-      for (const e of events) {
-        insert.run(e.seq, e.id, e.template, JSON.stringify(e.params), e.clientId, e.timestamp, e.serverTimestamp, e.traceparent ?? null);
-      }
-      this.#db.query("INSERT INTO meta (key, value) VALUES ('horizon', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(first.seq);
+      const insert = this.#db.query(INSERT_EVENT);
+      for (const e of events) insert.run(...eventValues(e));
+      this.#db.query(SET_META).run("horizon", first.seq);
     })();
   }
 
@@ -155,17 +135,4 @@ export class SqliteArchivableLog implements ArchivableLog {
   async close(): Promise<void> {
     this.#db.close();
   }
-}
-
-function toEvent(row: EventRow): SequencedEvent {
-  return {
-    id: row.id,
-    template: row.template,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    clientId: row.client_id,
-    timestamp: row.ts,
-    seq: row.seq,
-    serverTimestamp: row.server_ts,
-    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
-  };
 }

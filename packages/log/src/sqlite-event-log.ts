@@ -11,42 +11,13 @@ import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import type { AggregateStore } from "./aggregate-store.ts";
 import { CommitTotals, type StagedTotals } from "./commit-totals.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
+import { eventValues, INSERT_EVENT, LOG_SCHEMA, LogMeta, READ_EVENTS, SET_META, toEvent, type EventRow } from "./sqlite-log-schema.ts";
 
 interface Pending {
   readonly event: ClientEvent;
   readonly resolve: (o: AppendOutcome) => void;
   readonly reject: (e: unknown) => void;
 }
-
-interface EventRow {
-  seq: number;
-  id: string;
-  template: string;
-  params: string;
-  client_id: string;
-  ts: number;
-  server_ts: number;
-  traceparent: string | null;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL,
-  template TEXT NOT NULL,
-  params TEXT NOT NULL,
-  client_id TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  server_ts INTEGER NOT NULL,
-  traceparent TEXT
-);
--- Kept when events are archived, so a resend is recognised forever.
-CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
--- template_counts, client_counts and the aggregate tables: see commit-totals.ts.
--- head: highest seq; horizon: first seq still held (written by sync-archiver with each purge);
--- replica_seq: what the server replica has durably applied (sync-archiver never purges past it).
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-`;
 
 export interface SqliteEventLogOptions {
   /** SQLite file; ":memory:" for tests that do not need durability. */
@@ -78,11 +49,10 @@ export class SqliteEventLog implements EventLog {
     findId: Statement;
     insertEvent: Statement;
     insertId: Statement;
-    setHead: Statement;
+    setMeta: Statement;
     read: Statement<EventRow, [number, number]>;
-    first: Statement<{ seq: number | null }, []>;
-    horizon: Statement<{ value: number }, []>;
   };
+  readonly #meta: LogMeta;
   #replicaSeq = -1;
   /**
    * Writes meta 'replica_seq' without an fsync of its own: losing the latest value in a crash only
@@ -98,19 +68,16 @@ export class SqliteEventLog implements EventLog {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA busy_timeout = 5000");
-    db.exec(SCHEMA);
+    db.exec(LOG_SCHEMA);
     this.#q = {
       findId: db.prepare("SELECT seq FROM event_ids WHERE id = ?"),
-      insertEvent: db.prepare(
-        "INSERT INTO events (seq, id, template, params, client_id, ts, server_ts, traceparent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      ),
+      insertEvent: db.prepare(INSERT_EVENT),
       // Claims the id; 0 changes means it was already taken (a resend), found with findId.
       insertId: db.prepare("INSERT INTO event_ids (id, seq) VALUES (?, ?) ON CONFLICT(id) DO NOTHING"),
-      setHead: db.prepare("INSERT INTO meta (key, value) VALUES ('head', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
-      read: db.prepare("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?"),
-      horizon: db.prepare("SELECT value FROM meta WHERE key = 'horizon'"),
-      first: db.prepare("SELECT min(seq) AS seq FROM events"),
+      setMeta: db.prepare(SET_META),
+      read: db.prepare(READ_EVENTS),
     };
+    this.#meta = new LogMeta(db);
     // Opened after the first connection set up WAL and the schema.
     const metaDb = path === ":memory:" ? null : new Database(path, { create: false, strict: true });
     if (metaDb) {
@@ -121,11 +88,8 @@ export class SqliteEventLog implements EventLog {
       metaDb.exec("PRAGMA wal_autocheckpoint = 0");
     }
     this.#metaDb = metaDb;
-    this.#setReplicaSeq = (metaDb ?? db).prepare(
-      "INSERT INTO meta (key, value) VALUES ('replica_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    );
-    const head = db.query<{ value: number }, []>("SELECT value FROM meta WHERE key = 'head'").get();
-    this.#head = head?.value ?? 0;
+    this.#setReplicaSeq = (metaDb ?? db).prepare(SET_META);
+    this.#head = this.#meta.head();
     this.#totals = CommitTotals.attach(db, aggregates, { headSeq: this.#head, logger });
   }
 
@@ -149,13 +113,9 @@ export class SqliteEventLog implements EventLog {
     return this.#head;
   }
 
-  /**
-   * First seq still held. Read from the file each time: sync-archiver, another process, moves it
-   * (and records it under meta 'horizon' in the same transaction as the delete, so it stays right
-   * when the hot log is empty). Before anything was archived it is simply the first seq held.
-   */
+  /** First seq still held. Read from the file each time: sync-archiver, another process, moves it. */
   get horizonSeq(): number {
-    return this.#q.horizon.get()?.value ?? this.#q.first.get()?.seq ?? this.#head + 1;
+    return this.#meta.horizon(this.#head);
   }
 
   /**
@@ -164,7 +124,7 @@ export class SqliteEventLog implements EventLog {
    */
   recordReplicaSeq(seq: number): void {
     if (this.#closed || seq === this.#replicaSeq) return;
-    this.#setReplicaSeq.run(seq);
+    this.#setReplicaSeq.run("replica_seq", seq);
     this.#replicaSeq = seq;
   }
 
@@ -227,14 +187,14 @@ export class SqliteEventLog implements EventLog {
           }
           const seq = ++head;
           const e: SequencedEvent = { ...event, seq, serverTimestamp };
-          this.#q.insertEvent.run(seq, e.id, e.template, JSON.stringify(e.params), e.clientId, e.timestamp, serverTimestamp, e.traceparent ?? null);
+          this.#q.insertEvent.run(...eventValues(e));
           committed.push(e);
           outcomes.push({ seq, duplicate: false });
         }
         if (committed.length > 0) {
           // Same transaction as the events: after a crash both are there, or neither.
           totals = this.#totals.stage(committed);
-          this.#q.setHead.run(head);
+          this.#q.setMeta.run("head", head);
         }
       })();
     } catch (cause) {
@@ -256,17 +216,4 @@ export class SqliteEventLog implements EventLog {
     }
     batch.forEach((p, i) => p.resolve(outcomes[i]!));
   }
-}
-
-function toEvent(row: EventRow): SequencedEvent {
-  return {
-    id: row.id,
-    template: row.template,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    clientId: row.client_id,
-    timestamp: row.ts,
-    seq: row.seq,
-    serverTimestamp: row.server_ts,
-    ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
-  };
 }
