@@ -12,18 +12,19 @@ export { JetStreamEventLog } from "./jetstream-event-log.ts";
 export type { JetStreamEventLogOptions } from "./jetstream-event-log.ts";
 export { JetStreamIndex } from "./jetstream-index.ts";
 export type { JetStreamIndexOptions } from "./jetstream-index.ts";
-export { encodeStreamEvent, ensureStream, logSubject } from "./jetstream-stream.ts";
+export { decodeLogRecord, encodeStreamEvent, ensureStream, logSubject, streamHorizon } from "./jetstream-stream.ts";
 export {
+  announceHorizon,
   ARCHIVE_KV_BUCKET,
+  archiveKv,
   archiveLockKey,
-  decodeLogRecord,
   horizonSubject,
   parseReplicaPosition,
+  positionValue,
   replicaPositionFilter,
   replicaPositionKey,
 } from "./jetstream-coordination.ts";
 export type { ReplicaPosition } from "./jetstream-coordination.ts";
-export { archiveKv, positionValue } from "./replica-position.ts";
 export { NatsLink } from "./nats-link.ts";
 export type { NatsLinkOptions } from "./nats-link.ts";
 export { AggregateStore } from "./aggregate-store.ts";

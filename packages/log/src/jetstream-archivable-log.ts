@@ -15,10 +15,11 @@
  * @module
  */
 import { hostname } from "node:os";
-import { AckPolicy, connect, DeliverPolicy, nanos, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection, type StreamInfo } from "nats";
+import { connect, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection, type StreamInfo } from "nats";
 import { ErrorCode, SyncError, type SequencedEvent } from "@kuzu-sync/protocol";
-import { ARCHIVE_KV_BUCKET, archiveLockKey, decodeLogRecord, horizonSubject, parseReplicaPosition, replicaPositionFilter } from "./jetstream-coordination.ts";
 import type { ArchivableLog, PurgeLimit } from "./archivable-log.ts";
+import { announceHorizon, ARCHIVE_KV_BUCKET, archiveKv, archiveLockKey, parseReplicaPosition, replicaPositionFilter } from "./jetstream-coordination.ts";
+import { decodeStreamEvent, openConsumer, streamHorizon } from "./jetstream-stream.ts";
 import { isAlive } from "./process-alive.ts";
 
 export interface JetStreamLogOptions {
@@ -98,7 +99,7 @@ export class JetStreamArchivableLog implements ArchivableLog {
         }
         throw cause;
       }
-      const kv = await nc.jetstream({ timeout }).views.kv(ARCHIVE_KV_BUCKET, { history: 1, replicas: info.config.num_replicas });
+      const kv = await archiveKv(nc.jetstream({ timeout }), info.config.num_replicas);
       return new JetStreamArchivableLog(o, nc, jsm, kv);
     } catch (error) {
       await nc.close();
@@ -112,8 +113,7 @@ export class JetStreamArchivableLog implements ArchivableLog {
   }
 
   async horizon(): Promise<number> {
-    const s = await this.#state();
-    return s.messages === 0 ? s.last_seq + 1 : s.first_seq;
+    return streamHorizon(await this.#state());
   }
 
   async head(): Promise<number> {
@@ -171,31 +171,21 @@ export class JetStreamArchivableLog implements ArchivableLog {
     const want = Math.min(limit, state.last_seq - afterSeq);
     if (want <= 0 || state.messages === 0) return [];
     const timeout = this.#o.timeoutMs ?? 10_000;
-    const name = `kuzu-sync-archiver-${crypto.randomUUID()}`;
-    await this.#jsm.consumers.add(this.#o.stream, {
-      name,
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: afterSeq + 1,
-      ack_policy: AckPolicy.None,
-      mem_storage: true,
-      num_replicas: 1,
-      inactive_threshold: nanos(60_000), // removed by the server if this run dies
-    });
+    // Removed by the server a minute after this run dies.
+    const { consumer, remove } = await openConsumer(this.#js, this.#jsm, this.#o.stream, afterSeq + 1, timeout, `kuzu-sync-archiver-${crypto.randomUUID()}`);
     const out: SequencedEvent[] = [];
     try {
-      const consumer = await this.#js.consumers.get(this.#o.stream, name);
       let young = false;
       while (!young && out.length < want) {
         let got = 0;
         for await (const m of await consumer.fetch({ max_messages: Math.min(BATCH, want - out.length), expires: timeout })) {
           got++;
-          let event: SequencedEvent | null;
+          let event: SequencedEvent;
           try {
-            event = decodeLogRecord(m.json(), m.seq);
-          } catch {
-            event = null;
+            event = decodeStreamEvent(m).event;
+          } catch (cause) {
+            throw new SyncError(ErrorCode.ARCHIVE_INCONSISTENT, `stream message ${m.seq} of ${this.#o.stream} is not a kuzu-sync event; nothing was archived from it`, { cause });
           }
-          if (event === null) throw new SyncError(ErrorCode.ARCHIVE_INCONSISTENT, `stream message ${m.seq} of ${this.#o.stream} is not a kuzu-sync event; nothing was archived from it`);
           // Stop at the first young event even if a later one is older (gateway clocks differ):
           // the stream must stay one contiguous range.
           if (event.serverTimestamp >= cutoffMs) {
@@ -208,7 +198,7 @@ export class JetStreamArchivableLog implements ArchivableLog {
         if (got === 0) throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `stream ${this.#o.stream} returned nothing after seq ${afterSeq + out.length} within ${timeout} ms`);
       }
     } finally {
-      await this.#jsm.consumers.delete(this.#o.stream, name).catch(() => {});
+      await remove();
     }
     return out;
   }
@@ -216,8 +206,7 @@ export class JetStreamArchivableLog implements ArchivableLog {
   async purgeThrough(seq: number): Promise<void> {
     await this.#checkLock();
     await this.#jsm.streams.purge(this.#o.stream, { seq: seq + 1 });
-    this.#nc.publish(horizonSubject(this.#o.stream), JSON.stringify({ stream: this.#o.stream, horizon: seq + 1 }));
-    await this.#nc.flush();
+    await announceHorizon(this.#nc, this.#o.stream, seq + 1);
   }
 
   async lock(): Promise<AsyncDisposable> {

@@ -1,12 +1,11 @@
 /**
- * What gateways and `sync-archiver` agree on about a JetStream log besides the stream itself: how a
- * stream message decodes into a sequenced event, the KV bucket in which each gateway records its
- * server replica's durable position (the archiver's purge limit) and the archiver holds its lock,
- * and the core NATS subject on which the archiver announces a new horizon. Names and pure
- * functions only; the I/O lives beside them in this package.
+ * What gateways and `sync-archiver` agree on about a JetStream log besides the stream itself
+ * (`jetstream-stream.ts`): the KV bucket in which each gateway records its server replica's
+ * durable position (the archiver's purge limit) and the archiver holds its lock, and the core NATS
+ * subject on which the archiver announces a new horizon.
  * @module
  */
-import { ClientEventSchema, type SequencedEvent } from "@kuzu-sync/protocol";
+import type { JetStreamClient, KV, NatsConnection } from "nats";
 
 /** KV bucket shared by the gateways and the archiver (one for every stream; keys name the stream). */
 export const ARCHIVE_KV_BUCKET = "KUZU_SYNC_ARCHIVE";
@@ -44,6 +43,23 @@ export function horizonSubject(stream: string): string {
   return `kuzu-sync.horizon.${stream}`;
 }
 
+/**
+ * The KV bucket positions (and the archiver's lock) live in; created with `replicas` when absent.
+ * @example const kv = await archiveKv(nc.jetstream(), 1); await kv.get(replicaPositionKey(stream, origin));
+ */
+export function archiveKv(js: JetStreamClient, replicas: number): Promise<KV> {
+  return js.views.kv(ARCHIVE_KV_BUCKET, { history: 1, replicas });
+}
+
+/**
+ * Tell the gateways that `stream` now starts at `horizon` (after a purge), and wait until NATS has it.
+ * @example await announceHorizon(nc, "KUZU_SYNC_EVENTS", 1001);
+ */
+export async function announceHorizon(nc: NatsConnection, stream: string, horizon: number): Promise<void> {
+  nc.publish(horizonSubject(stream), JSON.stringify({ stream, horizon }));
+  await nc.flush();
+}
+
 /** The value of a replica position key. */
 export interface ReplicaPosition {
   /** The gateway's origin id (its `Kuzu-Sync-Origin`, kept in its data dir). */
@@ -66,14 +82,10 @@ export function parseReplicaPosition(value: unknown): ReplicaPosition | null {
 }
 
 /**
- * A stream message body (a client event plus the appending gateway's `serverTimestamp`) with its
- * stream seq as a sequenced event; null when the body is not one.
- * @example const event = decodeLogRecord(msg.json(), msg.seq);
+ * The KV value recording that gateway `gatewayId`'s server replica is at `seq` (JSON).
+ * @example await kv.put(replicaPositionKey(stream, origin), positionValue(origin, 120));
  */
-export function decodeLogRecord(body: unknown, seq: number): SequencedEvent | null {
-  if (typeof body !== "object" || body === null) return null;
-  const { serverTimestamp, ...rest } = body as Record<string, unknown>;
-  const parsed = ClientEventSchema.safeParse(rest);
-  if (!parsed.success || typeof serverTimestamp !== "number") return null;
-  return { ...parsed.data, seq, serverTimestamp };
+export function positionValue(gatewayId: string, seq: number, now = Date.now()): string {
+  const value: ReplicaPosition = { gateway: gatewayId, seq, recordedAt: now };
+  return JSON.stringify(value);
 }

@@ -113,13 +113,8 @@ export class JetStreamEventLog implements EventLog {
     this.#cacheSize = options.cacheSize ?? 20_000;
     this.#head = index.head;
     this.#horizon = index.head + 1;
-    let origin = index.meta("origin");
-    if (origin === null) {
-      origin = crypto.randomUUID();
-      index.setMeta("origin", origin);
-    }
-    this.#origin = origin;
-    this.#positions = new ReplicaPositionRecorder({ link: options.link, stream: options.stream, gatewayId: origin, replicas: options.replicas, logger: this.#logger });
+    this.#origin = index.origin();
+    this.#positions = new ReplicaPositionRecorder({ link: options.link, stream: options.stream, gatewayId: this.#origin, replicas: options.replicas, logger: this.#logger });
     this.#follower = new StreamFollower({
       link: options.link,
       js: this.#js,

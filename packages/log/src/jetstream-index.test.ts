@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,14 +98,25 @@ describe("JetStream index: counts and aggregates from the consumed stream", () =
 
   test("exportTo: a copy with the same ids, counts, aggregates and head, without the gateway's origin", () => {
     const index = openIndex(path());
-    index.setMeta("origin", "gateway-a");
+    const origin = index.origin();
+    expect(index.origin()).toBe(origin); // made once, kept
     index.record([inc(1, "e1", "c1", 5), post(2, "e2", "p1", "u1"), inc(3, "e1", "c1", 5)]);
     const file = join(dirs[0]!, "copy.sqlite");
     expect(index.exportTo(file)).toEqual({ head: 3 });
     index.record([inc(4, "e4", "c2", 1)]); // later writes stay out of the copy
+    expect(JetStreamIndex.inspectCopy(file)).toEqual({ integrity: "ok", head: 3 });
+    JetStreamIndex.claimCopy(file, "gateway-b");
+    expect(JetStreamIndex.headAt(file)).toBe(3);
     const copy = openIndex(file);
-    expect([copy.head, copy.countsFromSeq, copy.meta("origin"), copy.firstSeq("e1"), copy.firstSeq("e4")]).toEqual([3, 1, null, 1, null]);
+    expect([copy.head, copy.countsFromSeq, copy.origin(), copy.firstSeq("e1"), copy.firstSeq("e4")]).toEqual([3, 1, "gateway-b", 1, null]);
     expect(copy.templateCounts()).toEqual({ INCREMENT_COUNTER: 1, CREATE_POST: 1 });
     expect(values(copy, "counters")).toEqual({ c1: 5 });
+  });
+
+  test("headAt: 0 for no file and for a file that is not an index", () => {
+    expect(JetStreamIndex.headAt(`${path()}.none`)).toBe(0);
+    const other = path();
+    new Database(other, { create: true }).close();
+    expect(JetStreamIndex.headAt(other)).toBe(0);
   });
 });

@@ -13,7 +13,7 @@
  * @module
  */
 import { Database, type Statement } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SequencedEvent, WireAggregate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
@@ -27,6 +27,8 @@ export interface JetStreamIndexOptions {
   /** Reports aggregate definition changes and restarted counts. */
   readonly logger?: Logger;
 }
+
+const SET_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS event_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
@@ -61,10 +63,10 @@ export class JetStreamIndex {
     this.#q = {
       find: db.prepare("SELECT seq FROM event_ids WHERE id = ?"),
       insert: db.prepare("INSERT INTO event_ids (id, seq) VALUES (?, ?)"),
-      setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+      setMeta: db.prepare(SET_META),
     };
-    this.#head = Number(this.meta("head") ?? 0);
-    this.#countsFrom = Number(this.meta("counts_from") ?? 1);
+    this.#head = Number(this.#meta("head") ?? 0);
+    this.#countsFrom = Number(this.#meta("counts_from") ?? 1);
     this.#logger = options.logger ?? silentLogger;
     this.#totals = CommitTotals.attach(db, options.aggregates ?? [], { headSeq: this.#head, logger: this.#logger });
   }
@@ -72,6 +74,49 @@ export class JetStreamIndex {
   static open(path: string, options: JetStreamIndexOptions = {}): JetStreamIndex {
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     return new JetStreamIndex(new Database(path, { create: true, strict: true }), options);
+  }
+
+  /**
+   * Head of the index file at `path`, read without opening it as an index: 0 when there is none,
+   * or when the file is not an index (yet).
+   * @example if (JetStreamIndex.headAt(indexPath) < horizon - 1) { ... bootstrap from a peer ... }
+   */
+  static headAt(path: string): number {
+    if (!existsSync(path)) return 0;
+    // Read-write so that closing checkpoints and removes the -wal and -shm files it would otherwise leave.
+    const db = new Database(path, { readwrite: true, create: false });
+    try {
+      return Number(db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'head'").get()?.value ?? 0);
+    } catch {
+      return 0;
+    } finally {
+      db.close();
+    }
+  }
+
+  /**
+   * Check a copy made by {@link exportTo} (on another gateway, then downloaded): SQLite's
+   * `quick_check` result ("ok" when sound) and the copy's head (NaN when it has none).
+   */
+  static inspectCopy(path: string): { readonly integrity: string | undefined; readonly head: number } {
+    const db = new Database(path, { strict: true });
+    try {
+      const integrity = db.query<{ quick_check: string }, []>("PRAGMA quick_check").get()?.quick_check;
+      const head = Number(db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'head'").get()?.value ?? Number.NaN);
+      return { integrity, head };
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Make a copy made by {@link exportTo} the index of gateway `origin`. */
+  static claimCopy(path: string, origin: string): void {
+    const db = new Database(path, { strict: true });
+    try {
+      db.run(SET_META, ["origin", origin]);
+    } finally {
+      db.close();
+    }
   }
 
   /** Highest seq recorded (0 when none). */
@@ -107,12 +152,21 @@ export class JetStreamIndex {
     return this.#countsFrom;
   }
 
-  meta(key: string): string | null {
-    return this.#db.query<{ value: string }, [string]>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? null;
+  /**
+   * This gateway's id, as written in the origin header of the messages it appends: made at the
+   * first open and kept in the index across restarts (a copy from a peer is given a new one).
+   */
+  origin(): string {
+    let origin = this.#meta("origin");
+    if (origin === null) {
+      origin = crypto.randomUUID();
+      this.#q.setMeta.run("origin", origin);
+    }
+    return origin;
   }
 
-  setMeta(key: string, value: string): void {
-    this.#q.setMeta.run(key, value);
+  #meta(key: string): string | null {
+    return this.#db.query<{ value: string }, [string]>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? null;
   }
 
   /**

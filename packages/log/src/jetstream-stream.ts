@@ -16,8 +16,7 @@ import {
   type JsMsg,
   type StreamInfo,
 } from "nats";
-import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
-import { decodeLogRecord } from "./jetstream-coordination.ts";
+import { ClientEventSchema, ErrorCode, SyncError, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
 
 /** Subject the log's messages are published on; one per stream, outside `kuzu-sync.events.>`. */
 export function logSubject(stream: string): string {
@@ -75,6 +74,19 @@ export function encodeStreamEvent(event: ClientEvent, serverTimestamp: number): 
   return JSON.stringify({ ...event, serverTimestamp });
 }
 
+/**
+ * A stream message body (a client event plus the appending gateway's `serverTimestamp`) with its
+ * stream seq as a sequenced event; null when the body is not one.
+ * @example const event = decodeLogRecord(msg.json(), msg.seq);
+ */
+export function decodeLogRecord(body: unknown, seq: number): SequencedEvent | null {
+  if (typeof body !== "object" || body === null) return null;
+  const { serverTimestamp, ...rest } = body as Record<string, unknown>;
+  const parsed = ClientEventSchema.safeParse(rest);
+  if (!parsed.success || typeof serverTimestamp !== "number") return null;
+  return { ...parsed.data, seq, serverTimestamp };
+}
+
 /** Decode a stream message; throws SyncError INTERNAL for a message no gateway wrote. */
 export function decodeStreamEvent(m: JsMsg): StreamEvent {
   let body: unknown;
@@ -103,9 +115,26 @@ export function within<T>(promise: Promise<T>, ms: number, what: string): Promis
 let serial = 0;
 
 /**
+ * First seq the stream still holds: its first seq, or last seq + 1 when it holds nothing (fully
+ * purged, or never written: a purged stream's first seq is already last + 1, a new one's is 0).
+ * @example const horizon = streamHorizon((await jsm.streams.info(stream)).state);
+ */
+export function streamHorizon(state: { readonly first_seq: number; readonly last_seq: number; readonly messages: number }): number {
+  return state.messages === 0 ? state.last_seq + 1 : state.first_seq;
+}
+
+/** A consumer opened by {@link openConsumer}, and how to delete it (never throws). */
+export interface OpenedConsumer {
+  readonly consumer: Consumer;
+  readonly remove: () => Promise<void>;
+}
+
+/**
  * An ephemeral, unacknowledged consumer of the whole stream from `startSeq`, on one server (R1,
  * in memory): what an ordered consumer is, created by us so that every step is bounded in time
- * and a lost consumer is simply replaced (the caller checks the order by stream seq).
+ * and a lost consumer is simply replaced (the caller checks the order by stream seq). The server
+ * removes it a minute after its last pull, should its owner die without removing it.
+ * `name` defaults to one naming this process (`kuzu-sync-<pid>-…`).
  * @example const { consumer, remove } = await openConsumer(nc.jetstream(), jsm, "KUZU_SYNC_EVENTS", 1, 5000);
  */
 export async function openConsumer(
@@ -114,8 +143,8 @@ export async function openConsumer(
   stream: string,
   startSeq: number,
   timeoutMs: number,
-): Promise<{ consumer: Consumer; remove: () => void }> {
-  const name = `kuzu-sync-${process.pid}-${Date.now().toString(36)}-${++serial}`;
+  name = `kuzu-sync-${process.pid}-${Date.now().toString(36)}-${++serial}`,
+): Promise<OpenedConsumer> {
   await within(
     jsm.consumers.add(stream, {
       name,
@@ -130,11 +159,11 @@ export async function openConsumer(
     timeoutMs,
     `creating a consumer of ${stream}`,
   );
-  const remove = () => void jsm.consumers.delete(stream, name).catch(() => {});
+  const remove = () => jsm.consumers.delete(stream, name).then(() => {}, () => {});
   try {
     return { consumer: await within(js.consumers.get(stream, name), timeoutMs, `opening consumer ${name}`), remove };
   } catch (error) {
-    remove();
+    void remove();
     throw error;
   }
 }
@@ -166,7 +195,7 @@ export async function readStream(
       if (out.length >= want || m.seq >= toSeq) break;
     }
   } finally {
-    remove();
+    void remove();
   }
   if (out.length === 0) throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `stream ${stream} returned nothing after seq ${afterSeq} within ${timeoutMs} ms`);
   return out;

@@ -6,9 +6,9 @@
  * quiet gateway from one that has gone away for good (by the age of the KV entry).
  * @module
  */
-import type { KV, NatsConnection } from "nats";
-import { ARCHIVE_KV_BUCKET, replicaPositionKey, type ReplicaPosition } from "./jetstream-coordination.ts";
+import type { KV } from "nats";
 import type { Logger } from "@kuzu-sync/telemetry";
+import { archiveKv, positionValue, replicaPositionKey } from "./jetstream-coordination.ts";
 import type { NatsLink } from "./nats-link.ts";
 
 export interface ReplicaPositionOptions {
@@ -21,23 +21,6 @@ export interface ReplicaPositionOptions {
   readonly logger: Logger;
   /** Re-record the position this often (default 30 s). */
   readonly heartbeatMs?: number;
-}
-
-/**
- * The KV bucket positions (and the archiver's lock) live in; created with `replicas` when absent.
- * @example const kv = await archiveKv(nc, 1); await kv.get(replicaPositionKey(stream, origin));
- */
-export function archiveKv(nc: NatsConnection, replicas: number): Promise<KV> {
-  return nc.jetstream().views.kv(ARCHIVE_KV_BUCKET, { history: 1, replicas });
-}
-
-/**
- * The KV value recording that gateway `gatewayId`'s server replica is at `seq` (JSON).
- * @example await kv.put(replicaPositionKey(stream, origin), positionValue(origin, 120));
- */
-export function positionValue(gatewayId: string, seq: number): string {
-  const value: ReplicaPosition = { gateway: gatewayId, seq, recordedAt: Date.now() };
-  return JSON.stringify(value);
 }
 
 /**
@@ -102,7 +85,7 @@ export class ReplicaPositionRecorder {
     if (nc === null || !this.#o.link.connected) return;
     const seq = this.#seq!;
     try {
-      this.#kv ??= archiveKv(nc, this.#o.replicas);
+      this.#kv ??= archiveKv(nc.jetstream(), this.#o.replicas);
       await (await this.#kv).put(this.#key, positionValue(this.#o.gatewayId, seq));
       if (this.#failing) this.#o.logger.info("server replica position recorded again", { key: this.#key, seq });
       this.#failing = false;

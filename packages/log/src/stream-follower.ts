@@ -72,7 +72,7 @@ export class StreamFollower {
     const { link, logger } = this.#o;
     const setupMs = this.#o.setupMs ?? 2_000;
     while (!this.#stopped) {
-      let remove: (() => void) | null = null;
+      let remove: (() => Promise<void>) | null = null;
       try {
         const nc = await link.connection;
         if (nc.isClosed()) return;
@@ -107,7 +107,7 @@ export class StreamFollower {
       } finally {
         this.#generation++;
         this.#messages = null;
-        remove?.();
+        void remove?.();
       }
       // What was handed over but not yet delivered for good went with the consumer.
       this.#o.onReset();

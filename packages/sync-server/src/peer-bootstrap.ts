@@ -15,12 +15,11 @@
  * left as it was and start-up stops with a message naming the cause.
  * @module
  */
-import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { JetStreamManager } from "nats";
 import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
-import { archiveKv, positionValue, replicaPositionKey, type NatsLink } from "@kuzu-sync/log";
+import { archiveKv, JetStreamIndex, positionValue, replicaPositionKey, streamHorizon, type NatsLink } from "@kuzu-sync/log";
 import { DownloadError, Replica, downloadArchive, openSnapshotArchive } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { INDEX_SNAPSHOT_HEADER_PREFIX, INDEX_SNAPSHOT_PATH } from "./index-snapshot.ts";
@@ -59,9 +58,9 @@ export type PeerBootstrapResult = { readonly bootstrapped: false } | { readonly 
  */
 export async function bootstrapFromPeer(o: PeerBootstrapOptions): Promise<PeerBootstrapResult> {
   const jsm = await (await o.link.connection).jetstreamManager();
-  const horizon = await streamHorizon(jsm, o.stream);
+  const horizon = await readStreamHorizon(jsm, o.stream);
   const replicaSeq = await localReplicaSeq(o.replicaPath);
-  const indexHead = localIndexHead(o.indexPath);
+  const indexHead = JetStreamIndex.headAt(o.indexPath);
   if (horizon === null || Math.min(replicaSeq, indexHead) >= horizon - 1) {
     o.logger.info("--bootstrap-from not needed: the local server replica and index catch up from the stream", { peer: o.peer, replicaSeq, indexHead, horizon });
     return { bootstrapped: false };
@@ -76,7 +75,7 @@ export async function bootstrapFromPeer(o: PeerBootstrapOptions): Promise<PeerBo
     const seq = await stageReplica(o, stage);
     unrecord = await recordPosition(o, origin, seq);
     const head = await stageIndex(o, stage, origin, seq);
-    const now = await streamHorizon(jsm, o.stream);
+    const now = await readStreamHorizon(jsm, o.stream);
     if (now !== null && seq < now - 1) {
       throw new SyncError(ErrorCode.SNAPSHOT_REQUIRED, `the stream was archived past the peer's snapshot while bootstrapping (snapshot at seq ${seq}, stream now starts at ${now}); start again`);
     }
@@ -92,10 +91,9 @@ export async function bootstrapFromPeer(o: PeerBootstrapOptions): Promise<PeerBo
 }
 
 /** The stream's first seq (last + 1 when it holds nothing); null when the stream does not exist yet. */
-async function streamHorizon(jsm: JetStreamManager, stream: string): Promise<number | null> {
+async function readStreamHorizon(jsm: JetStreamManager, stream: string): Promise<number | null> {
   try {
-    const { state } = await jsm.streams.info(stream);
-    return state.messages === 0 ? state.last_seq + 1 : state.first_seq;
+    return streamHorizon((await jsm.streams.info(stream)).state);
   } catch (error) {
     if (/stream not found/i.test(String(error))) return null;
     throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `cannot read stream ${stream}: ${String(error)}`, { cause: error });
@@ -110,20 +108,6 @@ async function localReplicaSeq(path: string): Promise<number> {
     return replica.appliedSeq;
   } finally {
     await replica.close();
-  }
-}
-
-/** Head of the index at `path`; 0 when there is none. */
-function localIndexHead(path: string): number {
-  if (!existsSync(path)) return 0;
-  // Read-write so that closing checkpoints and removes the -wal and -shm files it would otherwise leave.
-  const db = new Database(path, { readwrite: true, create: false });
-  try {
-    return Number(db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'head'").get()?.value ?? 0);
-  } catch {
-    return 0; // not an index (yet): nothing to catch up from
-  } finally {
-    db.close();
   }
 }
 
@@ -145,7 +129,7 @@ async function stageReplica(o: PeerBootstrapOptions, stage: string): Promise<num
 
 /** Record `seq` as gateway `origin`'s position; returns how to remove that entry again. */
 async function recordPosition(o: PeerBootstrapOptions, origin: string, seq: number): Promise<() => Promise<void>> {
-  const kv = await archiveKv(await o.link.connection, o.replicas);
+  const kv = await archiveKv((await o.link.connection).jetstream(), o.replicas);
   const key = replicaPositionKey(o.stream, origin);
   await kv.put(key, positionValue(origin, seq));
   return async () => void (await kv.delete(key));
@@ -158,19 +142,13 @@ async function stageIndex(o: PeerBootstrapOptions, stage: string, origin: string
     headerPrefix: INDEX_SNAPSHOT_HEADER_PREFIX,
     ...(o.token === null ? {} : { token: o.token }),
   });
-  const db = new Database(path, { strict: true });
-  try {
-    const check = db.query<{ quick_check: string }, []>("PRAGMA quick_check").get()?.quick_check;
-    const head = Number(db.query<{ value: string }, []>("SELECT value FROM meta WHERE key = 'head'").get()?.value ?? Number.NaN);
-    if (check !== "ok" || head !== got.seq) {
-      throw new SyncError(ErrorCode.BAD_MESSAGE, `the peer's index is not usable: integrity ${String(check)}, head ${head}, announced ${String(got.seq)}`);
-    }
-    if (head < seq) throw new SyncError(ErrorCode.BAD_MESSAGE, `the peer's index (head ${head}) is behind its snapshot (seq ${seq})`);
-    db.run("INSERT INTO meta (key, value) VALUES ('origin', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [origin]);
-    return head;
-  } finally {
-    db.close();
+  const { integrity, head } = JetStreamIndex.inspectCopy(path);
+  if (integrity !== "ok" || head !== got.seq) {
+    throw new SyncError(ErrorCode.BAD_MESSAGE, `the peer's index is not usable: integrity ${String(integrity)}, head ${head}, announced ${String(got.seq)}`);
   }
+  if (head < seq) throw new SyncError(ErrorCode.BAD_MESSAGE, `the peer's index (head ${head}) is behind its snapshot (seq ${seq})`);
+  JetStreamIndex.claimCopy(path, origin);
+  return head;
 }
 
 /** Replace the data directory's replica and index with the staged ones (renames, same file system). */
