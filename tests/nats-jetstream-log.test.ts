@@ -29,7 +29,7 @@ async function openLog(url: string, indexPath: string, cacheSize?: number): Prom
   const link = NatsLink.open({ url, name: "test", logger });
   const log = await JetStreamEventLog.open({ link, stream: STREAM, replicas: 1, indexPath, logger, ...(cacheSize === undefined ? {} : { cacheSize }) });
   const seen: SequencedEvent[] = [];
-  log.onCommit((events) => seen.push(...events));
+  log.onCommit(({ events }) => seen.push(...events));
   let closed = false;
   const close = async () => {
     if (closed) return;

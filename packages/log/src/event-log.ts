@@ -1,9 +1,12 @@
 /**
- * The event log interface every backend implements (embedded SQLite, JetStream).
+ * The event log interface every backend implements (embedded SQLite, JetStream). Readers that
+ * follow it from a seq on use a `LogCursor` (`log-cursor.ts`); commits arrive as a `Commit`
+ * (`commit.ts`), which says which events take effect.
  * @module
  */
 import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
 import type { AggregateReader } from "./aggregate-store.ts";
+import type { Commit } from "./commit.ts";
 
 /** Result of appending one event: its global seq, and whether the id had been seen before. */
 export interface AppendOutcome {
@@ -12,15 +15,23 @@ export interface AppendOutcome {
 }
 
 /** Called synchronously, in seq order, for every group of newly committed events. */
-export type CommitListener = (events: readonly SequencedEvent[]) => void;
+export type CommitListener = (commit: Commit) => void;
 
+/**
+ * @example
+ * const [{ seq }] = await log.append([event]);
+ * log.onCommit(({ events }) => fanOut(events));
+ */
 export interface EventLog {
   /**
    * Give each event a seq and make it durable. Resolves only once the events are on disk (or
    * acknowledged by the replicated log); a resend of a known id resolves with the original seq.
    */
   append(events: readonly ClientEvent[]): Promise<AppendOutcome[]>;
-  /** Events with seq > afterSeq in order, at most `limit`. */
+  /**
+   * Events with seq > afterSeq in order, at most `limit` (from memory when they are recent). The
+   * first may lie past afterSeq + 1 when older ones were archived; see `LogCursor`.
+   */
   read(afterSeq: number, limit: number): Promise<SequencedEvent[]>;
   /** Highest committed seq (0 when empty). */
   readonly headSeq: number;

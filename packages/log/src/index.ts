@@ -6,6 +6,9 @@
  * @module
  */
 export type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
+export type { Commit } from "./commit.ts";
+export { LogCursor, LogCursorError } from "./log-cursor.ts";
+export { RecentEvents } from "./recent-events.ts";
 export { SqliteEventLog } from "./sqlite-event-log.ts";
 export type { SqliteEventLogOptions } from "./sqlite-event-log.ts";
 export { JetStreamEventLog } from "./jetstream-event-log.ts";

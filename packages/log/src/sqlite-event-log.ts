@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import type { AggregateStore } from "./aggregate-store.ts";
+import { CommitFeed } from "./commit-feed.ts";
 import { CommitTotals, type StagedTotals } from "./commit-totals.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 import { eventValues, INSERT_EVENT, LOG_SCHEMA, LogMeta, READ_EVENTS, SET_META, toEvent, type EventRow } from "./sqlite-log-schema.ts";
@@ -26,8 +27,10 @@ export interface SqliteEventLogOptions {
   readonly now?: () => number;
   /** Aggregates to maintain with the log (the registry's `toWire().aggregates`); none when absent. */
   readonly aggregates?: readonly WireAggregate[];
-  /** Reports aggregate definition changes found at open. */
+  /** Reports aggregate definition changes found at open, and commit listeners that throw. */
   readonly logger?: Logger;
+  /** Recent events kept in memory for catch-up and the server replica (default 20000). */
+  readonly cacheSize?: number;
 }
 
 /**
@@ -38,7 +41,7 @@ export interface SqliteEventLogOptions {
 export class SqliteEventLog implements EventLog {
   readonly #db: Database;
   readonly #now: () => number;
-  readonly #listeners = new Set<CommitListener>();
+  readonly #feed: CommitFeed;
   /** Per-template and per-client counts and the aggregates, persisted with the events. */
   readonly #totals: CommitTotals;
   #pending: Pending[] = [];
@@ -62,9 +65,10 @@ export class SqliteEventLog implements EventLog {
   readonly #setReplicaSeq: Statement;
   readonly #metaDb: Database | null;
 
-  private constructor(db: Database, now: () => number, path: string, aggregates: readonly WireAggregate[], logger: Logger) {
+  private constructor(db: Database, now: () => number, path: string, aggregates: readonly WireAggregate[], logger: Logger, cacheSize: number | undefined) {
     this.#db = db;
     this.#now = now;
+    this.#feed = new CommitFeed(logger, cacheSize);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA busy_timeout = 5000");
@@ -106,6 +110,7 @@ export class SqliteEventLog implements EventLog {
       options.path,
       options.aggregates ?? [],
       options.logger ?? silentLogger,
+      options.cacheSize,
     );
   }
 
@@ -137,8 +142,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   onCommit(listener: CommitListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#feed.subscribe(listener);
   }
 
   append(events: readonly ClientEvent[]): Promise<AppendOutcome[]> {
@@ -155,7 +159,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   async read(afterSeq: number, limit: number): Promise<SequencedEvent[]> {
-    return this.#q.read.all(afterSeq, limit).map(toEvent);
+    if (afterSeq >= this.#head || limit <= 0) return [];
+    return this.#feed.recent.after(afterSeq, limit) ?? this.#q.read.all(afterSeq, limit).map(toEvent);
   }
 
   async close(): Promise<void> {
@@ -205,15 +210,7 @@ export class SqliteEventLog implements EventLog {
     this.#head = head;
     if (totals !== null) this.#totals.publish(totals);
     // Listeners run in the same synchronous block that moved the head: catch-up relies on it.
-    if (committed.length > 0) {
-      for (const listener of this.#listeners) {
-        try {
-          listener(committed);
-        } catch {
-          // A failing listener must not keep the acks of durable events from being sent.
-        }
-      }
-    }
+    this.#feed.deliver(committed);
     batch.forEach((p, i) => p.resolve(outcomes[i]!));
   }
 }

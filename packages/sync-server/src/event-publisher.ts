@@ -25,7 +25,7 @@ const MAX_BUFFERED_BYTES = 16 << 20;
  *
  * @example
  * const publisher = new EventPublisher(link, logger);
- * log.onCommit((events) => publisher.publish(events));
+ * log.onCommit(({ own }) => publisher.publish(own));
  */
 export class EventPublisher {
   readonly #link: NatsLink;
@@ -48,11 +48,10 @@ export class EventPublisher {
     return { published: this.#published, dropped: this.#dropped };
   }
 
-  /** Publish each event (skipping duplicate slots, which carry no effect) in the given order. */
+  /** Publish each event in the given order (a commit's `own`: duplicate slots, which take no effect, are not in it). */
   publish(events: readonly SequencedEvent[]): void {
     const nc = this.#link.nc;
     for (const event of events) {
-      if (event.duplicateOf !== undefined) continue;
       const data = this.#encoder.encode(JSON.stringify(event));
       if (nc === null || nc.isClosed() || (!this.#link.connected && this.#bufferedWhileDown + data.byteLength > MAX_BUFFERED_BYTES)) {
         if (this.#dropped++ % 1000 === 0) {

@@ -53,12 +53,8 @@ export class GatewayStats {
     this.#client(clientId).record(template, "received");
   }
 
-  /**
-   * A group of committed events. Duplicate slots (JetStream: an id stored again after the
-   * duplicate window, `duplicateOf` set) took no effect and are not counted.
-   */
-  committed(group: readonly SequencedEvent[]): void {
-    const events = group.some((e) => e.duplicateOf !== undefined) ? group.filter((e) => e.duplicateOf === undefined) : group;
+  /** The events of a commit that take effect (a `Commit`'s `effective`). */
+  committed(events: readonly SequencedEvent[]): void {
     if (events.length === 0) return;
     const second = Math.floor(Date.now() / 1000);
     const last = this.#recent[this.#recent.length - 1];

@@ -21,7 +21,7 @@ import {
   type TemplateRegistry,
   type WelcomeMessage,
 } from "@kuzu-sync/protocol";
-import type { EventLog } from "@kuzu-sync/log";
+import { LogCursor, LogCursorError, type EventLog } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { Admission } from "./admission.ts";
 import type { Authenticator, Principal } from "./auth.ts";
@@ -132,8 +132,8 @@ export function startGateway(options: GatewayOptions): Gateway {
     send(ws, { type: "error", code, message });
   };
 
-  const unsubscribe = log.onCommit((events) => {
-    stats.committed(events);
+  const unsubscribe = log.onCommit(({ events, effective }) => {
+    stats.committed(effective);
     fanOut.publish(encodeServerMessage({ type: "events", events: events as SequencedEvent[] }));
     const recipients: (string | null)[] = [];
     for (const ws of sockets) if (ws.data.state === "live") recipients.push(ws.data.clientId);
@@ -146,19 +146,23 @@ export function startGateway(options: GatewayOptions): Gateway {
   });
 
   const catchUp = async (ws: Socket, fromSeq: number): Promise<void> => {
-    let cursor = fromSeq;
+    const cursor = new LogCursor(log, fromSeq);
     while (ws.readyState === 1) {
-      const page = await log.read(cursor, options.pageSize);
+      let page: SequencedEvent[];
+      try {
+        page = await cursor.next(options.pageSize);
+      } catch (error) {
+        if (!(error instanceof LogCursorError)) throw error;
+        if (ws.readyState !== 1) return;
+        fail(ws, error.code, error.message);
+        if (error.code === ErrorCode.SNAPSHOT_REQUIRED) ws.close(CloseCode.SNAPSHOT_REQUIRED, "snapshot required");
+        else ws.close(CloseCode.INTERNAL_ERROR, "catch-up failed");
+        return;
+      }
       if (ws.readyState !== 1) return;
       if (page.length > 0) {
-        if (page[0]!.seq !== cursor + 1) {
-          fail(ws, ErrorCode.SNAPSHOT_REQUIRED, `events after seq ${cursor} are no longer in the log (first held: ${page[0]!.seq})`);
-          ws.close(CloseCode.SNAPSHOT_REQUIRED, "snapshot required");
-          return;
-        }
         send(ws, { type: "events", events: page });
         stats.sent(page, [ws.data.clientId], false);
-        cursor = page[page.length - 1]!.seq;
       }
       // Go live only with a drained buffer: a big last page still queued would count against
       // the slow-consumer limit the moment the socket joins the fan-out.
@@ -167,16 +171,11 @@ export function startGateway(options: GatewayOptions): Gateway {
         continue;
       }
       // No await between this check and subscribe(): commits (and their publish) happen on this
-      // thread, so every seq > cursor is published after the socket joined the topic.
-      if (cursor >= log.headSeq) {
+      // thread, so every seq > cursor.position is published after the socket joined the topic.
+      if (cursor.caughtUp) {
         fanOut.join(ws);
         ws.data.state = "live";
-        send(ws, { type: "live", seq: cursor });
-        return;
-      }
-      if (page.length === 0) {
-        fail(ws, ErrorCode.INTERNAL, `log returned nothing after seq ${cursor} below head ${log.headSeq}`);
-        ws.close(CloseCode.INTERNAL_ERROR, "catch-up failed");
+        send(ws, { type: "live", seq: cursor.position });
         return;
       }
     }

@@ -90,13 +90,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         indexPath: logPath,
         aggregates: registry.toWire().aggregates,
         logger,
-        // Every gateway consumes every event; only the one that appended it republishes it.
-        onOwnCommit: (events) => publisher!.publish(events),
       });
     } else {
       log = SqliteEventLog.open({ path: logPath, aggregates: registry.toWire().aggregates, logger });
-      if (publisher !== null) log.onCommit((events) => publisher.publish(events));
     }
+    // Every JetStream gateway consumes every event; only the one that appended it republishes it.
+    if (publisher !== null) log.onCommit(({ own }) => publisher.publish(own));
   } catch (error) {
     await nats?.close();
     throw error;

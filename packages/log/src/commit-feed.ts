@@ -1,0 +1,51 @@
+/**
+ * How a backend hands out what it committed: every listener, in order, in the synchronous step
+ * that moved the head (the gateway's gap-free switch from catch-up to live relies on it), after
+ * the group is remembered for readers close behind. One listener's failure is logged and never
+ * keeps the others (or the acks of durable events) from running.
+ * @module
+ */
+import type { SequencedEvent } from "@kuzu-sync/protocol";
+import type { Logger } from "@kuzu-sync/telemetry";
+import { commitOf } from "./commit.ts";
+import type { CommitListener } from "./event-log.ts";
+import { RecentEvents } from "./recent-events.ts";
+
+/** Recent events each log keeps in memory unless told otherwise. */
+export const DEFAULT_RECENT_EVENTS = 20_000;
+
+/**
+ * @example
+ * const feed = new CommitFeed(logger, 20_000);
+ * log.onCommit = (l) => feed.subscribe(l);
+ * head = last.seq; feed.deliver(group); // same synchronous step
+ */
+export class CommitFeed {
+  readonly recent: RecentEvents;
+  readonly #listeners = new Set<CommitListener>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger, recentEvents = DEFAULT_RECENT_EVENTS) {
+    this.#logger = logger;
+    this.recent = new RecentEvents(recentEvents);
+  }
+
+  subscribe(listener: CommitListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Deliver a committed group (`own`: see {@link commitOf}). */
+  deliver(events: readonly SequencedEvent[], own?: (event: SequencedEvent, index: number) => boolean): void {
+    if (events.length === 0) return;
+    this.recent.add(events);
+    const commit = commitOf(events, own);
+    for (const listener of this.#listeners) {
+      try {
+        listener(commit);
+      } catch (error) {
+        this.#logger.error("commit listener threw", { error: String(error) });
+      }
+    }
+  }
+}
