@@ -96,26 +96,26 @@ describe("GET /stats and DML statistics", () => {
         perSecondLastMinute: 4 / 60,
       });
       const dml = s["dml"];
-      // received: from clients; sent: to the two live sockets; applied/failed: on the server replica.
-      expect(dml.overall).toEqual({ sent: 8, received: 4, applied: 3, failed: 1 });
+      // accepted: from clients; delivered: to the two live sockets; applied/failed: on the server replica.
+      expect(dml.overall).toEqual({ accepted: 4, delivered: 8, applied: 3, failed: 1 });
       expect(dml.byTemplate).toEqual({
-        ADD_ITEM: { sent: 4, received: 2, applied: 1, failed: 1, successRate: 50 },
-        TOUCH_ITEM: { sent: 4, received: 2, applied: 2, failed: 0, successRate: 100 },
+        ADD_ITEM: { accepted: 2, delivered: 4, applied: 1, failed: 1, successRate: 50 },
+        TOUCH_ITEM: { accepted: 2, delivered: 4, applied: 2, failed: 0, successRate: 100 },
       });
       expect(dml.byClient["client-a"]).toEqual({
-        overall: { sent: 4, received: 3, applied: 2, failed: 1 },
+        overall: { accepted: 3, delivered: 4, applied: 2, failed: 1 },
         byTemplate: {
-          ADD_ITEM: { sent: 2, received: 2, applied: 1, failed: 1, successRate: 50 },
-          TOUCH_ITEM: { sent: 2, received: 1, applied: 1, failed: 0, successRate: 100 },
+          ADD_ITEM: { accepted: 2, delivered: 2, applied: 1, failed: 1, successRate: 50 },
+          TOUCH_ITEM: { accepted: 1, delivered: 2, applied: 1, failed: 0, successRate: 100 },
         },
       });
-      expect(dml.byClient["client-b"].overall).toEqual({ sent: 4, received: 1, applied: 1, failed: 0 });
+      expect(dml.byClient["client-b"].overall).toEqual({ accepted: 1, delivered: 4, applied: 1, failed: 0 });
       expect(dml.report).toBe(
         [
           "=== DML Statistics Report ===",
-          "Overall: sent: 8, received: 4, applied: 3, failed: 1",
-          "Template: ADD_ITEM - sent: 4, received: 2, applied: 1, success rate: 50%",
-          "Template: TOUCH_ITEM - sent: 4, received: 2, applied: 2, success rate: 100%",
+          "Overall: accepted: 4, delivered: 8, applied: 3, failed: 1",
+          "Template: ADD_ITEM - accepted: 2, delivered: 4, applied: 1, success rate: 50%",
+          "Template: TOUCH_ITEM - accepted: 2, delivered: 4, applied: 2, success rate: 100%",
         ].join("\n"),
       );
 

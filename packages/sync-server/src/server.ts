@@ -165,7 +165,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       ...(jetstream === null ? {} : { stream: () => jetstream!.streamState }),
     },
   });
-  follower.onApplied((events, outcomes) => gateway.stats.replicaApplied(events, outcomes));
+  follower.onApplied((events, outcomes) => gateway.activity.emit({ type: "applied", events, outcomes }));
   let stopping: Promise<void> | null = null;
   return {
     port: gateway.port,

@@ -1,0 +1,79 @@
+/**
+ * The gateway's HTTP routes (every request that is not a WebSocket upgrade): the token check
+ * (all but /health when authentication is on), then `GET /health`, `/stats`, `/metrics`,
+ * `/templates`, `/snapshot`, `/index-snapshot` and `/aggregates/…`.
+ * @module
+ */
+import type { WireRegistry } from "@kuzu-sync/protocol";
+import type { EventLog } from "@kuzu-sync/log";
+import type { Admission } from "./admission.ts";
+import { aggregateRoute } from "./aggregate-api.ts";
+import type { ActivityFeed } from "./gateway-activity.ts";
+import type { GatewayStats } from "./gateway-stats.ts";
+import type { GatewayMetrics } from "./metrics.ts";
+
+/** What the routes read from. */
+export interface HttpRoutesContext {
+  readonly serverId: string;
+  readonly log: EventLog;
+  readonly registryWire: WireRegistry;
+  readonly admission: Admission;
+  readonly metrics: GatewayMetrics;
+  readonly stats: GatewayStats;
+  readonly fanOut: { readonly liveCount: number; readonly evicted: number };
+  readonly activity: ActivityFeed;
+  /** Open WebSocket connections. */
+  readonly connectedClients: () => number;
+  readonly snapshots: { handle(req: Request): Promise<Response> } | undefined;
+  readonly indexSnapshots: { handle(): Promise<Response> } | undefined;
+  /** Extra fields for /health and /stats. */
+  readonly describe: (() => Record<string, unknown>) | undefined;
+}
+
+/** Answers one HTTP request; `remote` is the peer's address, for the refusal log. */
+export type HttpRoutes = (req: Request, url: URL, remote: string | null) => Promise<Response>;
+
+/**
+ * @example
+ * const routes = httpRoutes({ serverId, log, registryWire, admission, metrics, stats, fanOut, activity, connectedClients, snapshots, indexSnapshots, describe });
+ * fetch: (req, srv) => routes(req, new URL(req.url), srv.requestIP(req)?.address ?? null)
+ */
+export function httpRoutes(c: HttpRoutesContext): HttpRoutes {
+  const { log } = c;
+  return async (req, url, remote) => {
+    const denied = await c.admission.guardHttp(req, url, remote);
+    if (denied) return denied;
+    if (req.method !== "GET") return Response.json({ error: "method not allowed" }, { status: 405 });
+    switch (url.pathname) {
+      case "/health":
+        return Response.json({ status: "ok", serverId: c.serverId, headSeq: log.headSeq, horizonSeq: log.horizonSeq, ...c.describe?.() });
+      case "/stats":
+        return Response.json({
+          serverId: c.serverId,
+          headSeq: log.headSeq,
+          horizonSeq: log.horizonSeq,
+          connectedClients: c.connectedClients(),
+          liveClients: c.fanOut.liveCount,
+          slowConsumersDisconnected: c.fanOut.evicted,
+          refusedUpgrades: Object.fromEntries(c.admission.refused),
+          ...c.stats.snapshot(log.templateCounts(), log.clientCounts?.()),
+          ...c.describe?.(),
+        });
+      case "/metrics": {
+        const { body, contentType } = await c.metrics.render();
+        return new Response(body, { headers: { "content-type": contentType } });
+      }
+      case "/templates":
+        return Response.json(c.registryWire);
+      case "/snapshot":
+        return c.snapshots ? c.snapshots.handle(req) : Response.json({ error: "snapshots are not enabled" }, { status: 404 });
+      case "/index-snapshot":
+        return c.indexSnapshots ? c.indexSnapshots.handle() : Response.json({ error: "not found: /index-snapshot exists only with --log jetstream" }, { status: 404 });
+      default: {
+        const answer = aggregateRoute(url.pathname, log.aggregates, log.headSeq);
+        if (answer !== null && answer.ok) c.activity.emit({ type: "aggregate-read", via: "http" });
+        return answer ?? Response.json({ error: "not found" }, { status: 404 });
+      }
+    }
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * One WebSocket connection, from its first frame to its close: frame limits (rate, size), the
+ * hello (the token's subject must be the client id), events (checked in `event-checks.ts`, then
+ * appended and acknowledged once durable), aggregate reads, and catch-up — pages from the log
+ * through a `LogCursor` until caught up, then the fan-out, with no gap and no duplicate.
+ * @module
+ */
+import type { ServerWebSocket } from "bun";
+import {
+  CloseCode,
+  ErrorCode,
+  RAW_DML_TEMPLATE,
+  encodeServerMessage,
+  isRetryable,
+  parseClientMessage,
+  SyncError,
+  type ClientEvent,
+  type HelloMessage,
+  type SequencedEvent,
+  type ServerMessage,
+  type SnapshotOffer,
+  type TemplateRegistry,
+  type WelcomeMessage,
+  type WireRegistry,
+} from "@kuzu-sync/protocol";
+import { LogCursor, LogCursorError, type EventLog } from "@kuzu-sync/log";
+import type { Logger } from "@kuzu-sync/telemetry";
+import { aggregateAnswer } from "./aggregate-api.ts";
+import type { Principal } from "./auth.ts";
+import type { ConnectionGuard, GuardState } from "./connection-guard.ts";
+import type { CorkedReplies } from "./corked-replies.ts";
+import { checkEvent } from "./event-checks.ts";
+import type { FanOut } from "./fan-out.ts";
+import type { ActivityFeed } from "./gateway-activity.ts";
+
+/** Per-socket data (`ws.data`): set at the upgrade, the session attached when the socket opens. */
+export interface Connection extends GuardState {
+  state: "new" | "catching-up" | "live";
+  /** Resolves a catch-up waiting for the send buffer to drain. */
+  drained: (() => void) | null;
+  /** Who the token says this is; null when authentication is off. */
+  readonly principal: Principal | null;
+  session: SocketSession | null;
+}
+
+export type Socket = ServerWebSocket<Connection>;
+
+/** What every session of a gateway shares. */
+export interface SessionContext {
+  readonly serverId: string;
+  readonly registry: TemplateRegistry;
+  readonly registryWire: WireRegistry;
+  readonly log: EventLog;
+  readonly logger: Logger;
+  readonly maxMessageBytes: number;
+  readonly maxEventBytes: number;
+  readonly allowRawDml: boolean;
+  readonly pageSize: number;
+  /** Catch-up pauses while this many bytes wait in the socket's send buffer. */
+  readonly catchUpHighWater: number;
+  readonly snapshots: { offerFor(lastSeq: number): SnapshotOffer | null } | undefined;
+  readonly guard: ConnectionGuard;
+  readonly fanOut: FanOut<Connection>;
+  /** Acks, written corked per socket after their group commit. */
+  readonly replies: CorkedReplies<Connection>;
+  readonly activity: ActivityFeed;
+  /** Send one frame on an open socket; a live socket past the backpressure limit is evicted. */
+  readonly write: (ws: Socket, frame: string) => void;
+}
+
+/**
+ * @example
+ * open(ws) { ws.data.session = new SocketSession(ws, context); ws.data.session.open(); }
+ * message(ws, frame) { ws.data.session!.receive(frame); }
+ */
+export class SocketSession {
+  readonly #ws: Socket;
+  readonly #c: SessionContext;
+
+  constructor(ws: Socket, context: SessionContext) {
+    this.#ws = ws;
+    this.#c = context;
+  }
+
+  /** The socket is open: a token's expiry closes it (4001). */
+  open(): void {
+    const principal = this.#ws.data.principal;
+    if (principal !== null) this.#c.guard.armExpiry(this.#ws, principal.expiresAt);
+  }
+
+  /** One frame: rate limit, size limit, parse, then the message. */
+  receive(frame: string | Buffer): void {
+    const ws = this.#ws;
+    const bytes = typeof frame === "string" ? Buffer.byteLength(frame) : frame.byteLength;
+    const parsed = parseClientMessage(frame);
+    // Every frame but the first hello spends a token, garbage included: parsing is the cost being limited.
+    const firstHello = parsed.ok && parsed.message.type === "hello" && ws.data.clientId === null;
+    const refusal = firstHello ? null : this.#c.guard.spend(ws);
+    if (refusal !== null) {
+      const msg = parsed.ok ? parsed.message : null;
+      const id = msg === null ? (parsed.ok ? undefined : parsed.id) : msg.type === "event" ? msg.event.id : "id" in msg ? msg.id : undefined;
+      return id === undefined ? this.#fail(ErrorCode.RATE_LIMITED, refusal, true) : this.#reject(id, ErrorCode.RATE_LIMITED, refusal, true);
+    }
+    if (bytes > this.#c.maxEventBytes) {
+      const code = ErrorCode.EVENT_TOO_LARGE;
+      const message = `frame of ${bytes} bytes exceeds the ${this.#c.maxEventBytes}-byte event limit`;
+      return parsed.ok && parsed.message.type !== "hello"
+        ? this.#reject(parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id, code, message)
+        : this.#fail(code, message);
+    }
+    if (!parsed.ok) return parsed.id === undefined ? this.#fail(parsed.code, parsed.message) : this.#reject(parsed.id, parsed.code, parsed.message);
+    const msg = parsed.message;
+    switch (msg.type) {
+      case "hello":
+        return this.#hello(msg);
+      case "event":
+        return this.#event(msg.event);
+      case "aggregate":
+        if (ws.data.clientId === null) return this.#send({ type: "reject", id: msg.id, code: ErrorCode.NOT_READY, message: "send hello before requests", retryable: false });
+        this.#c.activity.emit({ type: "aggregate-read", via: "socket" });
+        return this.#send(aggregateAnswer(msg, this.#c.log.aggregates, this.#c.log.headSeq));
+      case "dml":
+        // Shorthand for an event of the reserved RAW_DML template.
+        return this.#event({ id: msg.id, template: RAW_DML_TEMPLATE, params: { cypher: msg.cypher }, clientId: msg.clientId, timestamp: msg.timestamp });
+    }
+  }
+
+  /** The send buffer drained: a paused catch-up goes on. */
+  drain(): void {
+    const resume = this.#ws.data.drained;
+    this.#ws.data.drained = null;
+    resume?.();
+  }
+
+  /** The socket closed (already out of the gateway's set). No timer or waiter may outlive it. */
+  close(code: number): void {
+    const ws = this.#ws;
+    this.#c.fanOut.leave(ws);
+    this.#c.guard.release(ws);
+    ws.data.drained?.();
+    if (ws.data.clientId !== null) {
+      this.#c.activity.emit({ type: "disconnected", clientId: ws.data.clientId });
+      this.#c.logger.info("client disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, code });
+    }
+  }
+
+  #hello(hello: HelloMessage): void {
+    const ws = this.#ws;
+    const { log, logger } = this.#c;
+    if (ws.data.clientId !== null) return this.#fail(ErrorCode.BAD_MESSAGE, "hello was already received on this connection");
+    const principal = ws.data.principal;
+    if (principal !== null && hello.clientId !== principal.sub) {
+      // Not recoverable on this connection: the client must use the id its token names.
+      this.#fail(ErrorCode.FORBIDDEN, `hello clientId ${JSON.stringify(hello.clientId)} is not the token's subject ${JSON.stringify(principal.sub)}`);
+      ws.close(CloseCode.POLICY_VIOLATION, "clientId does not match token");
+      return;
+    }
+    ws.data.clientId = hello.clientId;
+    ws.data.state = "catching-up";
+    this.#c.activity.emit({ type: "connected", clientId: hello.clientId });
+    const snapshot = this.#c.snapshots?.offerFor(Math.min(hello.lastSeq, log.headSeq)) ?? null;
+    const welcome: WelcomeMessage = {
+      type: "welcome",
+      serverId: this.#c.serverId,
+      headSeq: log.headSeq,
+      horizonSeq: log.horizonSeq,
+      registry: this.#c.registryWire,
+      maxMessageBytes: this.#c.maxMessageBytes,
+      ...(snapshot === null ? {} : { snapshot }),
+    };
+    this.#send(welcome);
+    logger.info("client connected", { connId: ws.data.connId, clientId: hello.clientId, lastSeq: hello.lastSeq, headSeq: log.headSeq, snapshot: snapshot?.required ?? null });
+    if (snapshot?.required) {
+      // The events after lastSeq are archived: the log alone cannot bring this replica up to date.
+      this.#fail(ErrorCode.SNAPSHOT_REQUIRED, `events after seq ${hello.lastSeq} are archived (the log starts at ${log.horizonSeq}); bootstrap from ${snapshot.url}`);
+      ws.close(CloseCode.SNAPSHOT_REQUIRED, "snapshot required");
+      return;
+    }
+    this.#catchUp(Math.min(hello.lastSeq, log.headSeq)).catch((error) => {
+      logger.error("catch-up failed", { connId: ws.data.connId, error: String(error) });
+      ws.close(CloseCode.INTERNAL_ERROR, "catch-up failed");
+    });
+  }
+
+  #event(event: ClientEvent): void {
+    const ws = this.#ws;
+    const { logger } = this.#c;
+    const checked = checkEvent(event, ws.data, this.#c.registry, this.#c.allowRawDml);
+    if (!checked.ok) return this.#reject(event.id, checked.code, checked.message);
+    this.#c.activity.emit({ type: "accepted", template: event.template, clientId: event.clientId });
+    if (logger.isEnabled("debug")) {
+      logger.debug("event received", { eventId: event.id, template: event.template, clientId: event.clientId, connId: ws.data.connId, traceparent: event.traceparent });
+    }
+    const started = performance.now();
+    this.#c.log.append([checked.event]).then(
+      ([outcome]) => {
+        this.#c.activity.emit({ type: "acked", latencyMs: performance.now() - started, duplicate: outcome!.duplicate });
+        if (outcome!.duplicate && logger.isEnabled("debug")) {
+          logger.debug("duplicate event acked with its original seq", { eventId: event.id, seq: outcome!.seq, template: event.template, clientId: event.clientId, traceparent: event.traceparent });
+        }
+        this.#c.replies.queue(ws, encodeServerMessage({ type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate }));
+      },
+      (error: unknown) => {
+        const code = error instanceof SyncError ? error.code : ErrorCode.INTERNAL;
+        logger.error("append failed", { eventId: event.id, code, error: String(error) });
+        this.#reject(event.id, code, error instanceof Error ? error.message : "append failed");
+      },
+    );
+  }
+
+  /** Pages from the log after `fromSeq`, then the fan-out. */
+  async #catchUp(fromSeq: number): Promise<void> {
+    const ws = this.#ws;
+    const cursor = new LogCursor(this.#c.log, fromSeq);
+    while (ws.readyState === 1) {
+      let page: SequencedEvent[];
+      try {
+        page = await cursor.next(this.#c.pageSize);
+      } catch (error) {
+        if (!(error instanceof LogCursorError)) throw error;
+        if (ws.readyState !== 1) return;
+        this.#fail(error.code, error.message);
+        if (error.code === ErrorCode.SNAPSHOT_REQUIRED) ws.close(CloseCode.SNAPSHOT_REQUIRED, "snapshot required");
+        else ws.close(CloseCode.INTERNAL_ERROR, "catch-up failed");
+        return;
+      }
+      if (ws.readyState !== 1) return;
+      if (page.length > 0) {
+        this.#send({ type: "events", events: page });
+        this.#c.activity.emit({ type: "delivered", events: page, recipients: [ws.data.clientId], live: false });
+      }
+      // Go live only with a drained buffer: a big last page still queued would count against
+      // the slow-consumer limit the moment the socket joins the fan-out.
+      if (ws.getBufferedAmount() > this.#c.catchUpHighWater) {
+        await new Promise<void>((r) => (ws.data.drained = r));
+        continue;
+      }
+      // No await between this check and subscribe(): commits (and their publish) happen on this
+      // thread, so every seq > cursor.position is published after the socket joined the topic.
+      if (cursor.caughtUp) {
+        this.#c.fanOut.join(ws);
+        ws.data.state = "live";
+        this.#send({ type: "live", seq: cursor.position });
+        return;
+      }
+    }
+  }
+
+  #send(message: ServerMessage | WelcomeMessage): void {
+    this.#c.write(this.#ws, encodeServerMessage(message));
+  }
+
+  /** Refuse one event or request (by id). `quiet`: counted, not logged (a flood must not become a log flood). */
+  #reject(id: string, code: ErrorCode, message: string, quiet = false): void {
+    const ws = this.#ws;
+    this.#c.activity.emit({ type: "rejected", code });
+    if (!quiet) this.#c.logger.info("event rejected", { connId: ws.data.connId, clientId: ws.data.clientId, eventId: id, code, reason: message });
+    this.#send({ type: "reject", id, code, message, retryable: isRetryable(code) });
+  }
+
+  /** Refuse a frame that names no event. */
+  #fail(code: ErrorCode, message: string, quiet = false): void {
+    const ws = this.#ws;
+    this.#c.activity.emit({ type: "rejected", code });
+    if (!quiet) this.#c.logger.info("bad frame", { connId: ws.data.connId, clientId: ws.data.clientId, code, reason: message });
+    this.#send({ type: "error", code, message });
+  }
+}
