@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { SqliteArchivableLog, SqliteEventLog } from "@kuzu-sync/log";
 import { exampleRegistry, type ClientEvent } from "@kuzu-sync/protocol";
 import { Replica } from "@kuzu-sync/replica";
-import { ServerReplica, SnapshotService } from "@kuzu-sync/sync-server";
+import { ServerReplica, SnapshotService } from "@kuzu-sync/sync-server/internal";
 import { silentLogger } from "@kuzu-sync/telemetry";
 import { tempDir } from "./support/gateway-process.ts";
 
