@@ -1,23 +1,25 @@
 /**
  * @kuzu-sync/log — the event log's storage, shared by the gateway (`sync-server`) and
  * `sync-archiver`: the `EventLog` interface and its two backends (embedded SQLite, JetStream),
- * what each keeps beside its events in the same transaction (counts, aggregates, the id index),
- * the JetStream stream/consumer/KV conventions, and the archivable view of each backend.
+ * the one "from seq N, then live" reader (`LogCursor`), what each backend keeps beside its events
+ * in the same transaction (id index, counts, aggregates), the JetStream stream/KV conventions, and
+ * the archivable view of each backend.
  * @module
  */
 export type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 export type { Commit } from "./commit.ts";
 export { LogCursor, LogCursorError } from "./log-cursor.ts";
-export { RecentEvents } from "./recent-events.ts";
+export type { AggregateInfo, AggregateReader } from "./aggregate-store.ts";
 export { SqliteEventLog } from "./sqlite-event-log.ts";
 export type { SqliteEventLogOptions } from "./sqlite-event-log.ts";
 export { JetStreamEventLog } from "./jetstream-event-log.ts";
 export type { JetStreamEventLogOptions } from "./jetstream-event-log.ts";
 export { JetStreamIndex } from "./jetstream-index.ts";
 export type { JetStreamIndexOptions } from "./jetstream-index.ts";
-export { decodeLogRecord, encodeStreamEvent, ensureStream, logSubject, streamHorizon } from "./jetstream-stream.ts";
+export { NatsLink } from "./nats-link.ts";
+export type { NatsLinkOptions } from "./nats-link.ts";
+export { encodeStreamEvent, logSubject, streamHorizon } from "./jetstream-stream.ts";
 export {
-  announceHorizon,
   ARCHIVE_KV_BUCKET,
   archiveKv,
   archiveLockKey,
@@ -28,12 +30,6 @@ export {
   replicaPositionKey,
 } from "./jetstream-coordination.ts";
 export type { ReplicaPosition } from "./jetstream-coordination.ts";
-export { NatsLink } from "./nats-link.ts";
-export type { NatsLinkOptions } from "./nats-link.ts";
-export { AggregateStore } from "./aggregate-store.ts";
-export type { AggregateDelta, AggregateInfo, AggregateReader } from "./aggregate-store.ts";
-export { CommitTotals } from "./commit-totals.ts";
-export type { StagedTotals } from "./commit-totals.ts";
 export type { ArchivableLog, PurgeLimit } from "./archivable-log.ts";
 export { SqliteArchivableLog } from "./sqlite-archivable-log.ts";
 export { JetStreamArchivableLog } from "./jetstream-archivable-log.ts";
