@@ -12,7 +12,8 @@ import { logSubject } from "@kuzu-sync/log";
 import { fromGraph, httpValues, writeMix, type MixResult } from "./support/aggregate-mix.ts";
 import { ClientPool } from "./support/clients.ts";
 import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";
-import { consumedUpTo, getJson, natsClient } from "./support/jetstream.ts";
+import { waitForHead } from "./support/health.ts";
+import { getJson, natsClient } from "./support/jetstream.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { parsePrometheusText, sampleValue, type Family } from "./support/prometheus.ts";
 
@@ -149,7 +150,7 @@ describe("aggregates and counts on gateways sharing a JetStream stream", () => {
     const writer = await pool.connect(gw1.url);
     let seq = 0;
     for (let i = 1; i <= 20; i++) seq = (await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: i })).seq;
-    await consumedUpTo(late1, seq);
+    await waitForHead(late1, seq);
     expect(await late1.stop()).toBe(0);
     // Its id index is lost (say, a restore of the data directory without it) while its server
     // replica survives, and the stream loses seqs 1..10 meanwhile: the replica can go on from the
@@ -160,7 +161,7 @@ describe("aggregates and counts on gateways sharing a JetStream stream", () => {
 
     await using late = await startGatewayProcess({ args, dataDir: dir.path });
     seq = (await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: 100 })).seq;
-    await consumedUpTo(late, seq);
+    await waitForHead(late, seq);
     // The late gateway cannot know seqs 1..10 any more: it counts from 11 and says so, instead of a wrong sum.
     expect(await httpValues(late.httpUrl, "counters")).toEqual({ name: "counters", seq, fromSeq: 11, values: { c: 100 + (11 + 20) * 5 } });
     const stats = await getJson<Stats>(late.httpUrl, "/stats");

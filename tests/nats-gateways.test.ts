@@ -2,7 +2,8 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import type { SyncClient } from "@kuzu-sync/client";
 import { ClientPool, graphState } from "./support/clients.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
-import { serverReplicaAt, getJson, serverReplicaState, streamContents } from "./support/jetstream.ts";
+import { waitForReplica } from "./support/health.ts";
+import { getJson, serverReplicaState, streamContents } from "./support/jetstream.ts";
 import { NatsServer } from "./support/nats-server.ts";
 
 // These tests start real nats-server and gateway processes (bunfig has no test timeout setting).
@@ -65,7 +66,7 @@ describe("JetStream log shared by several gateways", () => {
           const stats = await getJson<{ headSeq: number; events: { total: number } }>(gw.httpUrl, "/stats");
           expect(stats.headSeq).toBe(head);
           expect(stats.events.total).toBe(head);
-          await serverReplicaAt(gw, head);
+          await waitForReplica(gw, head);
         }
         await gw2.stop();
         await gw1.stop();
@@ -115,7 +116,7 @@ describe("JetStream log shared by several gateways", () => {
       expect(await graphState(bystander)).toEqual(await graphState(writer));
       const health = await getJson<{ headSeq: number }>(gw.httpUrl, "/health");
       expect(health.headSeq).toBe(head);
-      await serverReplicaAt(gw, head);
+      await waitForReplica(gw, head);
     } finally {
       await gw.stop();
     }

@@ -1,7 +1,8 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ClientPool, graphState } from "./support/clients.ts";
 import { startGatewayProcess } from "./support/gateway-process.ts";
-import { getJson, natsClient, serverReplicaAt, streamContents, warnings, withDeadline } from "./support/jetstream.ts";
+import { waitForReplica } from "./support/health.ts";
+import { getJson, natsClient, streamContents, warnings, withDeadline } from "./support/jetstream.ts";
 import { NatsCluster, NatsServer } from "./support/nats-server.ts";
 import { makeEvent, RawSocket } from "./support/raw-socket.ts";
 
@@ -87,6 +88,6 @@ describe("NATS outages in JetStream mode", () => {
     // Every acknowledged event took effect exactly once, on every replica.
     expect(await a.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: (300 * 301) / 2 }]);
     expect(await graphState(b)).toEqual(await graphState(a));
-    for (const gw of [gw1, gw2]) await serverReplicaAt(gw, head);
+    for (const gw of [gw1, gw2]) await waitForReplica(gw, head);
   }, 90_000); // forming the cluster may take up to 40 s of it under load (see NatsCluster.start)
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ClientPool, graphState } from "./support/clients.ts";
 import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";
+import { health as healthOf, waitForReplica } from "./support/health.ts";
 import { RawSocket, makeEvent } from "./support/raw-socket.ts";
 
 let gw: GatewayProcess;
@@ -11,11 +12,7 @@ afterAll(async () => {
   await gw.stop();
 });
 
-interface Health {
-  headSeq: number;
-  replicaSeq: number;
-}
-const health = async (): Promise<Health> => (await (await fetch(`${gw.httpUrl}/health`)).json()) as Health;
+const health = () => healthOf(gw.httpUrl);
 
 /** Statements that must never be sequenced; each names what the gate must object to. */
 const HOSTILE: readonly string[] = [
@@ -130,9 +127,7 @@ describe("raw DML through a gateway started with --allow-raw-dml", () => {
     expect(failures.map((f) => f.ok)).toEqual([true, true, false, true]);
     expect(failures[2]!.error).toMatch(/REMOVE|remove|Parser/i);
     // The server's replica went the same way, and the stats count raw DML under RAW_DML.
-    const deadline = Date.now() + 10_000;
-    while ((await health()).replicaSeq < last.seq && Date.now() < deadline) await Bun.sleep(20);
-    expect((await health()).replicaSeq).toBeGreaterThanOrEqual(last.seq);
+    await waitForReplica(gw, last.seq);
     const stats = (await (await fetch(`${gw.httpUrl}/stats`)).json()) as { events: { byTemplate: Record<string, number> } };
     expect(stats.events.byTemplate["RAW_DML"]).toBe(4);
     expect(a.getDetailedStatsByTemplate()["RAW_DML"]).toMatchObject({ sent: 3, applied: 3, failed: 1 });

@@ -6,7 +6,7 @@
  */
 import type { Subprocess } from "bun";
 import { resolve } from "node:path";
-import { forEachLine } from "./lines.ts";
+import { LineWatcher } from "./lines.ts";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
 export const CLI = resolve(REPO_ROOT, "packages/client/src/cli.ts");
@@ -76,38 +76,21 @@ export function spawnCli(args: readonly string[], options: Omit<CliRunOptions, "
     stdout: "pipe",
     stderr: "pipe",
   });
-  const stdoutLines: string[] = [];
-  const stderrLines: string[] = [];
-  const watchers = new Set<{ lines: string[]; pattern: RegExp; resolve: (l: string) => void }>();
-  const pump = async (stream: ReadableStream<Uint8Array>, lines: string[]) => {
-    await forEachLine(stream, (line) => {
-      lines.push(line);
-      for (const w of watchers) if (w.lines === lines && w.pattern.test(line)) (watchers.delete(w), w.resolve(line));
+  const label = `sync-client ${args.join(" ")}`;
+  const stdout = new LineWatcher(`${label} (stdout)`, [proc.stdout], proc.exited);
+  const stderr = new LineWatcher(`${label} (stderr)`, [proc.stderr], proc.exited);
+  const exited = proc.exited.then(async (code) => (await Promise.all([stdout.ended, stderr.ended]), code));
+  /** On a miss, the other stream is worth seeing too. */
+  const waitFor = (watcher: LineWatcher, other: LineWatcher, which: string) => (pattern: RegExp, timeoutMs = 20_000): Promise<string> =>
+    watcher.waitForLine(pattern, timeoutMs).catch((error: Error) => {
+      throw new Error(`${error.message}\n${which === "stdout" ? "stderr" : "stdout"}:\n${other.lines.join("\n")}`);
     });
-  };
-  const pumps = Promise.all([pump(proc.stdout, stdoutLines), pump(proc.stderr, stderrLines)]);
-  const exited = proc.exited.then(async (code) => (await pumps, code));
-  const waitFor = (lines: string[], which: string) => (pattern: RegExp, timeoutMs = 20_000): Promise<string> => {
-    const seen = lines.find((l) => pattern.test(l));
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const w = { lines, pattern, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
-      const t = setTimeout(() => {
-        watchers.delete(w);
-        reject(new Error(`sync-client ${args.join(" ")} did not print ${pattern} on ${which} within ${timeoutMs} ms\nstdout:\n${stdoutLines.join("\n")}\nstderr:\n${stderrLines.join("\n")}`));
-      }, timeoutMs);
-      watchers.add(w);
-      void exited.then((code) => {
-        if (watchers.delete(w)) (clearTimeout(t), reject(new Error(`sync-client exited with ${code} before printing ${pattern}\nstdout:\n${stdoutLines.join("\n")}\nstderr:\n${stderrLines.join("\n")}`)));
-      });
-    });
-  };
   return {
     proc,
-    stdoutLines,
-    stderrLines,
-    waitForStdout: waitFor(stdoutLines, "stdout"),
-    waitForStderr: waitFor(stderrLines, "stderr"),
+    stdoutLines: stdout.lines,
+    stderrLines: stderr.lines,
+    waitForStdout: waitFor(stdout, stderr, "stdout"),
+    waitForStderr: waitFor(stderr, stdout, "stderr"),
     write: (text) => void proc.stdin.write(text),
     endInput: () => void proc.stdin.end(),
     signal: async (name) => {

@@ -10,7 +10,7 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { forEachLine } from "./lines.ts";
+import { LineWatcher } from "./lines.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const COMPOSE_FILE = join(REPO, "docker-compose.yml");
@@ -139,32 +139,23 @@ export class VolumeDirs implements Disposable {
  * dispose (it runs under `setsid`, so a shell loop's `sleep` goes too).
  */
 export class NativeProcess implements AsyncDisposable {
-  readonly output: string[] = [];
   readonly proc: Subprocess<"ignore", "pipe", "pipe">;
-  readonly #watchers = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
   readonly label: string;
+  readonly #out: LineWatcher;
 
   constructor(label: string, cmd: readonly string[], env: Record<string, string>, cwd: string) {
     this.label = label;
     this.proc = Bun.spawn([requireBinary("setsid", "util-linux"), ...cmd], { env, cwd, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-    void this.#pump(this.proc.stdout);
-    void this.#pump(this.proc.stderr);
+    this.#out = new LineWatcher(label, [this.proc.stdout, this.proc.stderr], this.proc.exited);
+  }
+
+  /** Every line printed so far (stdout and stderr). */
+  get output(): readonly string[] {
+    return this.#out.lines;
   }
 
   waitForLine(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-    const seen = this.output.find((l) => pattern.test(l));
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolveLine, reject) => {
-      const w = { pattern, resolve: (l: string) => (clearTimeout(t), resolveLine(l)) };
-      const t = setTimeout(() => {
-        this.#watchers.delete(w);
-        reject(new Error(`${this.label} did not print ${pattern} within ${timeoutMs} ms; output:\n${this.output.join("\n")}`));
-      }, timeoutMs);
-      this.#watchers.add(w);
-      void this.proc.exited.then((code) => {
-        if (this.#watchers.delete(w)) (clearTimeout(t), reject(new Error(`${this.label} exited with ${code} before printing ${pattern}; output:\n${this.output.join("\n")}`)));
-      });
-    });
+    return this.#out.waitForLine(pattern, timeoutMs);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -176,13 +167,6 @@ export class NativeProcess implements AsyncDisposable {
       }
     }
     await this.proc.exited;
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    await forEachLine(stream, (line) => {
-      this.output.push(line);
-      for (const w of this.#watchers) if (w.pattern.test(line)) (this.#watchers.delete(w), w.resolve(line));
-    });
   }
 }
 

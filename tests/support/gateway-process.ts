@@ -7,7 +7,7 @@ import type { Subprocess } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { forEachLine } from "./lines.ts";
+import { LineWatcher } from "./lines.ts";
 
 const MAIN = resolve(import.meta.dir, "../../packages/sync-server/src/main.ts");
 
@@ -53,31 +53,8 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     stdout: "pipe",
     stderr: "pipe",
   });
-  const output: string[] = [];
-  const watchers = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    await forEachLine(stream, (line) => {
-      output.push(line);
-      for (const w of watchers) if (w.pattern.test(line)) (watchers.delete(w), w.resolve(line));
-    });
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
-  const waitForLine = (pattern: RegExp, timeoutMs = 20_000): Promise<string> => {
-    const seen = output.find((l) => pattern.test(l));
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const w = { pattern, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
-      const t = setTimeout(() => {
-        watchers.delete(w);
-        reject(new Error(`gateway did not print ${pattern} within ${timeoutMs} ms; output:\n${output.join("\n")}`));
-      }, timeoutMs);
-      watchers.add(w);
-      void proc.exited.then((code) => {
-        if (watchers.delete(w)) (clearTimeout(t), reject(new Error(`gateway exited with ${code} before printing ${pattern}; output:\n${output.join("\n")}`)));
-      });
-    });
-  };
+  const out = new LineWatcher("gateway", [proc.stdout, proc.stderr], proc.exited);
+  const waitForLine = (pattern: RegExp, timeoutMs?: number): Promise<string> => out.waitForLine(pattern, timeoutMs);
   let line: string;
   try {
     line = await waitForLine(/"body":"listening"/);
@@ -112,7 +89,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     port,
     dataDir,
     proc,
-    output,
+    output: out.lines,
     stop,
     kill,
     waitForLine,

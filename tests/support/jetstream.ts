@@ -8,7 +8,6 @@ import { AckPolicy, connect, DeliverPolicy, nanos, type JetStreamManager, type N
 import { Replica } from "@kuzu-sync/replica";
 import { join } from "node:path";
 import { graphState } from "./clients.ts";
-import type { GatewayProcess } from "./gateway-process.ts";
 
 /** A NATS connection closed when the test's scope ends. */
 export async function natsClient(url: string): Promise<NatsConnection & AsyncDisposable> {
@@ -92,25 +91,5 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, diagnose:
 /** The last warning and error lines of a process's log, for failure messages. */
 export function warnings(output: readonly string[], n = 20): string {
   return output.filter((l) => /"severityText":"(WARN|ERROR)"/.test(l)).slice(-n).join("\n");
-}
-
-/** Resolves once the gateway's server replica applied `seq` (it follows the log in the background). */
-export function serverReplicaAt(gw: GatewayProcess, seq: number, timeoutMs = 20_000): Promise<void> {
-  return healthReaches(gw, "replicaSeq", seq, timeoutMs);
-}
-
-/** Resolves once the gateway has consumed `seq` from the stream (its `headSeq`). */
-export function consumedUpTo(gw: GatewayProcess, seq: number, timeoutMs = 20_000): Promise<void> {
-  return healthReaches(gw, "headSeq", seq, timeoutMs);
-}
-
-async function healthReaches(gw: GatewayProcess, field: "replicaSeq" | "headSeq", seq: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const health = await getJson<Record<typeof field, number>>(gw.httpUrl, "/health");
-    if (health[field] >= seq) return;
-    if (Date.now() > deadline) throw new Error(`gateway's ${field} at ${health[field]}, expected ${seq}`);
-    await Bun.sleep(50);
-  }
 }
 

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { forEachLine } from "./lines.ts";
+import { LineWatcher } from "./lines.ts";
 
 /** The nats-server binary: `NATS_SERVER_BIN`, else `nats-server` on PATH. */
 export function natsServerBinary(env: Readonly<Record<string, string | undefined>> = process.env): string {
@@ -54,9 +54,8 @@ export class NatsServer implements AsyncDisposable {
   readonly #spec: NodeSpec;
   readonly #bin: string;
   #proc: Subprocess<"ignore", "ignore", "pipe"> | null = null;
-  /** Log lines of the current process. */
-  output: string[] = [];
-  readonly #watchers = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  /** The current process's log (a restart starts a new one). */
+  #log: LineWatcher | null = null;
 
   private constructor(spec: NodeSpec, bin: string) {
     this.#spec = spec;
@@ -114,18 +113,15 @@ export class NatsServer implements AsyncDisposable {
     await this.#launch();
   }
 
-  /** Resolves when a log line of the running process matches. */
+  /** Log lines of the current process. */
+  get output(): readonly string[] {
+    return this.#log?.lines ?? [];
+  }
+
+  /** Resolves when a log line of the current process matches; rejects when it exits first. */
   waitForLine(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-    const seen = this.output.find((l) => pattern.test(l));
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const w = { pattern, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
-      const t = setTimeout(() => {
-        this.#watchers.delete(w);
-        reject(new Error(`nats-server ${this.name} did not log ${pattern} within ${timeoutMs} ms; log:\n${this.output.slice(-40).join("\n")}`));
-      }, timeoutMs);
-      this.#watchers.add(w);
-    });
+    if (this.#log === null) return Promise.reject(new Error(`nats-server ${this.name} is not running`));
+    return this.#log.waitForLine(pattern, timeoutMs);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -150,33 +146,20 @@ export class NatsServer implements AsyncDisposable {
       );
     }
     writeFileSync(s.configPath, lines.join("\n") + "\n");
-    this.output = [];
     // stderr is read for as long as the process lives: nats-server exits on a broken log pipe.
     const proc = Bun.spawn([this.#bin, "-c", s.configPath], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     this.#proc = proc;
-    void this.#pump(proc.stderr);
-    const exited = proc.exited.then((code) => {
-      throw new Error(`nats-server ${s.name} exited with ${code} while starting; log:\n${this.output.join("\n")}`);
-    });
+    this.#log = new LineWatcher(`nats-server ${s.name}`, [proc.stderr], proc.exited);
     try {
-      const line = await Promise.race([this.waitForLine(/Listening for client connections on/), exited]);
+      const line = await this.waitForLine(/Listening for client connections on/);
       const port = /:(\d+)\s*$/.exec(line);
       if (!port) throw new Error(`cannot read the port from ${JSON.stringify(line)}`);
       s.port = Number(port[1]);
-      await Promise.race([this.waitForLine(/Server is ready/), exited]);
+      await this.waitForLine(/Server is ready/);
     } catch (error) {
       await this.kill();
       throw error;
-    } finally {
-      exited.catch(() => {});
     }
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    await forEachLine(stream, (line) => {
-      this.output.push(line);
-      for (const w of this.#watchers) if (w.pattern.test(line)) (this.#watchers.delete(w), w.resolve(line));
-    });
   }
 }
 
