@@ -57,29 +57,24 @@ describe("sync-client watch", () => {
 
   test("resumes after the gateway restarts: no event lost, none printed twice", async () => {
     using dir = tempDir("cli-watch-restart-");
-    const first = await startGatewayProcess({ dataDir: dir.path });
+    await using first = await startGatewayProcess({ dataDir: dir.path });
     const port = first.port;
-    const pool = new ClientPool();
-    try {
-      await using watch = spawnCli(["watch", "--from-seq", "1", "--json", "--url", first.url]);
-      const a = await pool.connect(first.url, { autoReconnect: false });
-      await a.executeTemplate("CREATE_USER", { id: "a", name: "A" });
-      await watch.waitForStdout(/"seq":1/);
-      await a.close();
-      await first.stop();
-      await watch.waitForStderr(/connection lost/);
+    await using pool = new ClientPool();
+    await using watch = spawnCli(["watch", "--from-seq", "1", "--json", "--url", first.url]);
+    const a = await pool.connect(first.url, { autoReconnect: false });
+    await a.executeTemplate("CREATE_USER", { id: "a", name: "A" });
+    await watch.waitForStdout(/"seq":1/);
+    await a.close();
+    await first.stop();
+    await watch.waitForStderr(/connection lost/);
 
-      await using second = await startGatewayProcess({ dataDir: dir.path, port });
-      const b = await pool.connect(second.url);
-      await b.executeTemplate("CREATE_USER", { id: "b", name: "B" });
-      await b.executeTemplate("CREATE_USER", { id: "c", name: "C" });
-      await watch.waitForStdout(/"seq":3/);
-      expect(await watch.signal("SIGTERM")).toBe(0);
-      expect(watch.stdoutLines.map((l) => (JSON.parse(l) as WatchedEvent).seq)).toEqual([1, 2, 3]);
-      expect(watch.stderrLines.some((l) => /reconnected; resuming after seq 1/.test(l))).toBe(true);
-    } finally {
-      await pool[Symbol.asyncDispose]();
-      await first.stop();
-    }
+    await using second = await startGatewayProcess({ dataDir: dir.path, port });
+    const b = await pool.connect(second.url);
+    await b.executeTemplate("CREATE_USER", { id: "b", name: "B" });
+    await b.executeTemplate("CREATE_USER", { id: "c", name: "C" });
+    await watch.waitForStdout(/"seq":3/);
+    expect(await watch.signal("SIGTERM")).toBe(0);
+    expect(watch.stdoutLines.map((l) => (JSON.parse(l) as WatchedEvent).seq)).toEqual([1, 2, 3]);
+    expect(watch.stderrLines.some((l) => /reconnected; resuming after seq 1/.test(l))).toBe(true);
   }, SLOW);
 });

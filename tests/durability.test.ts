@@ -3,6 +3,7 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { ClientPool, graphState } from "./support/clients.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
+import { Resources } from "./support/resources.ts";
 
 function loggedEvents(dataDir: string): { id: string; seq: number }[] {
   const db = new Database(join(dataDir, "events.sqlite"), { readonly: true });
@@ -16,8 +17,9 @@ function loggedEvents(dataDir: string): { id: string; seq: number }[] {
 describe("durability", () => {
   test("SIGKILL mid-stream loses no acknowledged event and duplicates none", async () => {
     using dir = tempDir();
+    await using started = new Resources();
     await using pool = new ClientPool();
-    let gw = await startGatewayProcess({ dataDir: dir.path });
+    let gw = started.use(await startGatewayProcess({ dataDir: dir.path }));
     const port = gw.port;
     const writer = await pool.connect(gw.url);
     const reader = await pool.connect(gw.url);
@@ -36,28 +38,24 @@ describe("durability", () => {
         await Promise.all(all.slice(0, 50));
         await gw.kill();
         killed = true;
-        gw = await startGatewayProcess({ dataDir: dir.path, port, keepDataDir: true });
+        gw = started.use(await startGatewayProcess({ dataDir: dir.path, port, keepDataDir: true }));
       }
       if (i % 25 === 0) await Bun.sleep(1); // keep the stream flowing across the restart
     }
     expect(killed).toBe(true);
     await Promise.all(all); // the outbox resends the rest after the restart
-    try {
-      const events = loggedEvents(dir.path);
-      expect(events.length).toBe(400);
-      expect(new Set(events.map((e) => e.id)).size).toBe(400);
-      expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
-      const head = Math.max(...acked.values());
-      await writer.waitForSeq(head);
-      await reader.waitForSeq(head);
-      const expected = (400 * 401) / 2;
-      expect(await reader.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: expected }]);
-      expect(await graphState(writer)).toEqual(await graphState(reader));
-      const health = (await (await fetch(`${gw.httpUrl}/health`)).json()) as { headSeq: number };
-      expect(health.headSeq).toBe(400);
-    } finally {
-      await gw.stop();
-    }
+    const events = loggedEvents(dir.path);
+    expect(events.length).toBe(400);
+    expect(new Set(events.map((e) => e.id)).size).toBe(400);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    const head = Math.max(...acked.values());
+    await writer.waitForSeq(head);
+    await reader.waitForSeq(head);
+    const expected = (400 * 401) / 2;
+    expect(await reader.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: expected }]);
+    expect(await graphState(writer)).toEqual(await graphState(reader));
+    const health = (await (await fetch(`${gw.httpUrl}/health`)).json()) as { headSeq: number };
+    expect(health.headSeq).toBe(400);
   });
 
   test("a client offline while others write catches up on reconnect", async () => {

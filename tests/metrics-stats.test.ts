@@ -8,6 +8,7 @@ import { ClientPool } from "./support/clients.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
 import { waitForReplica } from "./support/health.ts";
 import { parsePrometheusText, sampleValue, type Family } from "./support/prometheus.ts";
+import { Resources } from "./support/resources.ts";
 import { STRICT_TEMPLATES_PATH } from "./support/strict-templates.ts";
 
 async function scrape(httpUrl: string): Promise<Map<string, Family>> {
@@ -76,58 +77,55 @@ describe("GET /stats and DML statistics", () => {
   test("totals, per template and per client (kept across restarts), head, horizon, clients, rate, and the server's DML counters", async () => {
     using dir = tempDir("stats-");
     const args = ["--templates", STRICT_TEMPLATES_PATH];
-    let gw = await startGatewayProcess({ dataDir: dir.path, keepDataDir: true, args });
-    try {
-      await using pool = new ClientPool();
-      const a = await pool.connect(gw.url, { clientId: "client-a" });
-      const b = await pool.connect(gw.url, { clientId: "client-b" });
-      await a.executeTemplate("ADD_ITEM", { id: "i1" });
-      await a.executeTemplate("ADD_ITEM", { id: "i1" }); // fails on every replica: primary key
-      await a.executeTemplate("TOUCH_ITEM", { id: "i2" });
-      const { seq: head } = await b.executeTemplate("TOUCH_ITEM", { id: "i3" });
-      await waitForReplica(gw.httpUrl, head);
+    await using started = new Resources();
+    let gw = started.use(await startGatewayProcess({ dataDir: dir.path, keepDataDir: true, args }));
+    await using pool = new ClientPool();
+    const a = await pool.connect(gw.url, { clientId: "client-a" });
+    const b = await pool.connect(gw.url, { clientId: "client-b" });
+    await a.executeTemplate("ADD_ITEM", { id: "i1" });
+    await a.executeTemplate("ADD_ITEM", { id: "i1" }); // fails on every replica: primary key
+    await a.executeTemplate("TOUCH_ITEM", { id: "i2" });
+    const { seq: head } = await b.executeTemplate("TOUCH_ITEM", { id: "i3" });
+    await waitForReplica(gw.httpUrl, head);
 
-      const s = await stats(gw.httpUrl);
-      expect(s).toMatchObject({ headSeq: 4, horizonSeq: 1, connectedClients: 2, replicaSeq: 4 });
-      expect(s["events"]).toMatchObject({
-        total: 4,
-        byTemplate: { ADD_ITEM: 2, TOUCH_ITEM: 2 },
-        byClient: { "client-a": 3, "client-b": 1 },
-        perSecondLastMinute: 4 / 60,
-      });
-      const dml = s["dml"];
-      // accepted: from clients; delivered: to the two live sockets; applied/failed: on the server replica.
-      expect(dml.overall).toEqual({ accepted: 4, delivered: 8, applied: 3, failed: 1 });
-      expect(dml.byTemplate).toEqual({
-        ADD_ITEM: { accepted: 2, delivered: 4, applied: 1, failed: 1, successRate: 50 },
-        TOUCH_ITEM: { accepted: 2, delivered: 4, applied: 2, failed: 0, successRate: 100 },
-      });
-      expect(dml.byClient["client-a"]).toEqual({
-        overall: { accepted: 3, delivered: 4, applied: 2, failed: 1 },
-        byTemplate: {
-          ADD_ITEM: { accepted: 2, delivered: 2, applied: 1, failed: 1, successRate: 50 },
-          TOUCH_ITEM: { accepted: 1, delivered: 2, applied: 1, failed: 0, successRate: 100 },
-        },
-      });
-      expect(dml.byClient["client-b"].overall).toEqual({ accepted: 1, delivered: 4, applied: 1, failed: 0 });
-      expect(dml.report).toBe(
-        [
-          "=== DML Statistics Report ===",
-          "Overall: accepted: 4, delivered: 8, applied: 3, failed: 1",
-          "Template: ADD_ITEM - accepted: 2, delivered: 4, applied: 1, success rate: 50%",
-          "Template: TOUCH_ITEM - accepted: 2, delivered: 4, applied: 2, success rate: 100%",
-        ].join("\n"),
-      );
+    const s = await stats(gw.httpUrl);
+    expect(s).toMatchObject({ headSeq: 4, horizonSeq: 1, connectedClients: 2, replicaSeq: 4 });
+    expect(s["events"]).toMatchObject({
+      total: 4,
+      byTemplate: { ADD_ITEM: 2, TOUCH_ITEM: 2 },
+      byClient: { "client-a": 3, "client-b": 1 },
+      perSecondLastMinute: 4 / 60,
+    });
+    const dml = s["dml"];
+    // accepted: from clients; delivered: to the two live sockets; applied/failed: on the server replica.
+    expect(dml.overall).toEqual({ accepted: 4, delivered: 8, applied: 3, failed: 1 });
+    expect(dml.byTemplate).toEqual({
+      ADD_ITEM: { accepted: 2, delivered: 4, applied: 1, failed: 1, successRate: 50 },
+      TOUCH_ITEM: { accepted: 2, delivered: 4, applied: 2, failed: 0, successRate: 100 },
+    });
+    expect(dml.byClient["client-a"]).toEqual({
+      overall: { accepted: 3, delivered: 4, applied: 2, failed: 1 },
+      byTemplate: {
+        ADD_ITEM: { accepted: 2, delivered: 2, applied: 1, failed: 1, successRate: 50 },
+        TOUCH_ITEM: { accepted: 1, delivered: 2, applied: 1, failed: 0, successRate: 100 },
+      },
+    });
+    expect(dml.byClient["client-b"].overall).toEqual({ accepted: 1, delivered: 4, applied: 1, failed: 0 });
+    expect(dml.report).toBe(
+      [
+        "=== DML Statistics Report ===",
+        "Overall: accepted: 4, delivered: 8, applied: 3, failed: 1",
+        "Template: ADD_ITEM - accepted: 2, delivered: 4, applied: 1, success rate: 50%",
+        "Template: TOUCH_ITEM - accepted: 2, delivered: 4, applied: 2, success rate: 100%",
+      ].join("\n"),
+    );
 
-      // Per-template and per-client totals are kept with the log: a restart answers them at once.
-      expect(await gw.stop()).toBe(0);
-      gw = await startGatewayProcess({ dataDir: dir.path, keepDataDir: true, args });
-      const after = await stats(gw.httpUrl);
-      expect(after["events"]).toMatchObject({ total: 4, byTemplate: { ADD_ITEM: 2, TOUCH_ITEM: 2 }, byClient: { "client-a": 3, "client-b": 1 }, byClientSinceStart: {} });
-      expect(after).toMatchObject({ headSeq: 4, horizonSeq: 1, connectedClients: 0 });
-    } finally {
-      await gw.stop();
-    }
+    // Per-template and per-client totals are kept with the log: a restart answers them at once.
+    expect(await gw.stop()).toBe(0);
+    gw = started.use(await startGatewayProcess({ dataDir: dir.path, keepDataDir: true, args }));
+    const after = await stats(gw.httpUrl);
+    expect(after["events"]).toMatchObject({ total: 4, byTemplate: { ADD_ITEM: 2, TOUCH_ITEM: 2 }, byClient: { "client-a": 3, "client-b": 1 }, byClientSinceStart: {} });
+    expect(after).toMatchObject({ headSeq: 4, horizonSeq: 1, connectedClients: 0 });
   });
 
   test("the client's periodic report (statsIntervalMs) counts what happened against a real gateway", async () => {

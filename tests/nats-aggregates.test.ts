@@ -16,6 +16,7 @@ import { waitForHead } from "./support/health.ts";
 import { getJson, natsClient } from "./support/jetstream.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { parsePrometheusText, sampleValue, type Family } from "./support/prometheus.ts";
+import { Resources } from "./support/resources.ts";
 
 // Real nats-server and gateway processes (bunfig has no test timeout setting).
 setDefaultTimeout(60_000);
@@ -120,24 +121,21 @@ describe("aggregates and counts on gateways sharing a JetStream stream", () => {
     using dir = tempDir();
     const args = ["--log", "jetstream", "--nats-url", nats.url];
     await using gw1 = await startGatewayProcess({ args });
-    let gw2 = await startGatewayProcess({ args, dataDir: dir.path, keepDataDir: true });
-    try {
-      await using pool = new ClientPool();
-      const writers = await Promise.all([gw1, gw1, gw2].map((gw) => pool.connect(gw.url)));
-      const watcher = await pool.connect(gw2.url);
-      const first = await writeMix(writers, 30, 11);
-      // More writes while gw2 is killed in the middle of consuming them; its writer resends.
-      const running = writeMix(writers, 60, 12);
-      await watcher.waitForSeq(first.head + 20);
-      await gw2.kill();
-      gw2 = await startGatewayProcess({ args, dataDir: dir.path, port: gw2.port, keepDataDir: true });
-      const second = await running;
-      const readers = await Promise.all([gw1, gw2].map((gw) => pool.connect(gw.url)));
-      const written = { byTemplate: add(first.byTemplate, second.byTemplate), byClient: add(first.byClient, second.byClient) };
-      await expectExactEverywhere([gw1, gw2], readers, Math.max(first.head, second.head), written);
-    } finally {
-      await gw2.stop();
-    }
+    await using started = new Resources();
+    let gw2 = started.use(await startGatewayProcess({ args, dataDir: dir.path, keepDataDir: true }));
+    await using pool = new ClientPool();
+    const writers = await Promise.all([gw1, gw1, gw2].map((gw) => pool.connect(gw.url)));
+    const watcher = await pool.connect(gw2.url);
+    const first = await writeMix(writers, 30, 11);
+    // More writes while gw2 is killed in the middle of consuming them; its writer resends.
+    const running = writeMix(writers, 60, 12);
+    await watcher.waitForSeq(first.head + 20);
+    await gw2.kill();
+    gw2 = started.use(await startGatewayProcess({ args, dataDir: dir.path, port: gw2.port, keepDataDir: true }));
+    const second = await running;
+    const readers = await Promise.all([gw1, gw2].map((gw) => pool.connect(gw.url)));
+    const written = { byTemplate: add(first.byTemplate, second.byTemplate), byClient: add(first.byClient, second.byClient) };
+    await expectExactEverywhere([gw1, gw2], readers, Math.max(first.head, second.head), written);
   });
 
   test("a gateway whose index is behind the stream's first seq says what its counts cover", async () => {
