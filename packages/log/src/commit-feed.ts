@@ -17,8 +17,8 @@ export const DEFAULT_RECENT_EVENTS = 20_000;
 /**
  * @example
  * const feed = new CommitFeed(logger, 20_000);
- * log.onCommit = (l) => feed.subscribe(l);
- * head = last.seq; feed.deliver(group); // same synchronous step
+ * const unsubscribe = feed.subscribe(({ events }) => fanOut(events)); // a log's onCommit()
+ * head = last.seq; feed.deliver(group); // in the step that moved the head
  */
 export class CommitFeed {
   readonly recent: RecentEvents;
