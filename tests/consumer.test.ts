@@ -6,7 +6,7 @@
  * `bunx sync-client send` against it. Nothing here imports from the repository at run time.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnCommand } from "./support/command-process.ts";
@@ -55,6 +55,7 @@ describe("the packed packages", () => {
       expect(manifest["files"], where).toContain("src");
       expect(files, where).toEqual(expect.arrayContaining(["package.json", "LICENSE", "README.md", "src/index.ts"]));
       expect(files.filter((f) => f.endsWith(".test.ts")), where).toEqual([]);
+      expect(Bun.spawnSync(["tar", "-xzOf", p.tarball, "package/LICENSE"]).stdout.toString(), where).toBe(readFileSync(join(REPO_ROOT, "LICENSE"), "utf8"));
       const main = (manifest["exports"] as Record<string, { types: string; default: string }>)["."];
       expect(main, where).toEqual({ types: "./src/index.ts", default: "./src/index.ts" });
       const bin = BINS[p.name];
