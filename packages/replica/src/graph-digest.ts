@@ -12,6 +12,11 @@
  *
  * Values are encoded without loss where JavaScript would lose them: integers wider than 53 bits,
  * decimals, dates, timestamps (microseconds) and intervals are read as Kuzu's own text for them.
+ * (Inside lists, structs and maps that also hold strings or floats, integers past 2^53 are not.)
+ *
+ * The dump takes one query per table (plus the catalogue): digest a replica while nothing is
+ * applied to it, or check that its `appliedSeq` is the same before and after, or the tables may
+ * come from different seqs.
  * @module
  */
 import { createHash } from "node:crypto";
