@@ -96,4 +96,16 @@ describe("gateway start-up", () => {
     expect(error?.message).toMatch(/gateway exited with 1 before printing/);
     expect(error?.message).toContain("template ADD_TASK: cypher uses $idd (at line 1, column 20), which is not a declared parameter (declared: id, title). Fix: did you mean $id?");
   });
+
+  test("still refuses a statement Kuzu cannot prepare (a table the schema does not have)", async () => {
+    const error = await startGatewayProcess({ args: ["--templates", registry("broken-batch")] }).then(
+      async (gw) => {
+        await gw.stop();
+        return null;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toMatch(/gateway exited with 1 before printing/);
+    expect(error?.message).toContain("Table Tag does not exist");
+  });
 });
