@@ -5,6 +5,9 @@
 #   docker run --rm -p 8080:8080 -v kuzu-data:/data kuzu-sync            # sync-server
 #   docker run --rm kuzu-sync sync-archiver run --older-than 30d          # with S3_* / DATA_DIR
 #   docker run --rm -it kuzu-sync sync-client --url ws://host:8080 repl
+#   docker run --rm -p 8080:8080 -v kuzu-data:/data -v "$PWD/registry:/registry:ro" \
+#     -e TEMPLATES_PATH=/registry/registry.ts kuzu-sync                    # your own registry
+#   (see docs/REGISTRY.md: a mounted registry may import @kuzu-sync/protocol and zod)
 
 # --- dependencies: production only, exactly the lockfile ---
 FROM oven/bun:1.4.5-slim AS deps
@@ -34,12 +37,20 @@ COPY --from=deps /app/packages ./packages
 COPY package.json bun.lock bunfig.toml tsconfig.json ./
 COPY packages ./packages
 COPY deploy ./deploy
-RUN bun deploy/install-bins.ts /usr/local/bin /app \
+# A registry mounted anywhere (TEMPLATES_PATH=/registry/registry.ts) resolves its imports by walking
+# up to /node_modules: the app's own, where the root package.json puts @kuzu-sync/protocol and zod
+# (the same copies the gateway uses, so defineTemplates() builds the registry class it expects).
+RUN ln -s /app/node_modules /node_modules \
+ && bun deploy/install-bins.ts /usr/local/bin /app \
  # kuzu's native binary loads and answers a query (fails the build otherwise).
  && cd packages/replica \
  && bun -e "const k = require('kuzu'); const db = new k.Database(':memory:'); const c = new k.Connection(db); const r = await c.query('RETURN 1 AS x'); const rows = await r.getAll(); r.close(); await c.close(); await db.close(); if (rows[0]?.x !== 1) throw new Error('kuzu answered ' + JSON.stringify(rows))" \
  && cd /app \
  && sync-server --help >/dev/null && sync-archiver --help >/dev/null && sync-client --help >/dev/null \
+ # A registry outside /app resolves @kuzu-sync/protocol and zod (fails the build otherwise).
+ && mkdir -p /tmp/registry-probe && cp deploy/registry-probe.ts /tmp/registry-probe/registry.ts \
+ && sync-server check --templates /tmp/registry-probe/registry.ts --runs 1 >/dev/null \
+ && rm -rf /tmp/registry-probe \
  && mkdir -p /data && chown bun:bun /data
 USER bun
 ENV DATA_DIR=/data

@@ -140,7 +140,7 @@ describe("aggregate cache on the SQLite log", () => {
     const registry = defineTemplates({
       schema: [],
       templates: {
-        INCREMENT_COUNTER: { params: { counterId: z.string(), amount: z.int().default(1) }, cypher: "RETURN 1" },
+        INCREMENT_COUNTER: { params: { counterId: z.string(), amount: z.int().default(1) }, cypher: "RETURN $counterId, $amount" },
       },
       aggregates: { counters: { kind: "sum", from: { INCREMENT_COUNTER: { groupBy: "counterId", value: 1 } } } },
     });

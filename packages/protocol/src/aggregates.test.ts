@@ -6,8 +6,8 @@ import { parseClientMessage, parseServerMessage } from "./messages.ts";
 import { defineTemplates } from "./templates.ts";
 
 const templates = {
-  INC: { params: { id: z.string(), n: z.int().default(1), note: z.string().optional() }, cypher: "MERGE (c:C {id: $id})" },
-  PUT: { params: { id: z.string(), owner: z.string(), tag: z.string().optional() }, cypher: "MERGE (p:P {id: $id})" },
+  INC: { params: { id: z.string(), n: z.int().default(1), note: z.string().optional() }, cypher: "MERGE (c:C {id: $id}) SET c.n = $n, c.note = $note" },
+  PUT: { params: { id: z.string(), owner: z.string(), tag: z.string().optional() }, cypher: "MERGE (p:P {id: $id}) SET p.owner = $owner, p.tag = $tag" },
   DEL: { params: { id: z.string() }, cypher: "MATCH (p:P {id: $id}) DELETE p" },
 };
 const define = (aggregates: Record<string, AggregateDefinition>) => defineTemplates({ schema: [], templates, aggregates });

@@ -3,6 +3,9 @@
  * Shared by gateway and clients; no I/O.
  * @module
  */
+// The zod a registry module declares its parameters with: the same instance defineTemplates()
+// uses, so a registry needs only this package.
+export { z } from "zod";
 export { ErrorCode, SyncError, isErrorCode, isRetryable } from "./errors.ts";
 export { ClientEventSchema, Limits, ParamsSchema, SequencedEventSchema } from "./event.ts";
 export type { ClientEvent, SequencedEvent } from "./event.ts";
@@ -29,6 +32,8 @@ export type {
   WelcomeMessage,
 } from "./messages.ts";
 export { TemplateRegistry, defineTemplates } from "./templates.ts";
+export { BATCH_ROWS_PARAM, RegistryCheckError, checkTemplate, checkTemplates, formatProblems, parameterNames, statementsOf } from "./registry-check.ts";
+export type { CheckableTemplate, RegistryProblem, Statements } from "./registry-check.ts";
 export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
 export { exampleRegistry } from "./example-templates.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";

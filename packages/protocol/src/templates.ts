@@ -8,6 +8,7 @@ import { z } from "zod";
 import { checkAggregates, type AggregateDefinition, type WireAggregate } from "./aggregates.ts";
 import { ErrorCode } from "./errors.ts";
 import { RAW_DML_TEMPLATE } from "./raw-dml-event.ts";
+import { assertTemplates } from "./registry-check.ts";
 
 /** How one template is declared by a deployment. */
 export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
@@ -72,7 +73,6 @@ export type ValidationResult =
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 const NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
-const NONDETERMINISTIC = /\b(now|rand|gen_random_uuid|current_timestamp|current_date)\s*\(/i;
 
 /** A validated, immutable registry. Build it with {@link defineTemplates}. */
 export class TemplateRegistry {
@@ -88,17 +88,11 @@ export class TemplateRegistry {
     for (const [name, t] of Object.entries(definition.templates)) {
       if (!NAME.test(name)) throw new TypeError(`template name ${JSON.stringify(name)} must match ${NAME}`);
       if (name === RAW_DML_TEMPLATE) throw new TypeError(`template name ${RAW_DML_TEMPLATE} is reserved for raw DML events`);
-      for (const text of [t.cypher, t.batch?.cypher ?? ""]) {
-        if (NONDETERMINISTIC.test(text)) throw new TypeError(`template ${name} is not deterministic: ${text}`);
-      }
       const schema = z.strictObject(t.params);
       validators.set(name, schema as unknown as z.ZodType<Record<string, unknown>>);
       const json = z.toJSONSchema(schema, { unrepresentable: "any", io: "input" }) as { required?: string[] };
       const paramNames = Object.keys(t.params);
       paramInfo.set(name, { shape: t.params, required: json.required ?? [], jsonSchema: json });
-      for (const key of t.batch?.keys ?? []) {
-        if (!paramNames.includes(key)) throw new TypeError(`template ${name}: batch key ${key} is not a parameter`);
-      }
       wireTemplates.push({
         name,
         ...(t.description === undefined ? {} : { description: t.description }),
@@ -109,6 +103,9 @@ export class TemplateRegistry {
         paramsJsonSchema: json,
       });
     }
+    // Parameters, batch forms and determinism (registry-check.ts): a registry whose Cypher cannot
+    // run is refused here, at start-up, instead of failing on every replica for every event.
+    assertTemplates(definition.templates);
     this.schema = Object.freeze([...definition.schema]);
     this.#validators = validators;
     const body = { schema: this.schema, templates: wireTemplates };

@@ -1,6 +1,6 @@
 /**
  * @kuzu-sync/replica — the one KuzuDB adapter, used by gateway and clients alike: apply template
- * events in order, and move whole replicas as snapshot archives.
+ * events in order, move whole replicas as snapshot archives, and digest a graph to compare replicas.
  * @module
  */
 export { META_TABLE, Replica } from "./replica.ts";
@@ -11,3 +11,7 @@ export { DownloadError, downloadArchive } from "./download.ts";
 export type { DownloadOptions, DownloadProgress, DownloadedArchive } from "./download.ts";
 export { packDirectory, unpackArchive } from "./tar.ts";
 export type { PackResult } from "./tar.ts";
+export { diffGraphDumps, digestGraph, digestOfDump, dumpGraph } from "./graph-digest.ts";
+export type { DumpOptions, GraphDigest, GraphDump, GraphReader, TableDump } from "./graph-digest.ts";
+export { ScratchGraph } from "./scratch-graph.ts";
+export type { ScratchOutcome, ScratchTemplate } from "./scratch-graph.ts";

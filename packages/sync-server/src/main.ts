@@ -2,12 +2,21 @@
 /**
  * `sync-server` bin: parse config, start telemetry (JSON lines, `LOG_TS_PATH` sink, OTLP export),
  * start the server, log the port, and on SIGINT/SIGTERM stop cleanly and flush the logs.
+ * `sync-server check …` checks a registry instead (registry-check-command.ts).
  * @module
  */
 import { createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
 import pkg from "../package.json" with { type: "json" };
 import { ConfigError, parseServerConfig, SERVER_USAGE } from "./config.ts";
+import { runCheckCommand } from "./registry-check-command.ts";
 import { startServer } from "./server.ts";
+
+if (process.argv[2] === "check") {
+  const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+  process.exitCode = await runCheckCommand(process.argv.slice(3), { out: write(process.stdout), err: write(process.stderr), env: process.env });
+  // Kuzu's native threads may keep the process alive after the scratch databases are closed.
+  process.exit();
+}
 
 let config;
 try {
