@@ -74,7 +74,7 @@ export function createProgram(io: CliIo): Command {
     .addOption(new Option("--s3-force-path-style <bool>", "path-style URLs [S3_FORCE_PATH_STYLE, default true with --s3-endpoint]"))
     .addOption(new Option("--log-level <level>", "debug | info | warn | error [LOG_LEVEL, default warn]"))
     .addHelpText("after", "\nCredentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS SDK's default chain).")
-    .showHelpAfterError()
+    .showHelpAfterError("(see sync-archiver --help)")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
