@@ -86,7 +86,11 @@ Options (each also settable by the environment variable shown):
                             BOOTSTRAP_TOKEN    token for that peer when its authentication is on
                                                (environment only: flags show up in \`ps\`)
   -h, --help                                   show this help
-${SECURITY_USAGE}`;
+${SECURITY_USAGE}
+Logs (environment only): LOG_FORMAT json | pretty (default: pretty on a terminal, else json),
+LOG_TS_PATH (a module replacing the local sink), OTEL_EXPORTER_OTLP_ENDPOINT (OTLP/HTTP export),
+OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES. Exit codes: 0 stopped, 1 failed, 2 bad settings.
+Docs: docs/OPERATIONS.md (every setting), docs/OBSERVABILITY.md (logs).`;
 
 /** The error for a bad command line: the problem and one hint, not the whole help. */
 function usageError(error: unknown): ConfigError {
