@@ -6,7 +6,8 @@
  *   bun run examples/stats_monitoring.ts          # Ctrl-C to stop
  *
  * Environment: SYNC_URL (default ws://localhost:8080), SEND_INTERVAL_MS (2000),
- * STATS_INTERVAL_MS (5000), DURATION_MS (run until Ctrl-C when unset).
+ * STATS_INTERVAL_MS (5000), DURATION_MS (run until Ctrl-C when unset). Exit codes as sync-client's:
+ * 0 done, 3 no gateway reachable.
  * @module
  */
 import { createSyncClient, SyncError } from "@kuzu-sync/client";
@@ -18,7 +19,7 @@ const durationMs = process.env["DURATION_MS"] === undefined ? null : Number(proc
 
 if (!(await gatewayReachable(url))) {
   console.error(`No sync-server is reachable at ${url}. Start one with "bun run server" (or set SYNC_URL).`);
-  process.exit(1);
+  process.exit(3); // as sync-client: 3 = the gateway is unavailable
 }
 
 const client = createSyncClient(url, {

@@ -5,7 +5,8 @@
  *   bun run server                      # in another terminal
  *   bun run examples/two_replicas.ts
  *
- * Environment: SYNC_URL (default ws://localhost:8080).
+ * Environment: SYNC_URL (default ws://localhost:8080). Exit codes as sync-client's: 0 done,
+ * 1 failed, 3 no gateway reachable.
  * @module
  */
 import { createSyncClient } from "@kuzu-sync/client";
@@ -14,7 +15,7 @@ const url = process.env["SYNC_URL"] ?? "ws://localhost:8080";
 
 if (!(await gatewayReachable(url))) {
   console.error(`No sync-server is reachable at ${url}. Start one with "bun run server" (or set SYNC_URL).`);
-  process.exit(1);
+  process.exit(3); // as sync-client: 3 = the gateway is unavailable
 }
 
 // In-memory replicas: each replays the gateway's history on connect, then follows it live.

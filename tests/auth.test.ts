@@ -245,7 +245,7 @@ describe("start-up", () => {
   });
 
   const refusals: [string, string[], Record<string, string>, RegExp][] = [
-    ["--require-auth without a key source", ["--require-auth"], {}, /REQUIRE_AUTH.*AUTH_JWT_SECRET/],
+    ["--require-auth without a key source", ["--require-auth"], {}, /--require-auth is set but none of AUTH_JWT_SECRET/],
     ["an HS256 secret shorter than 32 characters", [], { AUTH_JWT_SECRET: "short" }, /AUTH_JWT_SECRET is shorter than 32/],
     ["a key file that is not a key", ["--auth-public-key-file", MAIN], {}, /AUTH_PUBLIC_KEY_FILE=.*not a PEM public key/],
     ["an origin with a path", [], { ALLOWED_ORIGINS: "https://ok.example,https://bad.example/app" }, /ALLOWED_ORIGINS.*bad\.example\/app/],

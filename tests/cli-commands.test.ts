@@ -53,9 +53,10 @@ describe("sync-client send / query / status", () => {
     expect(missing.stdout).toBe("");
     expect(missing.stderr).toContain("INVALID_PARAMS");
     expect(missing.stderr).toContain("name");
+    // A value that is not of the parameter's type never leaves: the CLI says what it takes.
     const badType = await runCli(["send", "INCREMENT_COUNTER", "counterId=c", "amount=lots", "--url", gw.url]);
-    expect(badType.code).toBe(4);
-    expect(badType.stderr).toContain("INVALID_PARAMS");
+    expect(badType).toMatchObject({ code: 2, stdout: "" });
+    expect(badType.stderr).toContain('amount: expected integer, got "lots"');
     const unknown = await runCli(["send", "NOPE", "x=1", "--url", gw.url]);
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain("UNKNOWN_TEMPLATE");
@@ -81,7 +82,32 @@ describe("sync-client send / query / status", () => {
     for (const [i, r] of results.entries()) {
       expect({ args: cases[i], code: r.code }).toEqual({ args: cases[i], code: 2 });
       expect(r.stderr).toMatch(/error/i);
+      expect(r.stderr).not.toContain("Usage:"); // the error and one hint, not the whole help
     }
+    // Messages name the option as it was typed, or the variable when that is what was set.
+    expect(results[7]!.stderr).toContain("--timeout soon: expected a whole number >= 1");
+    expect(results[8]!.stderr).toContain("--url ftp://example.com must start with ws:// or wss://");
+    const fromEnv = await runCli(["status"], { env: { SYNC_URL: "ftp://example.com" } });
+    expect(fromEnv.code).toBe(2);
+    expect(fromEnv.stderr).toContain('SYNC_URL="ftp://example.com" must start with ws:// or wss://');
+    expect((await runCli([...url, "--bogus"])).stderr).toBe("error: unknown option '--bogus'\n(see sync-client --help)\n");
+  }, SLOW);
+
+  test("templates lists what the gateway accepts, required parameters marked; --json for scripts", async () => {
+    await using gw = await startGatewayProcess();
+    const text = await runCli(["templates", "--url", gw.url]);
+    expect(text).toMatchObject({ code: 0, stderr: "" });
+    expect(text.stdout).toContain("INCREMENT_COUNTER  counterId*: string, amount: integer = 1\n");
+    expect(text.stdout).toContain("CREATE_USER        id*: string, name*: string, email: string\n");
+    expect(text.stdout).toEndWith("* required; name = default\n");
+    const json = await runCli(["templates", "--json", "--url", gw.url]);
+    const list = JSON.parse(json.stdout) as { name: string; params: { name: string; types: string[]; required: boolean; default?: unknown }[] }[];
+    expect(list.find((t) => t.name === "INCREMENT_COUNTER")?.params).toEqual([
+      { name: "counterId", types: ["string"], required: true },
+      { name: "amount", types: ["integer"], required: false, default: 1 },
+    ]);
+    const down = await runCli(["templates", "--url", `ws://127.0.0.1:${closedPort()}`]);
+    expect(down.code).toBe(3);
   }, SLOW);
 
   test("an unreachable gateway exits 3 and says how to start one", async () => {
@@ -199,7 +225,7 @@ describe("sync-client send / query / status", () => {
     expect(main.code).toBe(0);
     expect(main.stdout).toContain("Exit codes:");
     expect(main.stdout).toContain("SYNC_URL");
-    const commands = ["repl", "send", "watch", "query", "status"];
+    const commands = ["repl", "send", "watch", "query", "status", "templates"];
     const results = await Promise.all(commands.map((command) => runCli([command, "--help"])));
     for (const [i, r] of results.entries()) {
       expect({ command: commands[i], code: r.code }).toEqual({ command: commands[i], code: 0 });

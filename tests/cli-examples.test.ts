@@ -36,13 +36,13 @@ describe("examples run against a real gateway", () => {
     expect(head).toBeGreaterThan(4);
   }, SLOW);
 
-  test("without a gateway, each example says so and exits 1", async () => {
+  test("without a gateway, each example says so and exits 3, as sync-client does", async () => {
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
     const url = `ws://127.0.0.1:${server.port}`;
     server.stop(true);
     const results = await Promise.all(["two_replicas.ts", "stats_monitoring.ts"].map((name) => runCommand(["bun", "run", example(name)], { env: { SYNC_URL: url } })));
     for (const r of results) {
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(3);
       expect(r.stderr).toContain(`No sync-server is reachable at ${url}`);
     }
   }, SLOW);

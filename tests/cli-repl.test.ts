@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ClientPool } from "./support/clients.ts";
 import { runCli, spawnCli } from "./support/cli-process.ts";
-import { startGatewayProcess } from "./support/gateway-process.ts";
+import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
 
 const SLOW = 60_000;
 
@@ -35,7 +35,7 @@ describe("sync-client repl with piped input", () => {
       return i;
     };
     const positions = [
-      at("INCREMENT_COUNTER  counterId: string, amount?: integer = 1"),
+      at("INCREMENT_COUNTER  counterId*: string, amount: integer = 1"),
       at("✓ CREATE_USER seq 1"),
       at("✓ CREATE_USER seq 2"),
       at("✓ INCREMENT_COUNTER seq 3"),
@@ -77,5 +77,32 @@ describe("sync-client repl with piped input", () => {
     await repl.waitForStdout(/From Elsewhere/);
     repl.endInput();
     expect(await repl.exited).toBe(0);
+  }, SLOW);
+
+  test("a lost gateway prints one disconnected and one reconnected line; an event queued meanwhile is acknowledged late", async () => {
+    using dir = tempDir("cli-repl-restart-");
+    const first = await startGatewayProcess({ dataDir: dir.path });
+    try {
+      await using repl = spawnCli(["--url", first.url, "--timeout", "1000"]);
+      await repl.waitForStderr(/^connected to .*replica at seq 0/);
+      await first.stop();
+      await repl.waitForStderr(/disconnected \(1001 server shutting down\); reconnecting/);
+      repl.write("CREATE_USER id=late name=L\n");
+      // The 1 s wait for the ack ends while the client keeps retrying (several attempts by then).
+      await repl.waitForStderr(/no acknowledgement from the gateway within 1000 ms; the event stays queued/);
+      await using second = await startGatewayProcess({ dataDir: dir.path, port: first.port });
+      await repl.waitForStdout(/^✓ CREATE_USER seq 1 \(acknowledged late\)$/);
+      await repl.waitForStderr(/reconnected; server head at seq/);
+      repl.write("help\n");
+      await repl.waitForStdout(/exit, quit +leave/);
+      repl.write("quit\n");
+      expect(await repl.exited).toBe(1); // the timed-out line counts as a failed line
+      expect(repl.stderrLines.filter((l) => /disconnected/.test(l))).toHaveLength(1);
+      expect(repl.stderrLines.filter((l) => /reconnected/.test(l))).toHaveLength(1);
+      const health = (await (await fetch(`${second.httpUrl}/health`)).json()) as { headSeq: number };
+      expect(health.headSeq).toBe(1);
+    } finally {
+      await first.stop();
+    }
   }, SLOW);
 });

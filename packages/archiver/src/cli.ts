@@ -71,8 +71,13 @@ export function createProgram(io: CliIo): Command {
     .addOption(new Option("--s3-region <region>", "region [S3_REGION, default us-east-1]"))
     .addOption(new Option("--s3-force-path-style <bool>", "path-style URLs [S3_FORCE_PATH_STYLE, default true with --s3-endpoint]"))
     .addOption(new Option("--log-level <level>", "debug | info | warn | error [LOG_LEVEL, default warn]"))
-    .addHelpText("after", "\nCredentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS SDK's default chain).")
-    .showHelpAfterError()
+    .addHelpText(
+      "after",
+      "\nCredentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the AWS SDK's default chain).\n" +
+        "Logs: LOG_FORMAT json | pretty (default: pretty on a terminal), LOG_TS_PATH, OTEL_EXPORTER_OTLP_ENDPOINT.\n" +
+        "Exit codes: 0 done, 1 failed (S3, the log, a verification), 2 bad settings. Docs: docs/ARCHIVE.md",
+    )
+    .showHelpAfterError("(see sync-archiver --help)")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 

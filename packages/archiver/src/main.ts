@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * `sync-archiver` bin. Exit codes: 0 success, 1 failure (S3, log, verification), 2 bad settings.
- * Logs go through `createTelemetry` (JSON lines; OTLP/HTTP export when
+ * Logs go through `createTelemetry` (JSON lines, short lines on a terminal; OTLP/HTTP export when
  * `OTEL_EXPORTER_OTLP_ENDPOINT` is set), flushed before the process exits.
  *
  * Testing aid: `SYNC_ARCHIVER_CRASH_AT=<step>[:<n>]` (step: uploaded, verified, manifest-written,
@@ -11,11 +11,10 @@
  */
 import { CommanderError } from "commander";
 import { SyncError } from "@kuzu-sync/protocol";
-import { createTelemetry, TelemetryConfigError, type Telemetry } from "@kuzu-sync/telemetry";
+import { ConfigError, createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
 import pkg from "../package.json" with { type: "json" };
 import { ARCHIVE_STEPS, type ArchiveStep } from "./archive-run.ts";
 import { createProgram, type CliIo } from "./cli.ts";
-import { ConfigError } from "./config.ts";
 
 function crashHook(spec: string | undefined): CliIo["onStep"] {
   if (!spec) return undefined;
@@ -47,12 +46,17 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2; // help/version, or a usage error commander already printed
-  } else if (error instanceof ConfigError || error instanceof TelemetryConfigError) {
+  } else if (error instanceof ConfigError) {
     console.error(`sync-archiver: ${error.message}`);
     process.exitCode = 2;
   } else {
     const message = error instanceof SyncError ? `${error.message} [${error.code}]` : String(error);
-    (telemetry as Telemetry | null)?.logger.error("sync-archiver failed", { error: message });
+    // One line on stderr for the person; the record too when the logs go to a machine (JSON, a
+    // LOG_TS_PATH module, OTLP), where a pretty line on the terminal would only repeat it.
+    const t = telemetry as Telemetry | null;
+    if (t !== null && (t.config.format === "json" || t.config.sinkPath !== undefined || t.config.otlp !== undefined)) {
+      t.logger.error("sync-archiver failed", { error: message });
+    }
     console.error(`sync-archiver: ${message}`);
     process.exitCode = 1;
   }

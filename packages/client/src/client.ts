@@ -8,33 +8,28 @@ import {
   Limits,
   RAW_DML_TEMPLATE,
   SyncError,
-  encodeClientMessage,
   isRetryable,
-  parseServerMessage,
   type ClientEvent,
   type SequencedEvent,
   type ServerMessage,
   type SnapshotOffer,
+  type WelcomeMessage,
   type WireRegistry,
 } from "@kuzu-sync/protocol";
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
 import { backoffDelay } from "./backoff.ts";
-import { fatalClose, refusedUpgrade } from "./close-reasons.ts";
 import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
+import { ConnectWaiters } from "./connect-waiters.ts";
+import { Connection } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { Inbox, type InboxItem } from "./inbox.ts";
-import { memoryOutbox, sqliteOutbox } from "./outbox.ts";
+import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
-import { fetchToken } from "./token-source.ts";
+import { startStatsReports } from "./stats-reports.ts";
 import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
-
-interface Waiter<T> {
-  readonly resolve: (value: T) => void;
-  readonly reject: (error: SyncError) => void;
-}
 
 /**
  * @example
@@ -54,41 +49,55 @@ export class SyncClient {
   readonly #options: SyncClientOptions;
   readonly #log: Logger;
   readonly #emitter = new Emitter<SyncClientEvents>();
-  #clientId: string;
-  #stats: DmlStats;
+  readonly #clientId: string;
+  readonly #stats: DmlStats;
+  /** The outbox and the answers awaited for it. Opened at creation, so `pendingCount` is right before `connect()`. */
+  readonly #writes: PendingWrites;
+  /** Why the persistent outbox could not be opened at creation; `connect()` rejects with it. */
+  readonly #outboxError: unknown;
   #replica: Replica | null = null;
-  /** The outbox and the answers awaited for it; null until connect() opened it. */
-  #writes: PendingWrites | null = null;
-  #ws: WebSocket | null = null;
-  #welcomed = false;
+  /** The socket and its state machine (connection-state.ts); the rest of this class is the data side. */
+  readonly #connection: Connection;
+  readonly #url: string;
   #registry: WireRegistry | null = null;
-  #attempt = 0;
-  #closed = false;
-  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  #statsTimer: ReturnType<typeof setInterval> | null = null;
+  #stopStats = (): void => {};
   readonly #seqWaiters = new SeqWaiters(() => this.lastAppliedSeq);
   readonly #aggregates = new AggregateRequests();
-  #liveWaiter: Waiter<void> | null = null;
+  readonly #connectWaiters = new ConnectWaiters();
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   readonly #inbox = new Inbox(
     (events) => this.#apply(events),
     (cause) => this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause })),
   );
   #opening: Promise<void> | null = null;
-  /** A connection attempt is waiting for getToken(). */
-  #dialing = false;
-  /** The token of the current connection (also sent with GET /snapshot). */
-  #token: string | undefined;
-  /** Set between a welcome that points at a snapshot and the end of the bootstrap. */
-  #snapshotOffer: SnapshotOffer | null = null;
   readonly #abort = new AbortController();
 
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
     this.#options = { ...options };
     this.#log = options.logger ?? createLogger({ serviceName: "sync-client", level: "warn" });
-    this.#clientId = options.clientId ?? `client-${crypto.randomUUID()}`;
-    this.#stats = new DmlStats(this.#clientId);
+    this.#url = safeUrl(url);
+    const context = { url: this.#url, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false };
+    this.#connection = new Connection(
+      { url, context, token: options.token, getToken: options.getToken, backoff: options.backoff },
+      {
+        hello: () => ({ type: "hello", clientId: this.#clientId, lastSeq: this.lastAppliedSeq, ...(this.#replica?.registryHash ? { registryHash: this.#replica.registryHash } : {}) }),
+        message: (msg, socket) => this.#onMessage(msg, socket),
+        handshake: (welcome) => this.#handshake(welcome),
+        bootstrap: (offer, token) => this.#bootstrap(offer, token),
+        disconnected: (code, reason) => {
+          this.#aggregates.failAll(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
+          this.#emit("disconnected", { code, reason });
+        },
+        report: (error) => this.#fail(error),
+        giveUp: (error) => this.#connectWaiters.rejectAll(error),
+      },
+    );
+    const { outbox, clientId, error } = openClientOutbox(options.dbPath, options.clientId);
+    this.#writes = new PendingWrites(outbox);
+    this.#outboxError = error;
+    this.#clientId = clientId;
+    this.#stats = new DmlStats(clientId);
   }
 
   get clientId(): string {
@@ -102,12 +111,12 @@ export class SyncClient {
 
   /** Whether the socket is open and the handshake is done. */
   get connected(): boolean {
-    return this.#welcomed && this.#ws?.readyState === WebSocket.OPEN;
+    return this.#connection.liveSocket !== null;
   }
 
-  /** Events handed to the client and not yet acknowledged. */
+  /** Events handed to the client and not yet acknowledged, including a persistent outbox's from earlier runs. */
   get pendingCount(): number {
-    return this.#writes?.size ?? 0;
+    return this.#writes.size;
   }
 
   /**
@@ -121,7 +130,7 @@ export class SyncClient {
   flush(): Promise<void> {
     if (this.pendingCount === 0) return Promise.resolve();
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
-    return this.#writes!.flush();
+    return this.#writes.flush();
   }
 
   /** The registry received from the server (null before the first handshake). */
@@ -141,19 +150,12 @@ export class SyncClient {
   async connect(): Promise<void> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
     await (this.#opening ??= this.#open());
-    if (this.connected && this.#liveWaiter === null) return;
-    const live = new Promise<void>((resolve, reject) => (this.#liveWaiter = { resolve, reject }));
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    if (this.connected && this.#connectWaiters.size === 0) return;
     const timeoutMs = this.#options.connectTimeoutMs ?? 30_000;
-    const timer = setTimeout(() => this.#settleLive(new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.#safeUrl} within ${timeoutMs} ms`)), timeoutMs);
-    if (this.#ws === null && !this.#dialing) {
-      if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-      this.#dial();
-    }
-    try {
-      await live;
-    } finally {
-      clearTimeout(timer);
-    }
+    const live = this.#connectWaiters.wait(timeoutMs, () => new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.#url} within ${timeoutMs} ms`));
+    this.#connection.dispatch({ type: "connect" });
+    await live;
   }
 
   /**
@@ -168,12 +170,9 @@ export class SyncClient {
     options: { readonly traceparent?: string; readonly id?: string } = {},
   ): Promise<{ seq: number; duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
+    if (this.#opening === null) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    if (this.#outboxError !== null) return Promise.reject(this.#outboxError);
     const writes = this.#writes;
-    if (!writes) {
-      // Called while connect() is still opening the replica and outbox: queue behind it.
-      if (this.#opening) return this.#opening.then(() => this.executeTemplate(template, params, options));
-      return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
-    }
     if (options.id !== undefined && writes.inFlight(options.id)) {
       return Promise.reject(new SyncError(ErrorCode.BAD_MESSAGE, `event ${options.id} is already in flight`));
     }
@@ -187,7 +186,7 @@ export class SyncClient {
     };
     const acked = writes.track(event);
     this.#stats.record(template, "sent");
-    if (this.connected) this.#ws!.send(encodeClientMessage({ type: "event", event }));
+    this.#connection.send({ type: "event", event });
     return acked;
   }
 
@@ -215,8 +214,9 @@ export class SyncClient {
   getAggregate(name: string, key: string): Promise<number | null>;
   async getAggregate(name: string, key?: string): Promise<Record<string, number> | number | null> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
-    if (!this.connected) throw new SyncError(ErrorCode.NOT_READY, "not connected");
-    const result = await this.#aggregates.send(this.#ws!, name, key);
+    const ws = this.#connection.liveSocket;
+    if (ws === null) throw new SyncError(ErrorCode.NOT_READY, "not connected");
+    const result = await this.#aggregates.send(ws, name, key);
     return key === undefined ? (result.values ?? {}) : (result.value ?? null);
   }
 
@@ -247,153 +247,45 @@ export class SyncClient {
   /** Disconnect, finish applying what arrived, close the replica. Unacked events stay in a durable outbox. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    if (this.#statsTimer) clearInterval(this.#statsTimer);
-    this.#ws?.close(1000, "client closed");
-    this.#ws = null;
+    this.#connection.dispatch({ type: "close" });
+    this.#stopStats();
     this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
-    this.#settleLive(closed);
-    this.#writes?.failAll(closed);
+    this.#connectWaiters.rejectAll(closed);
+    this.#writes.failAll(closed);
     this.#seqWaiters.failAll(closed);
     this.#aggregates.failAll(closed);
     await this.#opening?.catch(() => {});
     await this.#inbox.idle();
     await this.#replica?.close();
-    this.#writes?.outbox.close();
+    this.#writes.outbox.close();
+  }
+
+  get #closed(): boolean {
+    return this.#connection.state.kind === "closed";
   }
 
   async #open(): Promise<void> {
+    if (this.#outboxError !== null) throw this.#outboxError;
     const path = this.#options.dbPath;
-    const outbox = path ? sqliteOutbox(`${path}.outbox.sqlite`) : memoryOutbox();
-    this.#writes = new PendingWrites(outbox);
-    if (path && this.#options.clientId === undefined) {
-      // A persistent replica keeps its identity, so its stats and its events stay attributable.
-      const stored = outbox.meta("clientId");
-      if (stored) this.#clientId = stored;
-      else outbox.setMeta("clientId", this.#clientId);
-      this.#stats = new DmlStats(this.#clientId);
-    }
     if (path) removeBootstrapLeftovers(path);
     this.#replica = await Replica.open({ path: path ?? null, logger: this.#log });
-    const interval = this.#options.statsIntervalMs ?? 5_000;
-    if (interval > 0) {
-      this.#statsTimer = setInterval(() => this.#report(), interval);
-      this.#statsTimer.unref?.();
-    }
+    if (!this.#closed) this.#stopStats = startStatsReports(this.#stats, this.#options, this.#log, this.#clientId);
   }
 
-  #report(): void {
-    const report = this.#stats.formatReport();
-    if (this.#options.onStatsReport) this.#options.onStatsReport(report, this.#stats.getDMLStats());
-    else this.#log.info(report, { clientId: this.#clientId });
-  }
-
-  /** The URL without its query string (which may carry `?token=`), for messages and logs. */
-  get #safeUrl(): string {
-    const q = this.url.indexOf("?");
-    return q < 0 ? this.url : `${this.url.slice(0, q)}?…`;
-  }
-
-  #dial(): void {
-    if (this.#closed) return;
-    const source = this.#options.getToken;
-    if (source === undefined) return this.#openSocket(this.#options.token);
-    this.#dialing = true;
-    // A fresh token for every attempt: after a 4001 (expired) close this is what renews it.
-    fetchToken(source).then(
-      (token) => {
-        this.#dialing = false;
-        this.#openSocket(token);
-      },
-      (error: SyncError) => {
-        this.#dialing = false;
-        this.#fail(error);
-        this.#scheduleReconnect();
-      },
-    ).catch((cause: unknown) => {
-      // Opening the socket threw: report it and try again, as for any failed attempt.
-      this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
-      this.#scheduleReconnect();
-    });
-  }
-
-  #openSocket(token: string | undefined): void {
-    if (this.#closed) return;
-    this.#token = token;
-    const ws = token === undefined ? new WebSocket(this.url) : new WebSocket(this.url, { headers: { Authorization: `Bearer ${token}` } });
-    this.#ws = ws;
-    this.#welcomed = false;
-    let opened = false;
-    let failure = "";
-    ws.onopen = () => {
-      opened = true;
-      ws.send(
-        encodeClientMessage({
-          type: "hello",
-          clientId: this.#clientId,
-          lastSeq: this.lastAppliedSeq,
-          ...(this.#replica?.registryHash ? { registryHash: this.#replica.registryHash } : {}),
-        }),
-      );
-    };
-    ws.onmessage = (m) => this.#onMessage(m.data as string);
-    ws.onclose = (e) => {
-      if (this.#ws !== ws) return;
-      this.#ws = null;
-      this.#welcomed = false;
-      this.#aggregates.failAll(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
-      this.#emitter.emit("disconnected", { code: e.code, reason: e.reason }, (err) => this.#listenerFailed(err));
-      const fatal = opened ? fatalClose(e.code, e.reason) : refusedUpgrade(failure, this.#safeUrl);
-      if (fatal) return this.#halt(fatal);
-      const offer = this.#snapshotOffer;
-      if (offer && !this.#closed) this.#bootstrap(offer);
-      else this.#scheduleReconnect();
-    };
-    ws.onerror = (e) => {
-      // onclose follows and decides; Bun's message names the HTTP status of a refused upgrade.
-      failure = (e as ErrorEvent).message ?? "";
-    };
-  }
-
-  /** Stop reconnecting after a refusal that retrying cannot fix; `connect()` may be called again. */
-  #halt(error: SyncError): void {
-    this.#fail(error);
-    this.#settleLive(error);
-  }
-
-  #scheduleReconnect(): void {
-    if (this.#closed) return;
-    if (this.#options.autoReconnect === false) {
-      this.#settleLive(new SyncError(ErrorCode.CLOSED, `connection to ${this.#safeUrl} closed`));
-      return;
-    }
-    const delay = backoffDelay(this.#attempt++, this.#options.backoff);
-    this.#reconnectTimer = setTimeout(() => this.#dial(), delay);
-  }
-
-  #onMessage(frame: string): void {
-    const parsed = parseServerMessage(frame);
-    if (!parsed.ok) {
-      this.#fail(new SyncError(parsed.code, `bad frame from server: ${parsed.message}`));
-      return;
-    }
-    const msg = parsed.message;
-    // Bootstrapping: whatever else this connection still delivers is superseded by the snapshot.
-    if (this.#snapshotOffer && (msg.type === "events" || msg.type === "live" || msg.type === "error")) return;
+  #onMessage(msg: ServerMessage, socket: WebSocket): void {
     switch (msg.type) {
       case "welcome":
-        return this.#onWelcome(msg);
+        return this.#onWelcome(socket, msg);
       case "events":
         for (const e of msg.events) if (e.duplicateOf === undefined) this.#stats.record(e.template, "received");
         return this.#enqueue(msg.events);
       case "live":
-        return this.#enqueue(async () => this.#settleLive());
-      case "ack": {
-        this.#writes?.acked(msg.id, { seq: msg.seq, duplicate: msg.duplicate });
-        return;
-      }
+        return this.#enqueue(async () => {
+          if (this.#connectWaiters.resolveAll()) this.#emit("live", { seq: this.lastAppliedSeq });
+        });
+      case "ack":
+        return this.#writes.acked(msg.id, { seq: msg.seq, duplicate: msg.duplicate });
       case "reject":
         return this.#onReject(msg);
       case "error":
@@ -403,11 +295,11 @@ export class SyncClient {
     }
   }
 
-  #onWelcome(msg: Extract<ServerMessage, { type: "welcome" }>): void {
+  #onWelcome(socket: WebSocket, msg: WelcomeMessage): void {
     const replica = this.#replica!;
     if (replica.registryHash !== null && replica.registryHash !== msg.registry.hash) {
-      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.#safeUrl} serves; use a new dbPath`);
-      this.#settleLive(error);
+      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.#url} serves; use a new dbPath`);
+      this.#connectWaiters.rejectAll(error);
       this.#fail(error);
       void this.close();
       return;
@@ -416,18 +308,15 @@ export class SyncClient {
       this.#fail(new SyncError(ErrorCode.INTERNAL, `local replica is at seq ${replica.appliedSeq} but the server's head is ${msg.headSeq}: the server lost history or is another deployment`));
     }
     this.#registry = msg.registry;
-    const offer = msg.snapshot;
-    if (offer && (offer.required || (this.#options.useSnapshots !== false && offer.seq > replica.appliedSeq))) {
-      // Build the replica from the snapshot, then say hello again from its seq (see #bootstrap).
-      this.#snapshotOffer = offer;
-      this.#ws?.close(1000, "bootstrapping from snapshot");
-      return;
-    }
-    this.#enqueue(() => replica.install(msg.registry));
-    this.#welcomed = true;
-    this.#attempt = 0;
-    this.#emitter.emit("connected", { serverId: msg.serverId, headSeq: msg.headSeq }, (err) => this.#listenerFailed(err));
-    for (const event of this.#writes!.outbox.pending()) this.#ws!.send(encodeClientMessage({ type: "event", event }));
+    this.#connection.dispatch({ type: "welcome", socket, welcome: msg, appliedSeq: replica.appliedSeq });
+  }
+
+  /** The handshake is done: install the registry (in order with the events), then resend the outbox. */
+  #handshake(welcome: WelcomeMessage): void {
+    const replica = this.#replica!;
+    this.#enqueue(() => replica.install(welcome.registry));
+    this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
+    for (const event of this.#writes.outbox.pending()) this.#connection.send({ type: "event", event });
   }
 
   /**
@@ -435,7 +324,7 @@ export class SyncClient {
    * replace the replica with the snapshot, then connect again (hello with the snapshot's seq).
    * On failure the old replica stays and the client reconnects with backoff, which asks again.
    */
-  #bootstrap(offer: SnapshotOffer): void {
+  #bootstrap(offer: SnapshotOffer, token: string | undefined): void {
     const registry = this.#registry!;
     const dbPath = this.#options.dbPath ?? null;
     this.#enqueue(async () => {
@@ -448,44 +337,40 @@ export class SyncClient {
           dbPath,
           registryHash: registry.hash,
           logger: this.#log,
-          onProgress: (p) => this.#emitter.emit("snapshot", p, (err) => this.#listenerFailed(err)),
+          onProgress: (p) => this.#emit("snapshot", p),
           signal: this.#abort.signal,
-          ...(this.#token === undefined ? {} : { token: this.#token }),
+          ...(token === undefined ? {} : { token }),
         });
       } catch (cause) {
-        this.#snapshotOffer = null;
         if (this.#closed) return;
         if (current.closed && dbPath) this.#replica = await Replica.open({ path: dbPath, logger: this.#log });
-        this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, `snapshot bootstrap failed: ${String(cause)}`, { cause }));
-        this.#scheduleReconnect();
-        return;
+        const error = cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, `snapshot bootstrap failed: ${String(cause)}`, { cause });
+        return this.#connection.dispatch({ type: "bootstrap-failed", error });
       }
-      this.#snapshotOffer = null;
       this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
       this.#seqWaiters.applied();
-      this.#attempt = 0;
-      this.#dial();
+      this.#connection.dispatch({ type: "bootstrap-done" });
     });
   }
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
     if (this.#aggregates.rejected(msg.id, msg.code, msg.message)) return;
     const writes = this.#writes;
-    if (isRetryable(msg.code) && writes?.outbox.has(msg.id)) {
+    if (isRetryable(msg.code) && writes.outbox.has(msg.id)) {
       // RATE_LIMITED or LOG_UNAVAILABLE: stays in the outbox; resent after a pause that grows
       // with each refusal of this event (and after any reconnect). A resent event may be
       // sequenced after events sent later: wait for an ack where order matters.
-      const ws = this.#ws;
+      const ws = this.#connection.liveSocket;
       const tries = writes.refusedForNow(msg.id);
       const timer = setTimeout(() => {
         const event = writes.outbox.get(msg.id);
-        if (event && this.connected && this.#ws === ws) this.#ws!.send(encodeClientMessage({ type: "event", event }));
+        if (event && ws !== null && this.#connection.liveSocket === ws) this.#connection.send({ type: "event", event });
       }, backoffDelay(tries, this.#options.backoff));
       timer.unref?.();
       return;
     }
     const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
-    const { event, delivered } = writes?.refused(msg.id, error) ?? { event: undefined, delivered: false };
+    const { event, delivered } = writes.refused(msg.id, error);
     this.#stats.record(event?.template ?? "RAW_DML", "failed");
     if (!delivered) this.#fail(error);
   }
@@ -498,7 +383,7 @@ export class SyncClient {
       // A gap or a broken replica: drop the connection and resume from what is really applied.
       this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
       this.#inbox.dropEvents(); // stale: catch-up resends them
-      this.#ws?.close(CloseCode.RESYNC, "resync");
+      this.#connection.dispatch({ type: "drop", code: CloseCode.RESYNC, reason: "resync" });
       return;
     }
     const bySeq = new Map(events.map((e) => [e.seq, e]));
@@ -507,7 +392,7 @@ export class SyncClient {
       // A duplicate slot (see SequencedEvent.duplicateOf) moved the replica's seq and nothing else.
       if (e.duplicateOf !== undefined) continue;
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
-      this.#emitter.emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) }, (err) => this.#listenerFailed(err));
+      this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
     }
     this.#seqWaiters.applied();
   }
@@ -516,23 +401,20 @@ export class SyncClient {
     this.#inbox.push(item);
   }
 
-  #settleLive(error?: SyncError): void {
-    const w = this.#liveWaiter;
-    this.#liveWaiter = null;
-    if (!w) return;
-    if (error) w.reject(error);
-    else w.resolve();
-    if (!error) this.#emitter.emit("live", { seq: this.lastAppliedSeq }, (err) => this.#listenerFailed(err));
+  #emit<K extends keyof SyncClientEvents>(name: K, value: SyncClientEvents[K]): void {
+    this.#emitter.emit(name, value, (error) => this.#log.error("event listener threw", { error: String(error) }));
   }
 
   #fail(error: SyncError): void {
     this.#log.warn(error.message, { code: error.code, clientId: this.#clientId });
-    this.#emitter.emit("error", error, (err) => this.#listenerFailed(err));
+    this.#emit("error", error);
   }
+}
 
-  #listenerFailed(error: unknown): void {
-    this.#log.error("event listener threw", { error: String(error) });
-  }
+/** The URL without its query string (which may carry `?token=`), for messages and logs. */
+function safeUrl(url: string): string {
+  const q = url.indexOf("?");
+  return q < 0 ? url : `${url.slice(0, q)}?…`;
 }
 
 /** Longest id the server accepts; exported for callers that bring their own client ids. */

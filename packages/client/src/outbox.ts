@@ -76,3 +76,32 @@ export function sqliteOutbox(path: string): Outbox {
     close: () => db.close(),
   };
 }
+
+/** What a client opens at creation: its outbox and its id. */
+export interface ClientOutbox {
+  readonly outbox: Outbox;
+  readonly clientId: string;
+  /** Why the persistent outbox could not be opened (then `outbox` is an empty in-memory one). */
+  readonly error: unknown;
+}
+
+/**
+ * The outbox of a client (`<dbPath>.outbox.sqlite`, in memory without `dbPath`) and its id: the
+ * given one, else the one stored with a persistent outbox, else a new random one (then stored).
+ * @example const { outbox, clientId } = openClientOutbox("./replica.kuzu", undefined);
+ */
+export function openClientOutbox(dbPath: string | undefined, clientId: string | undefined): ClientOutbox {
+  const fresh = clientId ?? `client-${crypto.randomUUID()}`;
+  if (!dbPath) return { outbox: memoryOutbox(), clientId: fresh, error: null };
+  let outbox: Outbox;
+  try {
+    outbox = sqliteOutbox(`${dbPath}.outbox.sqlite`);
+  } catch (error) {
+    return { outbox: memoryOutbox(), clientId: fresh, error };
+  }
+  if (clientId !== undefined) return { outbox, clientId, error: null };
+  // A persistent replica keeps its identity, so its stats and its events stay attributable.
+  const stored = outbox.meta("clientId");
+  if (stored === null || stored === "") outbox.setMeta("clientId", fresh);
+  return { outbox, clientId: stored || fresh, error: null };
+}

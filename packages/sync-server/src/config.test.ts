@@ -16,13 +16,18 @@ describe("parseServerConfig", () => {
   });
 
   test.each([
-    [["--port", "http"], {}, /PORT="http" is not a whole number/],
-    [[], { PORT: "70000" }, /PORT=70000 is out of range/],
+    [["--port", "http"], {}, /^--port http is not a whole number$/],
+    [["--port", "abc"], { PORT: "9000" }, /^--port abc is not a whole number$/],
+    [[], { PORT: "abc" }, /^PORT="abc" is not a whole number$/],
+    [[], { PORT: "70000" }, /^PORT=70000 is out of range/],
+    [["--port", "70000"], {}, /^--port 70000 is out of range 0..65535$/],
     [[], { LOG_LEVEL: "loud" }, /LOG_LEVEL="loud" is not one of/],
+    [["--log-level", "loud"], {}, /^--log-level loud is not one of debug, info, warn, error, fatal$/],
     [[], { ALLOW_RAW_DML: "maybe" }, /ALLOW_RAW_DML="maybe" is not a boolean/],
     [[], { MAX_EVENT_BYTES: "10" }, /MAX_EVENT_BYTES=10 is out of range/],
-    [["--nope"], {}, /Unknown option '--nope'/],
-  ] as const)("%j %j is refused, naming the setting", (argv, env, message) => {
+    [["--templates", "./no-such-registry.ts"], {}, /^--templates \.\/no-such-registry\.ts: no such file \(/],
+    [[], { TEMPLATES_PATH: "./no-such-registry.ts" }, /^TEMPLATES_PATH="\.\/no-such-registry\.ts": no such file/],
+  ] as const)("%j %j is refused, naming the setting as it was given", (argv, env, message) => {
     expect(() => parseServerConfig(argv, env)).toThrow(ConfigError);
     expect(() => parseServerConfig(argv, env)).toThrow(message);
   });
@@ -35,7 +40,7 @@ describe("parseServerConfig", () => {
     for (const bad of ["gw1:8080", "ftp://gw1", "http://gw1/?token=x", "http://u:p@gw1"]) {
       expect(() => parseServerConfig([], { ...js, BOOTSTRAP_FROM: bad })).toThrow(`BOOTSTRAP_FROM=${JSON.stringify(bad)} is not a peer gateway's http(s) URL`);
     }
-    expect(() => parseServerConfig(["--bootstrap-from", "http://gw1:8080"], {})).toThrow(/BOOTSTRAP_FROM="http:\/\/gw1:8080" needs LOG_BACKEND=jetstream/);
+    expect(() => parseServerConfig(["--bootstrap-from", "http://gw1:8080"], {})).toThrow(/^--bootstrap-from http:\/\/gw1:8080 needs --log jetstream/);
     expect(() => parseServerConfig(["--bootstrap-token", "t0k"], js)).toThrow(/Unknown option '--bootstrap-token'/);
     let message = "";
     try {
@@ -47,16 +52,46 @@ describe("parseServerConfig", () => {
     expect(message).not.toContain("secret-token-value");
   });
 
+  test("a bad command line gets the problem and one hint, not the whole help", () => {
+    for (const [argv, message] of [
+      [["--nope"], "Unknown option '--nope' (see sync-server --help)"],
+      [["--port"], "Option '--port <value>' argument missing (see sync-server --help)"],
+      [["extra"], /^Unexpected argument 'extra'.* \(see sync-server --help\)$/],
+    ] as const) {
+      let error: unknown;
+      try {
+        parseServerConfig(argv, {});
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).not.toContain("Options (each also settable");
+    }
+  });
+
   test("--help", () => {
     expect(parseServerConfig(["--help"], {})).toBe("help");
   });
 });
 
 describe("sync-server bin", () => {
-  test("an invalid setting stops start-up with exit code 2 and a message naming it", async () => {
-    const proc = Bun.spawn(["bun", resolve(import.meta.dir, "main.ts")], { env: { ...process.env, PORT: "eighty" }, stdout: "pipe", stderr: "pipe" });
-    expect(await proc.exited).toBe(2);
-    expect(await new Response(proc.stderr).text()).toContain('PORT="eighty" is not a whole number');
+  const run = async (argv: string[], env: Record<string, string> = {}) => {
+    const proc = Bun.spawn(["bun", resolve(import.meta.dir, "main.ts"), ...argv], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+    const [code, stdout, stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+    return { code, stdout, stderr };
+  };
+
+  test("an invalid setting stops start-up with exit code 2 and one line naming it as given", async () => {
+    expect(await run([], { PORT: "eighty" })).toEqual({ code: 2, stdout: "", stderr: 'sync-server: PORT="eighty" is not a whole number\n' });
+    expect(await run(["--port", "eighty"])).toEqual({ code: 2, stdout: "", stderr: "sync-server: --port eighty is not a whole number\n" });
+    expect(await run(["--bogus"])).toEqual({ code: 2, stdout: "", stderr: "sync-server: Unknown option '--bogus' (see sync-server --help)\n" });
+  });
+
+  test("--templates with a missing file: exit 2, the error printed once", async () => {
+    const r = await run(["--templates", "./missing.ts", "--port", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^sync-server: --templates \.\/missing\.ts: no such file \([^\n]*missing\.ts\)\n$/);
   });
 });
 
@@ -83,9 +118,11 @@ describe("NATS settings", () => {
   });
 
   test("invalid values stop start-up with a message naming the setting", () => {
-    expect(() => parse(["--log", "jetstream"])).toThrow(/LOG_BACKEND=jetstream needs NATS_URL/);
-    expect(() => parse(["--log", "kafka"])).toThrow(/LOG_BACKEND="kafka" is not one of embedded, jetstream/);
-    expect(() => parse([], { NATS_URL: "http://x" })).toThrow(/NATS_URL=/);
+    expect(() => parse(["--log", "jetstream"])).toThrow(/^--log jetstream needs --nats-url \(NATS_URL\)/);
+    expect(() => parse([], { LOG_BACKEND: "jetstream" })).toThrow(/^LOG_BACKEND="jetstream" needs --nats-url \(NATS_URL\)/);
+    expect(() => parse(["--log", "kafka"])).toThrow(/^--log kafka is not one of embedded, jetstream$/);
+    expect(() => parse([], { NATS_URL: "http://x" })).toThrow(/^NATS_URL="http:\/\/x": "http:\/\/x" is not a NATS server URL/);
+    expect(() => parse(["--nats-url", "http://x"])).toThrow(/^--nats-url http:\/\/x: /);
     expect(() => parse([], { NATS_STREAM: "a.b" })).toThrow(/NATS_STREAM="a.b"/);
     expect(() => parse([], { NATS_STREAM_REPLICAS: "7" })).toThrow(/NATS_STREAM_REPLICAS=7 is out of range 1..5/);
   });

@@ -2,11 +2,11 @@
  * sync-server configuration: environment and flags parsed once, at the edge, into a frozen object.
  * @module
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { parseLevel, type Level } from "@kuzu-sync/telemetry";
+import { ConfigError, bool, int, natsUrl, oneOf, setting, shown, type Level, type Setting, type SettingsEnv } from "@kuzu-sync/telemetry";
 import { SECURITY_FLAGS, SECURITY_USAGE, parseSecurityConfig, type AuthConfig, type LimitsConfig } from "./security-config.ts";
-import { ConfigError, bool, int } from "./config-values.ts";
 
 export { ConfigError };
 
@@ -54,8 +54,8 @@ export interface ServerConfig {
 
 export type LogBackend = "embedded" | "jetstream";
 
-
-export const SERVER_USAGE = `Usage: sync-server [options]
+export const SERVER_USAGE = `Usage: sync-server [options]          run the gateway
+       sync-server check [--templates FILE]   check a registry (exit 0 ok, 2 problems); see docs/REGISTRY.md
 
 Options (each also settable by the environment variable shown):
   --port <n>                PORT               listen port, 0 = any free port (default 8080)
@@ -86,13 +86,24 @@ Options (each also settable by the environment variable shown):
                             BOOTSTRAP_TOKEN    token for that peer when its authentication is on
                                                (environment only: flags show up in \`ps\`)
   -h, --help                                   show this help
-${SECURITY_USAGE}`;
+${SECURITY_USAGE}
+Logs (environment only): LOG_FORMAT json | pretty (default: pretty on a terminal, else json),
+LOG_TS_PATH (a module replacing the local sink), OTEL_EXPORTER_OTLP_ENDPOINT (OTLP/HTTP export),
+OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES. Exit codes: 0 stopped, 1 failed, 2 bad settings.
+Docs: docs/OPERATIONS.md (every setting), docs/OBSERVABILITY.md (logs).`;
+
+/** The error for a bad command line: the problem and one hint, not the whole help. */
+function usageError(error: unknown): ConfigError {
+  // parseArgs explains how to pass a positional starting with "-"; sync-server takes none.
+  const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+  return new ConfigError(`${message} (see sync-server --help)`);
+}
 
 /**
  * @example
  * const config = parseServerConfig(process.argv.slice(2), process.env);
  */
-export function parseServerConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServerConfig | "help" {
+export function parseServerConfig(argv: readonly string[], env: SettingsEnv): ServerConfig | "help" {
   let flags;
   try {
     flags = parseArgs({
@@ -120,61 +131,66 @@ export function parseServerConfig(argv: readonly string[], env: Readonly<Record<
       },
     }).values;
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}\n\n${SERVER_USAGE}`);
+    throw usageError(error);
   }
   if (flags.help) return "help";
-  const maxMessageBytes = int("MAX_MESSAGE_BYTES", flags["max-message-bytes"] ?? env["MAX_MESSAGE_BYTES"], 1 << 20, 1024, 64 << 20);
-  const maxEventBytes = int("MAX_EVENT_BYTES", flags["max-event-bytes"] ?? env["MAX_EVENT_BYTES"], 64 << 10, 256, maxMessageBytes);
-  const templates = flags.templates ?? env["TEMPLATES_PATH"];
-  let logLevel: Level;
-  try {
-    logLevel = parseLevel(flags["log-level"] ?? env["LOG_LEVEL"]);
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
+  const get = (flag: Exclude<keyof typeof flags, "help">, variable: string) => setting(`--${flag}`, flags[flag], variable, env);
+  const maxMessageBytes = int(get("max-message-bytes", "MAX_MESSAGE_BYTES"), 1 << 20, 1024, 64 << 20);
+  const maxEventBytes = int(get("max-event-bytes", "MAX_EVENT_BYTES"), 64 << 10, 256, maxMessageBytes);
+  const logLevel = oneOf(get("log-level", "LOG_LEVEL"), LEVELS, "info");
+  const nats = get("nats-url", "NATS_URL");
+  const natsServers = natsUrl(nats);
+  const backend = get("log", "LOG_BACKEND");
+  const logBackend = oneOf(backend, ["embedded", "jetstream"] as const, "embedded");
+  if (logBackend === "jetstream" && natsServers === null) {
+    throw new ConfigError(`${shown(backend)} needs --nats-url (NATS_URL): the log is a JetStream stream on that NATS`);
   }
-  const natsUrl = parseNatsUrl(flags["nats-url"] ?? env["NATS_URL"]);
-  const logBackend = flags.log ?? env["LOG_BACKEND"] ?? "embedded";
-  if (logBackend !== "embedded" && logBackend !== "jetstream") {
-    throw new ConfigError(`LOG_BACKEND=${JSON.stringify(logBackend)} is not one of embedded, jetstream`);
-  }
-  if (logBackend === "jetstream" && natsUrl === null) {
-    throw new ConfigError("LOG_BACKEND=jetstream needs NATS_URL (or --nats-url): the log is a JetStream stream on that NATS");
-  }
-  const stream = flags.stream ?? env["NATS_STREAM"] ?? "KUZU_SYNC_EVENTS";
+  const streamSetting = get("stream", "NATS_STREAM");
+  const stream = typeof streamSetting.value === "string" && streamSetting.value !== "" ? streamSetting.value : "KUZU_SYNC_EVENTS";
   if (!STREAM_NAME.test(stream)) {
-    throw new ConfigError(`NATS_STREAM=${JSON.stringify(stream)} is not a valid stream name (letters, digits, _ and -, at most 64)`);
+    throw new ConfigError(`${shown(streamSetting)} is not a valid stream name (letters, digits, _ and -, at most 64)`);
   }
   return Object.freeze({
-    port: int("PORT", flags.port ?? env["PORT"], 8080, 0, 65535),
-    host: flags.host ?? env["HOST"] ?? "0.0.0.0",
-    dataDir: resolve(flags["data-dir"] ?? env["DATA_DIR"] ?? "./data"),
-    templatesPath: templates ? resolve(templates) : null,
+    port: int(get("port", "PORT"), 8080, 0, 65535),
+    host: text(get("host", "HOST")) ?? "0.0.0.0",
+    dataDir: resolve(text(get("data-dir", "DATA_DIR")) ?? "./data"),
+    templatesPath: templatesPath(get("templates", "TEMPLATES_PATH")),
     logLevel,
     maxMessageBytes,
     maxEventBytes,
-    allowRawDml: bool("ALLOW_RAW_DML", flags["allow-raw-dml"] ?? env["ALLOW_RAW_DML"], false),
+    allowRawDml: bool(get("allow-raw-dml", "ALLOW_RAW_DML"), false),
     pageSize: 1000,
-    natsUrl,
+    natsUrl: natsServers,
     logBackend,
     stream,
-    streamReplicas: int("NATS_STREAM_REPLICAS", flags["stream-replicas"] ?? env["NATS_STREAM_REPLICAS"], 1, 1, 5),
-    snapshotEveryEvents: int("SNAPSHOT_EVERY_EVENTS", flags["snapshot-every"] ?? env["SNAPSHOT_EVERY_EVENTS"], 10_000, 0, 1_000_000_000),
-    snapshotBootstrapMinEvents: int(
-      "SNAPSHOT_BOOTSTRAP_MIN_EVENTS",
-      flags["snapshot-bootstrap-min"] ?? env["SNAPSHOT_BOOTSTRAP_MIN_EVENTS"],
-      50_000,
-      0,
-      1_000_000_000,
-    ),
+    streamReplicas: int(get("stream-replicas", "NATS_STREAM_REPLICAS"), 1, 1, 5),
+    snapshotEveryEvents: int(get("snapshot-every", "SNAPSHOT_EVERY_EVENTS"), 10_000, 0, 1_000_000_000),
+    snapshotBootstrapMinEvents: int(get("snapshot-bootstrap-min", "SNAPSHOT_BOOTSTRAP_MIN_EVENTS"), 50_000, 0, 1_000_000_000),
     ...parseSecurityConfig(flags, env),
-    ...parseBootstrap(flags["bootstrap-from"] ?? env["BOOTSTRAP_FROM"], env["BOOTSTRAP_TOKEN"], logBackend),
+    ...parseBootstrap(get("bootstrap-from", "BOOTSTRAP_FROM"), env["BOOTSTRAP_TOKEN"], logBackend),
   });
 }
 
+const LEVELS: readonly Level[] = ["debug", "info", "warn", "error", "fatal"];
+
+function text(s: Setting<string | boolean>): string | null {
+  return typeof s.value === "string" && s.value !== "" ? s.value : null;
+}
+
+/** The registry module's absolute path; a missing file stops start-up here, naming the setting as given. */
+function templatesPath(s: Setting<string | boolean>): string | null {
+  const path = text(s);
+  if (path === null) return null;
+  const absolute = resolve(path);
+  if (!existsSync(absolute)) throw new ConfigError(`${shown(s)}: no such file (${absolute})`);
+  return absolute;
+}
+
 /** `BOOTSTRAP_FROM` (an http(s) base URL, normalised without a trailing slash) and its token. */
-function parseBootstrap(from: string | undefined, token: string | undefined, logBackend: LogBackend): Pick<ServerConfig, "bootstrapFrom" | "bootstrapToken"> {
+function parseBootstrap(s: Setting<string | boolean>, token: string | undefined, logBackend: LogBackend): Pick<ServerConfig, "bootstrapFrom" | "bootstrapToken"> {
   const bootstrapToken = token === undefined || token === "" ? null : token;
-  if (from === undefined || from.trim() === "") {
+  const from = text(s);
+  if (from === null || from.trim() === "") {
     // The token's value is never repeated in a message.
     if (bootstrapToken !== null) throw new ConfigError("BOOTSTRAP_TOKEN is set but BOOTSTRAP_FROM is not: the token is only for the peer to bootstrap from");
     return { bootstrapFrom: null, bootstrapToken };
@@ -186,31 +202,13 @@ function parseBootstrap(from: string | undefined, token: string | undefined, log
     url = null;
   }
   if (url === null || !/^https?:$/.test(url.protocol) || url.hostname === "" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
-    throw new ConfigError(`BOOTSTRAP_FROM=${JSON.stringify(from)} is not a peer gateway's http(s) URL (http://host:8080), without query or credentials`);
+    throw new ConfigError(`${shown(s)} is not a peer gateway's http(s) URL (http://host:8080), without query or credentials`);
   }
   if (logBackend !== "jetstream") {
-    throw new ConfigError(`BOOTSTRAP_FROM=${JSON.stringify(from)} needs LOG_BACKEND=jetstream (--log jetstream): only gateways sharing a stream can bootstrap from a peer`);
+    throw new ConfigError(`${shown(s)} needs --log jetstream (LOG_BACKEND=jetstream): only gateways sharing a stream can bootstrap from a peer`);
   }
   return { bootstrapFrom: url.href.replace(/\/+$/, ""), bootstrapToken };
 }
 
 /** JetStream stream names: no dots, wildcards, spaces or path separators. */
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** `NATS_URL`: comma-separated `nats://host:port` (scheme optional); normalised, or null when unset. */
-function parseNatsUrl(value: string | undefined): string | null {
-  if (value === undefined || value.trim() === "") return null;
-  const servers = value.split(",").map((s) => s.trim());
-  for (const server of servers) {
-    let url: URL | null = null;
-    try {
-      url = new URL(server.includes("://") ? server : `nats://${server}`);
-    } catch {
-      url = null;
-    }
-    if (url === null || !/^(nats|tls|ws|wss):$/.test(url.protocol) || url.hostname === "") {
-      throw new ConfigError(`NATS_URL=${JSON.stringify(value)}: ${JSON.stringify(server)} is not a NATS server URL (nats://host:4222)`);
-    }
-  }
-  return servers.join(",");
-}

@@ -1,13 +1,16 @@
 #!/usr/bin/env bun
 /**
- * `sync-server` bin: parse config, start telemetry (JSON lines, `LOG_TS_PATH` sink, OTLP export),
- * start the server, log the port, and on SIGINT/SIGTERM stop cleanly and flush the logs.
+ * `sync-server` bin: parse config, start telemetry (JSON lines, or short lines on a terminal;
+ * `LOG_TS_PATH` sink, OTLP export), start the server, log the port, and on SIGINT/SIGTERM stop
+ * cleanly and flush the logs. Exit codes: 0 stopped cleanly, 1 failed (start-up or shutdown),
+ * 2 bad settings (one line on stderr naming the setting as it was given).
  * `sync-server check …` checks a registry instead (registry-check-command.ts).
  * @module
  */
-import { createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
+import { ConfigError, createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
 import pkg from "../package.json" with { type: "json" };
-import { ConfigError, parseServerConfig, SERVER_USAGE } from "./config.ts";
+import { parseServerConfig, SERVER_USAGE } from "./config.ts";
+import { probeNats } from "./nats-probe.ts";
 import { runCheckCommand } from "./registry-check-command.ts";
 import { startServer } from "./server.ts";
 
@@ -18,12 +21,17 @@ if (process.argv[2] === "check") {
   process.exit();
 }
 
+/** A setting the user must fix: one line, exit 2. */
+function badSetting(error: unknown): never {
+  console.error(`sync-server: ${(error as Error).message}`);
+  process.exit(2);
+}
+
 let config;
 try {
   config = parseServerConfig(process.argv.slice(2), process.env);
 } catch (error) {
-  console.error(`sync-server: ${(error as Error).message}`);
-  process.exit(2);
+  badSetting(error);
 }
 if (config === "help") {
   console.log(SERVER_USAGE);
@@ -35,24 +43,35 @@ try {
   // --log-level (already folded into config.logLevel with LOG_LEVEL) beats the environment.
   telemetry = await createTelemetry({ serviceName: "sync-server", serviceVersion: pkg.version, env: process.env, level: config.logLevel });
 } catch (error) {
-  console.error(`sync-server: ${(error as Error).message}`);
-  process.exit(2);
+  badSetting(error);
 }
 const logger = telemetry.logger;
+
+// The NATS client waits for a first connection silently, for as long as it takes: say at once
+// when NATS is not there (it keeps trying, and the gateway carries on once it connects).
+const natsUrl = config.natsUrl;
+if (natsUrl !== null) {
+  void probeNats(natsUrl).then((problem) => {
+    if (problem !== null) logger.warn("NATS is not reachable; retrying until it is", { natsUrl, problem });
+  });
+}
 
 let server;
 try {
   server = await startServer(config, logger);
 } catch (error) {
-  const message = error instanceof ConfigError ? error.message : String(error);
-  logger.error("sync-server failed to start", { error: message });
-  console.error(`sync-server: ${message}`);
+  const settingError = error instanceof ConfigError;
+  // One line on stderr for the person; the record too when the logs go to a machine (JSON, a
+  // LOG_TS_PATH module, OTLP), where a pretty line on the terminal would only repeat it.
+  const message = String(error instanceof Error ? error.message : error);
+  if (!settingError && (telemetry.config.format === "json" || telemetry.config.sinkPath !== undefined || telemetry.config.otlp !== undefined)) {
+    logger.error("sync-server failed to start", { error: message });
+  }
   await telemetry.shutdown();
+  if (settingError) badSetting(error);
+  console.error(`sync-server: ${message}`);
   process.exit(1);
 }
-logger.info("listening", { port: server.port, url: server.url, dataDir: config.dataDir });
-if (process.stdout.isTTY) console.log(`sync-server listening on ${server.url} (data in ${config.dataDir})`);
-
 const running = server;
 let signalled = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -74,3 +93,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       .then((code) => process.exit(code));
   });
 }
+
+// After the handlers: whoever reads this line may send SIGTERM at once.
+logger.info("listening", { port: server.port, url: server.url, dataDir: config.dataDir });
+// JSON lines on a terminal (LOG_FORMAT=json): one plain line a person can read too.
+if (process.stdout.isTTY && telemetry.config.format === "json") console.log(`sync-server listening on ${server.url} (data in ${config.dataDir})`);

@@ -23,14 +23,18 @@ describe("security and load settings", () => {
   });
 
   test.each([
-    [["--require-auth"], {}, /REQUIRE_AUTH.*none of AUTH_JWT_SECRET/],
+    [["--require-auth"], {}, /^--require-auth is set but none of AUTH_JWT_SECRET/],
+    [[], { REQUIRE_AUTH: "1" }, /^REQUIRE_AUTH is set but none of AUTH_JWT_SECRET/],
     [[], { REQUIRE_AUTH: "sure" }, /REQUIRE_AUTH="sure" is not a boolean/],
     [[], { AUTH_JWT_SECRET: "short" }, /AUTH_JWT_SECRET is shorter than 32/],
     [[], { AUTH_JWKS_URL: "file:///etc/keys" }, /AUTH_JWKS_URL=.* is not an http\(s\) URL/],
-    [[], { AUTH_TEMPLATES_CLAIM: "sub" }, /AUTH_TEMPLATES_CLAIM=sub names a registered JWT claim/],
+    [[], { AUTH_TEMPLATES_CLAIM: "sub" }, /AUTH_TEMPLATES_CLAIM="sub" names a registered JWT claim/],
+    [["--auth-templates-claim", "exp"], {}, /^--auth-templates-claim exp names a registered JWT claim/],
     [[], { ALLOWED_ORIGINS: "*" }, /ALLOWED_ORIGINS: "\*" is not an origin/],
     [[], { ALLOWED_ORIGINS: "https://a.example/path" }, /ALLOWED_ORIGINS/],
-    [["--rate-limit=-1"], {}, /RATE_LIMIT="-1" is not a whole number/],
+    [["--rate-limit=-1"], {}, /^--rate-limit -1 is not a whole number/],
+    [["--idle-timeout", "5"], {}, /^--idle-timeout 5 is below 8 seconds/],
+    [["--allowed-origins", "*"], {}, /^--allowed-origins: "\*" is not an origin/],
     [[], { RATE_LIMIT_BURST: "0" }, /RATE_LIMIT_BURST=0 is out of range/],
     [[], { MAX_CONNECTIONS: "0" }, /MAX_CONNECTIONS=0 is out of range/],
     [[], { BACKPRESSURE_LIMIT: "100" }, /BACKPRESSURE_LIMIT=100 is out of range/],

@@ -5,7 +5,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { ConfigError, bool, int } from "./config-values.ts";
+import { ConfigError, bool, int, setting, shown, type Setting, type SettingsEnv } from "@kuzu-sync/telemetry";
 
 export interface AuthConfig {
   /** `--require-auth`: refuse to start unless a key source below is set. */
@@ -75,14 +75,13 @@ Security and load:
 `;
 
 type Flags = { readonly [K in keyof typeof SECURITY_FLAGS]?: (typeof SECURITY_FLAGS)[K]["type"] extends "boolean" ? boolean : string };
-type Env = Readonly<Record<string, string | undefined>>;
 
-function text(value: string | undefined): string | null {
-  return value === undefined || value.trim() === "" ? null : value.trim();
+function text(value: string | boolean | undefined): string | null {
+  return typeof value !== "string" || value.trim() === "" ? null : value.trim();
 }
 
-function parseOrigins(value: string | undefined): readonly string[] | null {
-  const raw = text(value);
+function parseOrigins(s: Setting<string | boolean>): readonly string[] | null {
+  const raw = text(s.value);
   if (raw === null) return null;
   return Object.freeze(
     raw.split(",").map((entry) => {
@@ -95,7 +94,7 @@ function parseOrigins(value: string | undefined): readonly string[] | null {
       }
       // An origin is scheme://host[:port] and nothing else; anything more is a typo to report.
       if (url === null || url.origin === "null" || url.origin !== origin.replace(/\/$/, "")) {
-        throw new ConfigError(`ALLOWED_ORIGINS: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+        throw new ConfigError(`${s.name}: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
       }
       return url.origin;
     }),
@@ -106,44 +105,49 @@ function parseOrigins(value: string | undefined): readonly string[] | null {
  * @example
  * const { auth, limits } = parseSecurityConfig(flags, process.env);
  */
-export function parseSecurityConfig(flags: Flags, env: Env): { auth: AuthConfig; limits: LimitsConfig } {
+export function parseSecurityConfig(flags: Flags, env: SettingsEnv): { auth: AuthConfig; limits: LimitsConfig } {
+  const get = (flag: keyof Flags, variable: string) => setting(`--${flag}`, flags[flag], variable, env);
   const jwtSecret = text(env["AUTH_JWT_SECRET"]);
   if (jwtSecret !== null && jwtSecret.length < 32) {
     throw new ConfigError("AUTH_JWT_SECRET is shorter than 32 characters; an HS256 secret that short can be guessed offline");
   }
-  const jwksUrl = text(flags["auth-jwks-url"] ?? env["AUTH_JWKS_URL"]);
-  if (jwksUrl !== null && !/^https?:\/\/[^/]/.test(jwksUrl)) throw new ConfigError(`AUTH_JWKS_URL=${JSON.stringify(jwksUrl)} is not an http(s) URL`);
-  const keyFile = text(flags["auth-public-key-file"] ?? env["AUTH_PUBLIC_KEY_FILE"]);
-  const required = flags["require-auth"] ?? bool("REQUIRE_AUTH", env["REQUIRE_AUTH"]);
+  const jwks = get("auth-jwks-url", "AUTH_JWKS_URL");
+  const jwksUrl = text(jwks.value);
+  if (jwksUrl !== null && !/^https?:\/\/[^/]/.test(jwksUrl)) throw new ConfigError(`${shown(jwks, jwksUrl)} is not an http(s) URL`);
+  const keyFile = text(get("auth-public-key-file", "AUTH_PUBLIC_KEY_FILE").value);
+  const requireAuth = get("require-auth", "REQUIRE_AUTH");
+  const required = bool(requireAuth, false);
   if (required && jwtSecret === null && jwksUrl === null && keyFile === null) {
-    throw new ConfigError("--require-auth (REQUIRE_AUTH) is set but none of AUTH_JWT_SECRET, AUTH_JWKS_URL, AUTH_PUBLIC_KEY_FILE is");
+    throw new ConfigError(`${requireAuth.name} is set but none of AUTH_JWT_SECRET, AUTH_JWKS_URL, AUTH_PUBLIC_KEY_FILE is`);
   }
-  const templatesClaim = text(flags["auth-templates-claim"] ?? env["AUTH_TEMPLATES_CLAIM"]) ?? "templates";
+  const claim = get("auth-templates-claim", "AUTH_TEMPLATES_CLAIM");
+  const templatesClaim = text(claim.value) ?? "templates";
   if (["sub", "exp", "iat", "nbf", "iss", "aud", "jti"].includes(templatesClaim)) {
-    throw new ConfigError(`AUTH_TEMPLATES_CLAIM=${templatesClaim} names a registered JWT claim; pick another name`);
+    throw new ConfigError(`${shown(claim, templatesClaim)} names a registered JWT claim; pick another name`);
   }
-  const rateLimit = int("RATE_LIMIT", flags["rate-limit"] ?? env["RATE_LIMIT"], 0, 0, 10_000_000);
-  const idle = int("IDLE_TIMEOUT", flags["idle-timeout"] ?? env["IDLE_TIMEOUT"], 120, 0, 960);
+  const rateLimit = int(get("rate-limit", "RATE_LIMIT"), 0, 0, 10_000_000);
+  const idleTimeout = get("idle-timeout", "IDLE_TIMEOUT");
+  const idle = int(idleTimeout, 120, 0, 960);
   // Bun rounds 1..7 up to 8 silently; say so instead of running with a value nobody chose.
-  if (idle > 0 && idle < 8) throw new ConfigError(`IDLE_TIMEOUT=${idle} is below 8 seconds (the smallest the WebSocket server supports); use 0 to turn it off`);
+  if (idle > 0 && idle < 8) throw new ConfigError(`${shown(idleTimeout, idle)} is below 8 seconds (the smallest the WebSocket server supports); use 0 to turn it off`);
   return {
     auth: Object.freeze({
       required,
       jwtSecret,
       jwksUrl,
       publicKeyFile: keyFile === null ? null : resolve(keyFile),
-      issuer: text(flags["auth-issuer"] ?? env["AUTH_ISSUER"]),
-      audience: text(flags["auth-audience"] ?? env["AUTH_AUDIENCE"]),
+      issuer: text(get("auth-issuer", "AUTH_ISSUER").value),
+      audience: text(get("auth-audience", "AUTH_AUDIENCE").value),
       templatesClaim,
-      allowedOrigins: parseOrigins(flags["allowed-origins"] ?? env["ALLOWED_ORIGINS"]),
+      allowedOrigins: parseOrigins(get("allowed-origins", "ALLOWED_ORIGINS")),
     }),
     limits: Object.freeze({
       rateLimit,
       // A generous burst: a client pipelining its outbox after a reconnect must not be refused
       // (a refused event is resent later, behind events sent after it).
-      rateLimitBurst: int("RATE_LIMIT_BURST", flags["rate-limit-burst"] ?? env["RATE_LIMIT_BURST"], Math.max(1, rateLimit * 10), 1, 100_000_000),
-      maxConnections: int("MAX_CONNECTIONS", flags["max-connections"] ?? env["MAX_CONNECTIONS"], 10_000, 1, 1_000_000),
-      backpressureLimit: int("BACKPRESSURE_LIMIT", flags["backpressure-limit"] ?? env["BACKPRESSURE_LIMIT"], 4 << 20, 16 << 10, 1 << 30),
+      rateLimitBurst: int(get("rate-limit-burst", "RATE_LIMIT_BURST"), Math.max(1, rateLimit * 10), 1, 100_000_000),
+      maxConnections: int(get("max-connections", "MAX_CONNECTIONS"), 10_000, 1, 1_000_000),
+      backpressureLimit: int(get("backpressure-limit", "BACKPRESSURE_LIMIT"), 4 << 20, 16 << 10, 1 << 30),
       idleTimeoutSeconds: idle,
     }),
   };

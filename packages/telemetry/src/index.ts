@@ -1,14 +1,20 @@
 /**
- * @kuzu-sync/telemetry — the logger every package uses (OpenTelemetry log data model, JSON lines,
- * optional OTLP/HTTP export and `LOG_TS_PATH` sink), redaction of sensitive attributes, and DML
- * statistics. Bins start it with {@link createTelemetry}.
+ * @kuzu-sync/telemetry — the logger every package uses (OpenTelemetry log data model, JSON lines
+ * or short human lines on a terminal, optional OTLP/HTTP export and `LOG_TS_PATH` sink), redaction
+ * of sensitive attributes, DML statistics, and the settings helpers every bin parses its flags and
+ * environment with ({@link ConfigError}). Bins start it with {@link createTelemetry}.
  * @module
  */
 export { SeverityNumber, createLogger, jsonLinesSink, parseLevel, silentLogger } from "./logger.ts";
 export type { AttributeValue, Attributes, Level, LogRecord, LogSink, Logger, LoggerOptions } from "./logger.ts";
 export { REDACTED, isParamsAttribute, isSecretAttribute, redactAttributes } from "./redact.ts";
 export { TelemetryConfigError, parseTelemetryConfig } from "./telemetry-config.ts";
+export { createPrettySink, formatPrettyLine } from "./pretty-sink.ts";
+export type { PrettySinkOptions } from "./pretty-sink.ts";
+export { ConfigError, bool, int, natsUrl, oneOf, setting, shown } from "./settings.ts";
+export type { Setting, SettingsEnv } from "./settings.ts";
 export type {
+  LogFormat,
   OtlpBatchConfig,
   OtlpLogsConfig,
   TelemetryConfig,

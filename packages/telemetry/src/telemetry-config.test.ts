@@ -29,6 +29,14 @@ describe("parseTelemetryConfig", () => {
     expect(Object.isFrozen(c.resource)).toBe(true);
   });
 
+  test("LOG_FORMAT: pretty on a terminal, JSON otherwise, either one forced; anything else named", () => {
+    expect(parse({}).format).toBe("json");
+    expect(parse({}, { stdoutIsTTY: true }).format).toBe("pretty");
+    expect(parse({ LOG_FORMAT: "json" }, { stdoutIsTTY: true }).format).toBe("json");
+    expect(parse({ LOG_FORMAT: " Pretty " }).format).toBe("pretty");
+    expect(settingOf(() => parse({ LOG_FORMAT: "yaml" }))).toBe('LOG_FORMAT: LOG_FORMAT="yaml" is not one of json, pretty');
+  });
+
   test("a random service.instance.id when none is given", () => {
     const a = parseTelemetryConfig({ serviceName: "s", env: {} }).resource["service.instance.id"];
     const b = parseTelemetryConfig({ serviceName: "s", env: {} }).resource["service.instance.id"];

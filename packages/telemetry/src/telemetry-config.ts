@@ -6,6 +6,7 @@
  * | variable | meaning |
  * | --- | --- |
  * | `LOG_LEVEL` | `debug`, `info` (default), `warn`, `error`, `fatal`; applies to every sink |
+ * | `LOG_FORMAT` | `json` (one JSON line per record) or `pretty` (short human lines, resource once); default: `pretty` when stdout is a terminal, else `json` |
  * | `LOG_TS_PATH` | module whose sink replaces the JSON-lines sink (see `sink-module.ts`) |
  * | `OTEL_SERVICE_NAME` | overrides the service name given in code and any `service.name` in `OTEL_RESOURCE_ATTRIBUTES` |
  * | `OTEL_RESOURCE_ATTRIBUTES` | `key=value,…`, values percent-encoded; override the code's resource attributes |
@@ -24,6 +25,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { SeverityNumber, parseLevel, type Attributes, type Level } from "./logger.ts";
+import { ConfigError } from "./settings.ts";
 
 /** The environment, as `process.env` or a plain object a test builds. */
 export type TelemetryEnv = Readonly<Record<string, string | undefined>>;
@@ -35,8 +37,8 @@ export type TelemetryEnv = Readonly<Record<string, string | undefined>>;
  * try { parseTelemetryConfig({ serviceName: "s", env: { LOG_LEVEL: "loud" } }); }
  * catch (e) { if (e instanceof TelemetryConfigError) e.setting; } // "LOG_LEVEL"
  */
-export class TelemetryConfigError extends Error {
-  override readonly name = "TelemetryConfigError";
+export class TelemetryConfigError extends ConfigError {
+  override readonly name: string = "TelemetryConfigError";
   readonly setting: string;
 
   constructor(setting: string, message: string, options?: { cause?: unknown }) {
@@ -63,9 +65,14 @@ export interface OtlpLogsConfig {
   readonly batch: OtlpBatchConfig;
 }
 
+/** How the default local sink writes records: JSON lines, or short lines for a person. */
+export type LogFormat = "json" | "pretty";
+
 /** The expanded configuration. */
 export interface TelemetryConfig {
   readonly level: Level;
+  /** `LOG_FORMAT`; the default local sink only (a `LOG_TS_PATH` module or an injected sink decides for itself). */
+  readonly format: LogFormat;
   /** `service.name`, `service.version`, `service.instance.id` and any `OTEL_RESOURCE_ATTRIBUTES`. */
   readonly resource: Attributes;
   /** Absolute path of the `LOG_TS_PATH` module, if set. */
@@ -87,6 +94,8 @@ export interface TelemetryConfigInput {
   readonly level?: Level;
   /** Base directory for a relative `LOG_TS_PATH`; defaults to `process.cwd()`. */
   readonly cwd?: string;
+  /** Whether stdout is a terminal: the default `LOG_FORMAT` is then `pretty` (default false). */
+  readonly stdoutIsTTY?: boolean;
 }
 
 /**
@@ -124,6 +133,7 @@ export function parseTelemetryConfig(input: TelemetryConfigInput): TelemetryConf
   const otlp = parseOtlp(env);
   return Object.freeze({
     level,
+    format: parseFormat(env["LOG_FORMAT"], input.stdoutIsTTY === true),
     resource,
     ...(sinkPath !== undefined ? { sinkPath } : {}),
     ...(otlp !== undefined ? { otlp } : {}),
@@ -133,6 +143,13 @@ export function parseTelemetryConfig(input: TelemetryConfigInput): TelemetryConf
 function nonEmpty(value: string | undefined): string | undefined {
   const v = value?.trim();
   return v === undefined || v === "" ? undefined : v;
+}
+
+function parseFormat(value: string | undefined, tty: boolean): LogFormat {
+  const v = nonEmpty(value)?.toLowerCase();
+  if (v === undefined) return tty ? "pretty" : "json";
+  if (v === "json" || v === "pretty") return v;
+  throw new TelemetryConfigError("LOG_FORMAT", `LOG_FORMAT=${JSON.stringify(value)} is not one of json, pretty`);
 }
 
 function parseLevelSetting(value: string | undefined): Level {

@@ -6,6 +6,7 @@
  */
 import { createLogger, jsonLinesSink, type LogRecord, type LogSink, type Logger } from "./logger.ts";
 import { createOtlpLogSink, type OtlpLogSink } from "./otlp-sink.ts";
+import { createPrettySink } from "./pretty-sink.ts";
 import { loadSinkModule, type LoadedSink } from "./sink-module.ts";
 import { parseTelemetryConfig, type TelemetryConfig, type TelemetryConfigInput } from "./telemetry-config.ts";
 
@@ -35,8 +36,9 @@ export interface Telemetry extends AsyncDisposable {
  * Parse the environment, load the sinks and return the logger. Throws a `TelemetryConfigError`
  * naming the setting when a value is invalid or the `LOG_TS_PATH` module cannot be used.
  *
- * Records go to the local sink (one JSON line per record on stdout, stderr from WARN up, or the
- * `LOG_TS_PATH` module) and, when `OTEL_EXPORTER_OTLP_ENDPOINT` or
+ * Records go to the local sink (one JSON line per record on stdout, stderr from WARN up; short
+ * human lines instead with `LOG_FORMAT=pretty`, the default on a terminal; or the `LOG_TS_PATH`
+ * module) and, when `OTEL_EXPORTER_OTLP_ENDPOINT` or
  * `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` is set, are also exported over OTLP/HTTP in batches. A failing
  * export is reported once on the local sink (WARN), and again when it recovers.
  * @example
@@ -49,13 +51,13 @@ export interface Telemetry extends AsyncDisposable {
  * });
  */
 export async function createTelemetry(options: TelemetryOptions): Promise<Telemetry> {
-  const config = parseTelemetryConfig(options);
+  const config = parseTelemetryConfig({ ...options, stdoutIsTTY: options.stdoutIsTTY ?? process.stdout.isTTY === true });
   const serviceName = String(config.resource["service.name"]);
 
   const local: LoadedSink =
     config.sinkPath !== undefined
       ? await loadSinkModule({ path: config.sinkPath, level: config.level, resource: config.resource, env: options.env })
-      : { write: options.sink ?? jsonLinesSink, flush: async () => {}, close: async () => {} };
+      : { write: options.sink ?? (config.format === "pretty" ? createPrettySink() : jsonLinesSink), flush: async () => {}, close: async () => {} };
 
   // Reports about the export itself go to the local sink only, never back into the failing export.
   const selfLog = createLogger({ serviceName, level: config.level, resource: config.resource, sink: local.write });

@@ -29,11 +29,19 @@ export interface GlobalOptions {
   readonly verbose?: boolean;
 }
 
+/** Where `--url` and `--token` came from (commander's option value source), so errors name it as given. */
+export interface OptionSources {
+  readonly url?: string | undefined;
+  readonly token?: string | undefined;
+}
+
 /**
  * @example parseCliConfig({ url: "ws://localhost:8080", timeout: "15000" })
  */
-export function parseCliConfig(options: GlobalOptions): CliConfig {
-  const { url, httpUrl } = parseUrl(options.url ?? DEFAULT_URL);
+export function parseCliConfig(options: GlobalOptions, sources: OptionSources = {}): CliConfig {
+  const urlText = options.url ?? DEFAULT_URL;
+  const { url, httpUrl } = parseUrl(urlText, sources.url === "env" ? `SYNC_URL=${JSON.stringify(urlText)}` : `--url ${urlText}`);
+  const tokenName = sources.token === "env" ? "SYNC_TOKEN" : "--token";
   return Object.freeze({
     url,
     httpUrl,
@@ -41,7 +49,7 @@ export function parseCliConfig(options: GlobalOptions): CliConfig {
     quiet: options.quiet === true,
     verbose: options.verbose === true,
     token: options.token?.trim() || null,
-    tokenSubject: options.token?.trim() ? subjectOf(options.token.trim()) : null,
+    tokenSubject: options.token?.trim() ? subjectOf(options.token.trim(), tokenName) : null,
   });
 }
 
@@ -49,38 +57,38 @@ export function parseCliConfig(options: GlobalOptions): CliConfig {
  * The `sub` of a JWT, read without verifying it (the gateway verifies): with authentication on,
  * a connection must use it as its client id.
  */
-function subjectOf(token: string): string {
+function subjectOf(token: string, name: string): string {
   try {
     const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown };
     if (typeof payload.sub === "string" && payload.sub !== "") return payload.sub;
   } catch {
     // reported below
   }
-  throw new CliError("SYNC_TOKEN / --token is not a JWT with a sub claim", ExitCode.USAGE);
+  throw new CliError(`${name} is not a JWT with a sub claim`, ExitCode.USAGE);
 }
 
 /** ws:// and wss:// as given; http(s):// accepted and turned into ws(s)://. */
-function parseUrl(text: string): { url: string; httpUrl: string } {
+function parseUrl(text: string, shown: string): { url: string; httpUrl: string } {
   let parsed: URL;
   try {
     parsed = new URL(text);
   } catch {
-    throw new CliError(`--url / SYNC_URL: ${JSON.stringify(text)} is not a URL (expected e.g. ${DEFAULT_URL})`, ExitCode.USAGE);
+    throw new CliError(`${shown} is not a URL (expected e.g. ${DEFAULT_URL})`, ExitCode.USAGE);
   }
   const secure = parsed.protocol === "wss:" || parsed.protocol === "https:";
   if (!["ws:", "wss:", "http:", "https:"].includes(parsed.protocol)) {
-    throw new CliError(`--url / SYNC_URL: ${JSON.stringify(text)} must start with ws:// or wss://`, ExitCode.USAGE);
+    throw new CliError(`${shown} must start with ws:// or wss://`, ExitCode.USAGE);
   }
   const rest = `${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
   return { url: `${secure ? "wss" : "ws"}://${rest}`, httpUrl: `${secure ? "https" : "http"}://${parsed.host}` };
 }
 
 /**
- * A whole number of at least `min`, or a usage error naming the option.
+ * A whole number of at least `min`, or a usage error naming the option as typed.
  * @example parseInteger("--from-seq", "10", 1) // 10
  */
 export function parseInteger(name: string, text: string, min: number): number {
   const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new CliError(`${name} must be a whole number >= ${min}, got ${JSON.stringify(text)}`, ExitCode.USAGE);
+  if (!Number.isSafeInteger(n) || n < min) throw new CliError(`${name} ${/^[\w.+-]+$/.test(text) ? text : JSON.stringify(text)}: expected a whole number >= ${min}`, ExitCode.USAGE);
   return n;
 }

@@ -9,7 +9,7 @@ export const ExitCode = {
   OK: 0,
   /** A query failed, the replica could not be opened, or anything unexpected. */
   FAILED: 1,
-  /** Unknown command or option, a malformed value, k=v or JSON. */
+  /** Unknown command or option, a malformed value, k=v or JSON, a value not of its parameter's type. */
   USAGE: 2,
   /** The gateway could not be reached, the connection was lost, or a wait timed out. */
   UNAVAILABLE: 3,
@@ -26,7 +26,8 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0    success (also: watch stopped with Ctrl-C, REPL left with exit or Ctrl-D)
   1    failure: a query failed, a replica could not be opened, a line of piped REPL input failed
-  2    usage: unknown command or option, malformed k=v, JSON or option value
+  2    usage: unknown command or option, malformed k=v, JSON or option value,
+       a value not of its parameter's type
   3    unavailable: gateway unreachable, connection lost, or a wait timed out
   4    rejected: the server refused the event (its code is printed, e.g. INVALID_PARAMS)
   130  interrupted by Ctrl-C or SIGTERM before the command finished`;

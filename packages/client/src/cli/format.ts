@@ -47,17 +47,18 @@ export function formatEvent(event: SequencedEvent, colors: Colors = noColors, op
 }
 
 /**
- * The template list of the REPL's `templates`: name, parameter signature, description.
+ * The template list of `sync-client templates` and the REPL's `templates`: name, parameter
+ * signature (required parameters marked `*`), description.
  * @example formatTemplates(client.registry!, colors)
  */
-export function formatTemplates(registry: WireRegistry, colors: Colors = noColors): string {
+export function formatTemplates(registry: Pick<WireRegistry, "templates">, colors: Colors = noColors): string {
+  if (registry.templates.length === 0) return colors.dim("(no templates)");
   const width = Math.max(0, ...registry.templates.map((t) => t.name.length));
-  return registry.templates
-    .map((t) => {
-      const head = `${colors.bold(t.name.padEnd(width))}  ${describeParams(t)}`;
-      return t.description ? `${head}\n${" ".repeat(width + 2)}${colors.dim(t.description)}` : head;
-    })
-    .join("\n");
+  const lines = registry.templates.map((t) => {
+    const head = `${colors.bold(t.name.padEnd(width))}  ${describeParams(t)}`;
+    return t.description ? `${head}\n${" ".repeat(width + 2)}${colors.dim(t.description)}` : head;
+  });
+  return [...lines, colors.dim("* required; name = default")].join("\n");
 }
 
 /** 1234567 → "1,234,567". */

@@ -25,9 +25,10 @@ describe("parseParams", () => {
     expect(parseParams(["counterId=c", "amount=-12"], template("INCREMENT_COUNTER"))).toEqual({ counterId: "c", amount: -12 });
   });
 
-  test("text that is not a literal of the type is passed on for the server to judge", () => {
-    expect(parseParams(["counterId=c", "amount=lots"], template("INCREMENT_COUNTER"))).toEqual({ counterId: "c", amount: "lots" });
-    expect(parseParams(["counterId=c", "amount=1.5"], template("INCREMENT_COUNTER"))).toEqual({ counterId: "c", amount: "1.5" });
+  test("text that is not a literal of the parameter's type is a usage error saying what it takes", () => {
+    expect(() => parseParams(["counterId=c", "amount=lots"], template("INCREMENT_COUNTER"))).toThrow(new CliError('amount: expected integer, got "lots"', 2));
+    expect(() => parseParams(["counterId=c", "amount=1.5"], template("INCREMENT_COUNTER"))).toThrow('amount: expected integer, got "1.5"');
+    expect(() => parseParams(["counterId=c", "amount=1.5"], template("INCREMENT_COUNTER"))).toThrow(CliError);
   });
 
   test("unknown templates and parameters keep strings; := takes JSON; --json is the base", () => {
@@ -54,13 +55,15 @@ describe("coerceValue", () => {
     expect(coerceValue("null", { anyOf: [{ type: "integer" }, { type: "null" }] })).toBeNull();
     expect(coerceValue("7", { anyOf: [{ type: "integer" }, { type: "null" }] })).toBe(7);
     expect(coerceValue('{"a":1}', { type: "object" })).toEqual({ a: 1 });
-    expect(coerceValue("[1]", { type: "object" })).toBe("[1]");
+    expect(() => coerceValue("[1]", { type: "object" }, "o")).toThrow('o: expected a JSON object, got "[1]"');
+    expect(() => coerceValue("yes", { type: ["boolean", "null"] }, "b")).toThrow('b: expected true or false or null, got "yes"');
+    expect(coerceValue("anything", {})).toBe("anything"); // no type declared: the server judges
     expect(coerceValue("7", { type: ["string", "integer"] })).toBe("7");
     expect(coerceValue("2", { enum: [1, 2, 3] })).toBe(2);
   });
 });
 
-test("describeParams shows optional parameters and defaults", () => {
-  expect(describeParams(template("INCREMENT_COUNTER"))).toBe("counterId: string, amount?: integer = 1");
-  expect(describeParams(template("CREATE_USER"))).toBe("id: string, name: string, email?: string");
+test("describeParams marks required parameters and shows defaults", () => {
+  expect(describeParams(template("INCREMENT_COUNTER"))).toBe("counterId*: string, amount: integer = 1");
+  expect(describeParams(template("CREATE_USER"))).toBe("id*: string, name*: string, email: string");
 });

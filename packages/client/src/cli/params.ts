@@ -3,8 +3,11 @@
  * template's JSON Schema (`amount=5` is the integer 5 for an integer parameter, `name=5` stays the
  * string "5" for a string one), `key:=<json>` for a literal JSON value, or one JSON object.
  *
- * Coercion only converts text that is a valid literal of the parameter's type; anything else is
- * sent as the string it is, and the server (which owns validation) answers INVALID_PARAMS.
+ * Coercion only converts text that is a valid literal of the parameter's type. Text that fits
+ * none of a parameter's types (`amount=lots` for an integer) is a usage error saying what the
+ * parameter takes (`amount: expected integer, got "lots"`): sent as text, the server could only
+ * refuse it with a message about strings. Everything else (ranges, lengths, required parameters,
+ * unknown ones) is the server's to check: it answers INVALID_PARAMS.
  * @module
  */
 import type { WireTemplate } from "@kuzu-sync/protocol";
@@ -87,11 +90,13 @@ export function paramSchema(template: WireTemplate | undefined, name: string): u
 
 /**
  * The value `raw` stands for, given the parameter's schema. A parameter that admits strings keeps
- * the text as it is; an unknown parameter too (the server will say it is unknown).
+ * the text as it is; an unknown parameter too (the server will say it is unknown). Text that fits
+ * none of the parameter's types is a usage error naming them.
  * @example coerceValue("5", { type: "integer" }) // 5
  * @example coerceValue("5", { type: "string" })  // "5"
+ * @example coerceValue("lots", { type: "integer" }, "amount") // throws: amount: expected integer, got "lots"
  */
-export function coerceValue(raw: string, schema: unknown): unknown {
+export function coerceValue(raw: string, schema: unknown, name = "value"): unknown {
   const types = schemaTypes(schema);
   if (types.size === 0 || types.has("string")) return raw;
   if (types.has("integer") && INTEGER.test(raw)) return Number(raw);
@@ -103,11 +108,14 @@ export function coerceValue(raw: string, schema: unknown): unknown {
       const parsed: unknown = JSON.parse(raw);
       if ((types.has("array") && Array.isArray(parsed)) || (types.has("object") && isRecord(parsed))) return parsed;
     } catch {
-      // Not JSON: sent as text, and the server names the parameter in its INVALID_PARAMS.
+      // Not JSON: reported below.
     }
   }
-  return raw;
+  if (types.size === 0) return raw;
+  throw usage(`${name}: expected ${[...types].map((t) => TYPE_WORDS[t] ?? t).join(" or ")}, got ${JSON.stringify(raw)}`);
 }
+
+const TYPE_WORDS: Readonly<Record<string, string>> = { boolean: "true or false", object: "a JSON object", array: "a JSON array" };
 
 /**
  * Parameters from `key=value` / `key:=json` words, on top of an optional JSON object.
@@ -133,7 +141,7 @@ export function parseParams(words: readonly string[], template: WireTemplate | u
         throw usage(`${key}:= needs a JSON value: ${(error as Error).message}`);
       }
     } else {
-      params[key] = coerceValue(raw, paramSchema(template, key));
+      params[key] = coerceValue(raw, paramSchema(template, key), key);
     }
   }
   return params;
@@ -151,20 +159,33 @@ export function parseJsonObject(text: string): Record<string, unknown> {
   return value;
 }
 
+/** One parameter of a template: name, JSON Schema types, whether it is required, its default. */
+export interface ParamInfo {
+  readonly name: string;
+  readonly types: readonly string[];
+  readonly required: boolean;
+  readonly default?: unknown;
+}
+
 /**
- * A template's parameters as a short signature.
- * @example describeParams(incrementCounter) // "counterId: string, amount?: integer = 1"
+ * A template's parameters, in declaration order.
+ * @example paramInfo(incrementCounter) // [{ name: "counterId", types: ["string"], required: true }, { name: "amount", types: ["integer"], required: false, default: 1 }]
+ */
+export function paramInfo(template: WireTemplate): ParamInfo[] {
+  const required = new Set(template.required);
+  return template.paramNames.map((name) => {
+    const schema = paramSchema(template, name);
+    return { name, types: [...schemaTypes(schema)], required: required.has(name), ...(isRecord(schema) && "default" in schema ? { default: schema["default"] } : {}) };
+  });
+}
+
+/**
+ * A template's parameters as a short signature; required ones are marked with `*`.
+ * @example describeParams(incrementCounter) // "counterId*: string, amount: integer = 1"
  */
 export function describeParams(template: WireTemplate): string {
-  const required = new Set(template.required);
-  return template.paramNames
-    .map((name) => {
-      const schema = paramSchema(template, name);
-      const types = [...schemaTypes(schema)];
-      const optional = required.has(name) ? "" : "?";
-      const dflt = isRecord(schema) && "default" in schema ? ` = ${JSON.stringify(schema["default"])}` : "";
-      return `${name}${optional}: ${types.length ? types.join(" | ") : "any"}${dflt}`;
-    })
+  return paramInfo(template)
+    .map((p) => `${p.name}${p.required ? "*" : ""}: ${p.types.length ? p.types.join(" | ") : "any"}${"default" in p ? ` = ${JSON.stringify(p.default)}` : ""}`)
     .join(", ");
 }
 

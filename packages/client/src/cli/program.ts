@@ -14,6 +14,7 @@ import { replCommand } from "./repl.ts";
 import { sendCommand } from "./send.ts";
 import type { CliContext } from "./session.ts";
 import { statusCommand } from "./status.ts";
+import { templatesCommand } from "./templates.ts";
 import { Terminal, type InStream, type OutStream } from "./terminal.ts";
 import { watchCommand } from "./watch.ts";
 
@@ -29,6 +30,7 @@ export interface CliIO {
 const EXAMPLES = `
 Examples:
   $ sync-client                                     interactive prompt (same as: sync-client repl)
+  $ sync-client templates                           what the gateway accepts (* = required parameter)
   $ sync-client send CREATE_USER id=u1 name=Alice    prints the event's seq
   $ sync-client send INCREMENT_COUNTER --json '{"counterId":"c1","amount":5}'
   $ sync-client watch --json | jq .                  follow new events as NDJSON
@@ -47,7 +49,10 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
   const run = (action: (ctx: CliContext, command: Command, ...args: never[]) => Promise<ExitCode>) =>
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
-      const config = parseCliConfig(command.optsWithGlobals<GlobalOptions>());
+      const config = parseCliConfig(command.optsWithGlobals<GlobalOptions>(), {
+        url: command.getOptionValueSourceWithGlobals("url"),
+        token: command.getOptionValueSourceWithGlobals("token"),
+      });
       const term = new Terminal({ stdout: io.stdout, stderr: io.stderr, env: io.env, quiet: config.quiet });
       const telemetry = await startCliTelemetry(term, { verbose: config.verbose, env: io.env });
       const ctx: CliContext = { config, term, stdin: io.stdin, signal: io.signal, logger: telemetry.logger };
@@ -78,7 +83,7 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
       writeErr: (s) => void io.stderr.write(s),
       outputError: (s, write) => write(errTerm.errColors.red(s)),
     })
-    .showHelpAfterError("(add --help for usage)")
+    .showHelpAfterError("(see sync-client --help)")
     .showSuggestionAfterError()
     .exitOverride()
     .addHelpText("after", `${EXAMPLES}\n${EXIT_CODES_HELP}\n\nEnvironment: SYNC_URL (gateway URL), SYNC_TOKEN (access token), NO_COLOR (no colours), LOG_LEVEL, OTEL_EXPORTER_OTLP_ENDPOINT (export logs over OTLP/HTTP), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, LOG_TS_PATH. Docs: docs/CLI.md`);
@@ -93,7 +98,7 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
   program
     .command("send")
     .description("send one template event and print its seq")
-    .argument("<template>", "template name, e.g. CREATE_USER (see: sync-client repl, then templates)")
+    .argument("<template>", "template name, e.g. CREATE_USER (see: sync-client templates)")
     .argument("[params...]", "parameters as key=value (typed by the template's schema) or key:=<json>")
     .option("--json <object>", "parameters as one JSON object (key=value arguments override its keys)")
     .option("--output <format>", "text (the bare seq) or json ({seq, duplicate, template})", "text")
@@ -101,7 +106,8 @@ export async function runCli(args: readonly string[], io: CliIO): Promise<number
     .addHelpText("after", `
 Examples:
   $ sync-client send CREATE_USER id=u1 name="Alice Smith"
-  $ sync-client send INCREMENT_COUNTER counterId=c1 amount=5     (amount is an integer param: sent as 5)
+  $ sync-client send INCREMENT_COUNTER counterId=c1 amount=5     (amount is an integer param: sent as 5;
+                                                                 amount=lots exits 2: expected integer)
   $ sync-client send CREATE_USER --json '{"id":"u2","name":"Bob"}'
   $ sync-client send CREATE_USER id=u3 name=Cy --id import-42   (safe to retry: same seq again)
 Exits 4 with the server's code (e.g. INVALID_PARAMS, UNKNOWN_TEMPLATE) when the event is rejected.`)
@@ -143,6 +149,12 @@ Examples:
   $ sync-client query "MATCH (u:User) RETURN u.id AS id, u.name AS name ORDER BY id"
   $ sync-client query "MATCH (c:Counter) RETURN c.id, c.value" --db ./replica.kuzu --json`)
     .action(run((ctx, command, words: string[]) => queryCommand(ctx, words.join(" "), { ...opt(command, "db"), json: command.opts()["json"] === true })));
+
+  program
+    .command("templates")
+    .description("the templates the gateway accepts now, with their parameters (* = required)")
+    .option("--json", "print [{name, description, params: [{name, types, required, default}]}]")
+    .action(run((ctx, command) => templatesCommand(ctx, { json: command.opts()["json"] === true })));
 
   program
     .command("status")

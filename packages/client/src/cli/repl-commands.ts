@@ -46,14 +46,15 @@ export const REPL_HELP = `Commands:
   TEMPLATE key=value ...   send a template event and print its seq, e.g. CREATE_USER id=u1 name=Alice
   TEMPLATE {json}          the same with the parameters as one JSON object
   query <cypher>           read the local replica, e.g. query MATCH (u:User) RETURN u.id, u.name
-  templates                list the templates and their parameters
+  templates                list the templates and their parameters (* = required)
   stats                    DML statistics of this session (sent, received, applied, failed)
   history [n]              the last n events the replica applied (default 20)
   status                   connection and replica position
   help                     this text
-  exit                     leave (or Ctrl-D)
+  exit, quit               leave (or Ctrl-D)
 Values: name="Alice Smith" quotes spaces; amount=5 is a number when the parameter is one and
-stays text when it is a string; tags:='["a","b"]' passes any JSON value.
+stays text when it is a string (amount=lots for an integer: "expected integer");
+tags:='["a","b"]' passes any JSON value.
 Tab completes template names, commands and parameter names.`;
 
 export interface ReplDeps {
@@ -148,18 +149,33 @@ export class ReplInterpreter {
     return "continue";
   }
 
+  /** The answer to an event whose wait timed out, printed when it comes (not when the REPL closes first). */
+  #reportLate(template: string, acked: Promise<{ seq: number }>): void {
+    const { term } = this.#deps;
+    acked.then(
+      ({ seq }) => term.print(`${term.colors.green("✓")} ${template} ${term.colors.cyan(`seq ${seq}`)} ${term.colors.dim("(acknowledged late)")}`),
+      (error: unknown) => {
+        if (error instanceof SyncError && error.code === "CLOSED") return;
+        term.error(`${template} (sent earlier) rejected: ${error instanceof SyncError ? `${error.code}: ${error.message}` : String(error)}`);
+      },
+    );
+  }
+
   async #send(template: string, rest: string): Promise<void> {
     const { client, term, timeoutMs } = this.#deps;
     const wire = client.registry?.templates.find((t) => t.name === template);
     const params = rest.startsWith("{") ? parseJsonObject(rest) : parseParams(tokenize(rest), wire);
     let seq: number;
+    const acked = client.executeTemplate(template, params);
     try {
       const late = (ms: number) => `no acknowledgement from the gateway within ${ms} ms; the event stays queued and is sent again when the connection is back`;
-      ({ seq } = await withTimeout(client.executeTemplate(template, params), timeoutMs, late));
+      ({ seq } = await withTimeout(acked, timeoutMs, late));
     } catch (error) {
       if (error instanceof SyncError && error.code !== "CLOSED" && error.code !== "TIMEOUT") {
         throw new CliError(`rejected: ${error.code}: ${error.message}`, ExitCode.REJECTED, { cause: error });
       }
+      // Timed out (a CliError): the event is still queued; say what becomes of it when it does.
+      if (error instanceof CliError) this.#reportLate(template, acked);
       throw error;
     }
     term.print(`${term.colors.green("✓")} ${template} ${term.colors.cyan(`seq ${seq}`)}`);

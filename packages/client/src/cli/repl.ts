@@ -39,8 +39,18 @@ export async function replCommand(ctx: CliContext, options: ReplOptions): Promis
       });
     },
   });
-  client.on("disconnected", ({ code, reason }) => term.warn(`connection lost (${code}${reason ? ` ${reason}` : ""}); reconnecting`));
-  client.on("connected", ({ headSeq }) => term.note(`reconnected; server head at seq ${headSeq}`));
+  // One line when the gateway goes away and one when it is back, not one per failed attempt.
+  let lost = false;
+  client.on("disconnected", ({ code, reason }) => {
+    if (lost) return;
+    lost = true;
+    term.warn(`disconnected (${code}${reason ? ` ${reason}` : ""}); reconnecting`);
+  });
+  client.on("connected", ({ headSeq }) => {
+    if (!lost) return;
+    lost = false;
+    term.note(`reconnected; server head at seq ${headSeq}`);
+  });
   client.on("error", (error) => term.error(describeError(error)));
 
   const interp = new ReplInterpreter({ client, term, history, timeoutMs: ctx.config.timeoutMs });

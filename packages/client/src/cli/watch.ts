@@ -29,6 +29,7 @@ export async function watchCommand(ctx: CliContext, options: WatchOptions): Prom
   const afterSeq = options.fromSeq === undefined ? health.headSeq : Math.max(0, options.fromSeq - 1);
   const only = new Set(options.templates);
   let printed = 0;
+  let lost = false;
   const tail: EventTail = new EventTail({
     url: ctx.config.url,
     clientId: ctx.config.tokenSubject ?? `watch-${crypto.randomUUID()}`,
@@ -40,6 +41,7 @@ export async function watchCommand(ctx: CliContext, options: WatchOptions): Prom
       if (options.count !== undefined && ++printed >= options.count) tail.stop();
     },
     onWelcome: (welcome, reconnect) => {
+      lost = false;
       if (reconnect) return term.note(`reconnected; resuming after seq ${tail.lastSeq}`);
       const known = new Set(welcome.registry.templates.map((t) => t.name));
       const unknown = [...only].filter((t) => !known.has(t));
@@ -50,7 +52,12 @@ export async function watchCommand(ctx: CliContext, options: WatchOptions): Prom
       const from = options.fromSeq === undefined ? `new events after seq ${welcome.headSeq}` : `from seq ${afterSeq + 1} (head ${welcome.headSeq})`;
       term.note(`watching ${ctx.config.url}: ${from}${only.size ? `, templates ${[...only].join(", ")}` : ""}; Ctrl-C to stop`);
     },
-    onDisconnect: ({ code, retryInMs }) => term.note(`connection lost (${code}); reconnecting in ${retryInMs} ms`),
+    // One line per outage, not one per failed attempt.
+    onDisconnect: ({ code }) => {
+      if (lost) return;
+      lost = true;
+      term.note(`connection lost (${code}); reconnecting`);
+    },
     onError: (error) => term.warn(describeError(error)),
   });
   const outcome: { failure: CliError | null } = { failure: null };
