@@ -56,6 +56,14 @@ export interface EventLog {
    * Optional: without it, /aggregates answers 404 and `aggregate` requests get NOT_FOUND.
    */
   readonly aggregates?: AggregateReader;
+  /**
+   * Resolves once every append this log has answered is reflected in what it reads back (head,
+   * counts, aggregates). Optional: a backend that answers appends only after they are readable
+   * (the embedded log) needs none. The JetStream log answers from JetStream's PubAck, possibly a
+   * moment before its own consumer brought the event back; reads that must see the caller's
+   * acknowledged writes wait here first (a few ms at most; on timeout they go on).
+   */
+  readYourWrites?(): Promise<void>;
   /** Subscribe to commits; returns an unsubscribe function. */
   onCommit(listener: CommitListener): () => void;
   close(): Promise<void>;

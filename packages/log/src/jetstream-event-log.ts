@@ -25,7 +25,9 @@ import { JetStreamAppender } from "./jetstream-appender.ts";
 import { HorizonWatcher } from "./jetstream-horizon.ts";
 import { JetStreamIndex } from "./jetstream-index.ts";
 import { JetStreamProjector } from "./jetstream-projector.ts";
-import { ensureStream, readStream } from "./jetstream-stream.ts";
+import { JetStreamPublisher } from "./jetstream-publisher.ts";
+import { ensureStream, logSubject, readStream } from "./jetstream-stream.ts";
+import { Turn } from "./turn.ts";
 import type { NatsLink } from "./nats-link.ts";
 import { ReplicaPositionRecorder } from "./replica-position.ts";
 
@@ -39,8 +41,14 @@ export interface JetStreamEventLogOptions {
   readonly aggregates?: readonly WireAggregate[];
   readonly logger: Logger;
   readonly now?: () => number;
-  /** How long an append waits for JetStream's ack, then for its own consumer (default 5000). */
+  /** How long an append waits for JetStream's ack, then (when it must) for its own consumer (default 5000). */
   readonly timeoutMs?: number;
+  /**
+   * How recent this gateway's consumer's last caught-up point must be for an append to be
+   * answered from JetStream's PubAck (default a quarter of the duplicate window, see
+   * `jetstream-appender.ts`); 0: every append waits until this gateway consumed it.
+   */
+  readonly freshForMs?: number;
   /** Recent events kept in memory for catch-up and the server replica (default 20000). */
   readonly cacheSize?: number;
 }
@@ -62,8 +70,11 @@ export class JetStreamEventLog implements EventLog {
   readonly #horizon: HorizonWatcher;
   readonly #projector: JetStreamProjector;
   readonly #appender: JetStreamAppender;
+  readonly #publisher: JetStreamPublisher;
   readonly #positions: ReplicaPositionRecorder;
   readonly #unlink: () => void;
+  /** Highest seq an append was answered with: reads that must see it wait for the consumer. */
+  #answeredUpTo = 0;
   #closed = false;
 
   private constructor(options: JetStreamEventLogOptions, nc: NatsConnection, jsm: JetStreamManager, index: JetStreamIndex, logger: Logger) {
@@ -76,6 +87,10 @@ export class JetStreamEventLog implements EventLog {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#origin = index.origin();
     this.#feed = new CommitFeed(logger, options.cacheSize);
+    // The projector's and the appender's flushes share one turn (and one write to NATS).
+    const turn = new Turn([() => this.#projector.flush(), () => this.#appender.flush()], (error) =>
+      logger.error("JetStream log flush failed", { error: String(error) }),
+    );
     this.#horizon = new HorizonWatcher({ link, jsm, stream, logger, head: () => this.#projector.head });
     this.#projector = new JetStreamProjector({
       link,
@@ -88,16 +103,17 @@ export class JetStreamEventLog implements EventLog {
       horizon: this.#horizon,
       origin: this.#origin,
       timeoutMs: this.#timeoutMs,
+      requestFlush: () => turn.request(),
     });
+    this.#publisher = new JetStreamPublisher({ nc, subject: logSubject(stream), origin: this.#origin, timeoutMs: this.#timeoutMs });
     this.#appender = new JetStreamAppender({
       link,
-      js: this.#js,
-      stream,
       index,
       projector: this.#projector,
-      origin: this.#origin,
+      publisher: () => this.#publisher,
       now: options.now ?? Date.now,
-      timeoutMs: this.#timeoutMs,
+      requestFlush: () => turn.request(),
+      ...(options.freshForMs === undefined ? {} : { freshForMs: options.freshForMs }),
     });
     this.#positions = new ReplicaPositionRecorder({ link, stream, gatewayId: this.#origin, replicas: options.replicas, logger });
     // When the connection drops, nothing in flight can complete soon: answer now (retryable)
@@ -200,7 +216,19 @@ export class JetStreamEventLog implements EventLog {
   }
 
   append(events: readonly ClientEvent[]): Promise<AppendOutcome[]> {
-    return Promise.all(events.map((e) => this.#appender.append(e)));
+    return Promise.all(
+      events.map((e) =>
+        this.#appender.append(e).then((outcome) => {
+          if (outcome.seq > this.#answeredUpTo) this.#answeredUpTo = outcome.seq;
+          return outcome;
+        }),
+      ),
+    );
+  }
+
+  /** Resolves once this gateway has consumed every seq it answered an append with. */
+  readYourWrites(): Promise<void> {
+    return this.#projector.delivered(this.#answeredUpTo).catch(() => {});
   }
 
   async read(afterSeq: number, limit: number): Promise<SequencedEvent[]> {
@@ -221,6 +249,7 @@ export class JetStreamEventLog implements EventLog {
     this.#unlink();
     this.#horizon.close();
     this.#appender.close();
+    this.#publisher.close();
     await this.#positions.close();
     await this.#projector.stop();
     this.#index.close();

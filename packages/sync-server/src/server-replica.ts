@@ -8,7 +8,26 @@ import { LogCursor, LogCursorError, type EventLog } from "@kuzu-sync/log";
 import type { ApplyOutcome, Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 
+/** Options of {@link ServerReplica}. */
+export interface ServerReplicaOptions {
+  /** Most events applied in one transaction (default 5000). */
+  readonly batch?: number;
+  /**
+   * Live: after a commit, wait this long (ms) for more before applying, unless `coalesceEvents`
+   * are already waiting (default 100). 0 applies every commit at once.
+   */
+  readonly coalesceMs?: number;
+  /** Live: apply at once when this many events wait (default 2000). */
+  readonly coalesceEvents?: number;
+}
+
 /**
+ * Live commits are applied in coalesced batches: a Kuzu transaction has a high fixed cost (an
+ * INCREMENT_COUNTER run costs ~500 µs of CPU per event in batches of 5, ~70 in batches of 50, ~45
+ * in batches of 200, ~14 in batches of 2000), and under many writers each commit group is small.
+ * Nobody waits on the server replica's latency (snapshots and `replicaSeq` follow it), so it
+ * trades up to 100 ms of it for CPU.
+ *
  * @example
  * const follower = new ServerReplica(replica, log, logger);
  * follower.start();
@@ -19,17 +38,23 @@ export class ServerReplica {
   readonly #log: EventLog;
   readonly #logger: Logger;
   readonly #batch: number;
+  readonly #coalesceMs: number;
+  readonly #coalesceEvents: number;
+  /** Ends a coalescing wait early (stop()). */
+  #interrupt: (() => void) | null = null;
   #cursor: LogCursor | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
   readonly #waiters = new Set<{ seq: number; resolve: () => void }>();
   readonly #appliedListeners = new Set<(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]) => void>();
 
-  constructor(replica: Replica, log: EventLog, logger: Logger, batch = 5_000) {
+  constructor(replica: Replica, log: EventLog, logger: Logger, options: ServerReplicaOptions = {}) {
     this.replica = replica;
     this.#log = log;
     this.#logger = logger;
-    this.#batch = batch;
+    this.#batch = options.batch ?? 5_000;
+    this.#coalesceMs = options.coalesceMs ?? 100;
+    this.#coalesceEvents = options.coalesceEvents ?? 2_000;
   }
 
   get appliedSeq(): number {
@@ -62,6 +87,7 @@ export class ServerReplica {
   /** Stop following and let the current batch finish. The replica itself is closed by its owner. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#interrupt?.();
     this.#cursor?.close();
     await this.#running;
   }
@@ -75,6 +101,7 @@ export class ServerReplica {
     while (!this.#stopped) {
       if (cursor.caughtUp) {
         await cursor.nextCommit();
+        await this.#coalesce(cursor);
         continue;
       }
       try {
@@ -88,6 +115,30 @@ export class ServerReplica {
         cursor.seek(this.replica.appliedSeq);
         await cursor.nextCommit();
       }
+    }
+  }
+
+  /** Live: give the next commits a moment to join this one (see the class comment). */
+  async #coalesce(cursor: LogCursor): Promise<void> {
+    if (this.#coalesceMs <= 0 || this.#stopped) return;
+    const deadline = performance.now() + this.#coalesceMs;
+    while (!this.#stopped && this.#log.headSeq - cursor.position < this.#coalesceEvents) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      // Woken by the next commit (to count again), by the deadline, or by stop().
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        let settled = false;
+        function done(): void {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#interrupt = done;
+        void cursor.nextCommit().then(done);
+      });
+      this.#interrupt = null;
     }
   }
 

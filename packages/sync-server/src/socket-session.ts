@@ -14,6 +14,7 @@ import {
   isRetryable,
   parseClientMessage,
   SyncError,
+  type AggregateRequest,
   type ClientEvent,
   type HelloMessage,
   type SequencedEvent,
@@ -117,8 +118,7 @@ export class SocketSession {
         return this.#event(msg.event);
       case "aggregate":
         if (ws.data.clientId === null) return this.#send({ type: "reject", id: msg.id, code: ErrorCode.NOT_READY, message: "send hello before requests", retryable: false });
-        this.#c.activity.emit({ type: "aggregate-read", via: "socket" });
-        return this.#send(aggregateAnswer(msg, this.#c.log.aggregates, this.#c.log.headSeq));
+        return this.#aggregate(msg);
       case "dml":
         // Shorthand for an event of the reserved RAW_DML template.
         return this.#event({ id: msg.id, template: RAW_DML_TEMPLATE, params: { cypher: msg.cypher }, clientId: msg.clientId, timestamp: msg.timestamp });
@@ -206,6 +206,18 @@ export class SocketSession {
         this.#reject(event.id, code, error instanceof Error ? error.message : "append failed");
       },
     );
+  }
+
+  /** Answer an aggregate read, reflecting every write this gateway acknowledged (EventLog.readYourWrites). */
+  #aggregate(request: AggregateRequest): void {
+    const answer = (): void => {
+      if (this.#ws.readyState !== 1) return;
+      this.#c.activity.emit({ type: "aggregate-read", via: "socket" });
+      this.#send(aggregateAnswer(request, this.#c.log.aggregates, this.#c.log.headSeq));
+    };
+    const pending = this.#c.log.readYourWrites?.();
+    if (pending === undefined) return answer();
+    void pending.then(answer);
   }
 
   /** Pages from the log after `fromSeq`, then the fan-out. */
