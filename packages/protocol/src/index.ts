@@ -11,6 +11,7 @@ export { ClientEventSchema, Limits, ParamsSchema, SequencedEventSchema } from ".
 export type { ClientEvent, SequencedEvent } from "./event.ts";
 export {
   ClientMessageSchema,
+  MAX_EVENTS_PER_FRAME,
   ServerMessageSchema,
   encodeClientMessage,
   encodeServerMessage,
@@ -23,9 +24,11 @@ export type {
   AggregateResult,
   ClientMessage,
   ErrorMessage,
+  EventBatchMessage,
   EventsMessage,
   HelloMessage,
   ParseResult,
+  RefusedEvent,
   RejectMessage,
   ServerMessage,
   SnapshotOffer,

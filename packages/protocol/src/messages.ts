@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { ClientEventSchema, Limits, SequencedEventSchema } from "./event.ts";
+import { ClientEventSchema, Limits, SequencedEventSchema, type ClientEvent } from "./event.ts";
 import { ErrorCode, isErrorCode } from "./errors.ts";
 import { AGGREGATE_NAME } from "./aggregates.ts";
 import type { WireRegistry } from "./templates.ts";
@@ -28,6 +28,19 @@ export const EventMessageSchema = z.strictObject({
   event: ClientEventSchema,
 });
 
+/** Most events one `events` frame may carry (the frame must also fit in `maxMessageBytes`). */
+export const MAX_EVENTS_PER_FRAME = 1000;
+
+/**
+ * Several events in one frame, for writers with many in flight: each is checked, stored and
+ * answered (`ack` / `reject`) exactly as if it had come in an `event` frame of its own, in the
+ * order given. A bad event among good ones is refused alone (see {@link parseClientMessage}).
+ */
+export const EventBatchSchema = z.strictObject({
+  type: z.literal("events"),
+  events: z.array(ClientEventSchema).min(1).max(MAX_EVENTS_PER_FRAME),
+});
+
 export const DmlMessageSchema = z.strictObject({
   type: z.literal("dml"),
   id: idString,
@@ -48,9 +61,11 @@ export const AggregateRequestSchema = z.strictObject({
   key: z.string().max(MAX_AGGREGATE_KEY).optional(),
 });
 
-export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, DmlMessageSchema, AggregateRequestSchema]);
+export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, EventBatchSchema, DmlMessageSchema, AggregateRequestSchema]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
+/** Client → server `events`: several events in one frame. */
+export type EventBatchMessage = z.infer<typeof EventBatchSchema>;
 export type AggregateRequest = z.infer<typeof AggregateRequestSchema>;
 
 // ---- server → client ----------------------------------------------------------------------
@@ -79,6 +94,11 @@ export interface WelcomeMessage {
   readonly registry: WireRegistry;
   /** Largest frame the server accepts, in bytes. */
   readonly maxMessageBytes: number;
+  /**
+   * Most events the server accepts in one client `events` frame; absent from servers without
+   * `events` frames (clients then send one `event` frame per event).
+   */
+  readonly maxEventsPerFrame?: number;
   /** Present when the client must (or may) bootstrap from a snapshot; see {@link SnapshotOffer}. */
   readonly snapshot?: SnapshotOffer;
 }
@@ -106,6 +126,7 @@ const WelcomeSchema = z.object({
     aggregates: z.array(wireAggregateSchema()).default([]),
   }),
   maxMessageBytes: z.number().int().positive(),
+  maxEventsPerFrame: z.number().int().positive().optional(),
   snapshot: z.object({ seq, url: z.string().min(1), required: z.boolean() }).optional(),
 });
 
@@ -172,8 +193,28 @@ export type AggregateResult = z.infer<typeof AggregateResultSchema>;
 // ---- parse boundary -----------------------------------------------------------------------
 
 export type ParseResult<T> =
-  | { readonly ok: true; readonly message: T }
-  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly id?: string };
+  | {
+      readonly ok: true;
+      readonly message: T;
+      /** `events` frames only: the events left out of `message.events`, each refused on its own. */
+      readonly refused?: readonly RefusedEvent[];
+    }
+  | {
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly id?: string;
+      /** Set when the frame was an `events` frame whose envelope was refused (no event in it was looked at). */
+      readonly eventsFrame?: true;
+    };
+
+/** One event of an `events` frame that is not well formed: its position, its id when it has a usable one, why. */
+export interface RefusedEvent {
+  readonly index: number;
+  readonly id?: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
 
 function decode(frame: string | ArrayBufferView | ArrayBuffer): unknown {
   const text = typeof frame === "string" ? frame : new TextDecoder("utf-8", { fatal: true }).decode(frame as ArrayBuffer);
@@ -236,12 +277,45 @@ export function parseClientMessage(frame: string | ArrayBufferView | ArrayBuffer
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame must be a JSON object" };
   }
+  if ((value as Record<string, unknown>)["type"] === "events") return parseEventsFrame(value as Record<string, unknown>);
   const id = idOf(value);
   const problem = shapeProblem(value);
   if (problem !== null) return { ok: false, code: ErrorCode.BAD_MESSAGE, message: problem, ...(id === undefined ? {} : { id }) };
   const result = ClientMessageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
   return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error), ...(id === undefined ? {} : { id }) };
+}
+
+/**
+ * An `events` frame: the envelope must be exactly `{type, events}` with 1..MAX_EVENTS_PER_FRAME
+ * items (else the whole frame is refused); each item is then checked as the `event` of an
+ * `event` frame would be — same shape rules, same depth — and a bad one is refused alone.
+ */
+function parseEventsFrame(value: Record<string, unknown>): ParseResult<ClientMessage> {
+  const keys = Object.keys(value);
+  const items = value["events"];
+  if (keys.length !== 2 || !Array.isArray(items)) {
+    return { ok: false, code: ErrorCode.BAD_MESSAGE, message: "an events frame is exactly {type: \"events\", events: [...]}", eventsFrame: true };
+  }
+  if (items.length < 1 || items.length > MAX_EVENTS_PER_FRAME) {
+    return { ok: false, code: ErrorCode.BAD_MESSAGE, message: `an events frame carries 1 to ${MAX_EVENTS_PER_FRAME} events, not ${items.length}`, eventsFrame: true };
+  }
+  const events: ClientEvent[] = [];
+  const refused: RefusedEvent[] = [];
+  for (const [index, item] of items.entries()) {
+    const id = idOf({ event: item });
+    const refuse = (message: string) => refused.push({ index, code: ErrorCode.BAD_MESSAGE, message: `events.${index}: ${message}`, ...(id === undefined ? {} : { id }) });
+    // Wrapped as in an `event` frame, so depth and keys are judged exactly as there.
+    const problem = shapeProblem({ event: item });
+    if (problem !== null) {
+      refuse(problem);
+      continue;
+    }
+    const result = ClientEventSchema.safeParse(item);
+    if (result.success) events.push(result.data);
+    else refuse(describe(result.error));
+  }
+  return { ok: true, message: { type: "events", events }, ...(refused.length === 0 ? {} : { refused }) };
 }
 
 /**

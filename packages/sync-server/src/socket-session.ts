@@ -9,6 +9,7 @@ import type { ServerWebSocket } from "bun";
 import {
   CloseCode,
   ErrorCode,
+  MAX_EVENTS_PER_FRAME,
   RAW_DML_TEMPLATE,
   encodeServerMessage,
   isRetryable,
@@ -16,6 +17,7 @@ import {
   SyncError,
   type AggregateRequest,
   type ClientEvent,
+  type RefusedEvent,
   type HelloMessage,
   type SequencedEvent,
   type ServerMessage,
@@ -31,6 +33,7 @@ import type { Principal } from "./auth.ts";
 import type { ConnectionGuard, GuardState } from "./connection-guard.ts";
 import type { CorkedReplies } from "./corked-replies.ts";
 import { checkEvent } from "./event-checks.ts";
+import { eventsFrameItems, type FrameItem } from "./events-frame.ts";
 import type { FanOut } from "./fan-out.ts";
 import type { ActivityFeed } from "./gateway-activity.ts";
 
@@ -94,6 +97,7 @@ export class SocketSession {
     const ws = this.#ws;
     const bytes = typeof frame === "string" ? Buffer.byteLength(frame) : frame.byteLength;
     const parsed = parseClientMessage(frame);
+    if (parsed.ok && parsed.message.type === "events") return this.#events(parsed.message.events, parsed.refused ?? [], bytes);
     // Every frame but the first hello spends a token, garbage included: parsing is the cost being limited.
     const firstHello = parsed.ok && parsed.message.type === "hello" && ws.data.clientId === null;
     const refusal = firstHello ? null : this.#c.guard.spend(ws);
@@ -102,12 +106,14 @@ export class SocketSession {
       const id = msg === null ? (parsed.ok ? undefined : parsed.id) : msg.type === "event" ? msg.event.id : "id" in msg ? msg.id : undefined;
       return id === undefined ? this.#fail(ErrorCode.RATE_LIMITED, refusal, true) : this.#reject(id, ErrorCode.RATE_LIMITED, refusal, true);
     }
+    // An events frame is measured event by event (events-frame.ts): only its envelope was wrong here.
+    if (!parsed.ok && parsed.eventsFrame) return this.#fail(parsed.code, parsed.message);
     if (bytes > this.#c.maxEventBytes) {
       const code = ErrorCode.EVENT_TOO_LARGE;
       const message = `frame of ${bytes} bytes exceeds the ${this.#c.maxEventBytes}-byte event limit`;
-      return parsed.ok && parsed.message.type !== "hello"
-        ? this.#reject(parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id, code, message)
-        : this.#fail(code, message);
+      const msg = parsed.ok ? parsed.message : null;
+      const id = msg === null || msg.type === "hello" ? undefined : msg.type === "event" ? msg.event.id : "id" in msg ? msg.id : undefined;
+      return id === undefined ? this.#fail(code, message) : this.#reject(id, code, message);
     }
     if (!parsed.ok) return parsed.id === undefined ? this.#fail(parsed.code, parsed.message) : this.#reject(parsed.id, parsed.code, parsed.message);
     const msg = parsed.message;
@@ -166,6 +172,7 @@ export class SocketSession {
       horizonSeq: log.horizonSeq,
       registry: this.#c.registryWire,
       maxMessageBytes: this.#c.maxMessageBytes,
+      maxEventsPerFrame: MAX_EVENTS_PER_FRAME,
       ...(snapshot === null ? {} : { snapshot }),
     };
     this.#send(welcome);
@@ -182,28 +189,75 @@ export class SocketSession {
     });
   }
 
+  /** One event of an `event` frame (or a `dml` shorthand). */
   #event(event: ClientEvent): void {
+    const checked = this.#check(event);
+    if (checked !== null) this.#append([checked]);
+  }
+
+  /**
+   * An `events` frame: every event is refused, checked and answered as if it had come alone
+   * (`events-frame.ts`); those that pass are appended together, so they share a group commit.
+   */
+  #events(events: readonly ClientEvent[], refused: readonly RefusedEvent[], bytes: number): void {
+    const { granted, refusal } = this.#c.guard.spendUpTo(this.#ws, events.length + refused.length);
+    const items = eventsFrameItems(events, refused, { granted, refusal, frameBytes: bytes, maxEventBytes: this.#c.maxEventBytes });
+    const accepted: ClientEvent[] = [];
+    const nameless: FrameItem[] = [];
+    for (const item of items) {
+      if (item.kind === "event") {
+        const checked = this.#check(item.event);
+        if (checked !== null) accepted.push(checked);
+      } else if (item.id === undefined) nameless.push(item);
+      else this.#reject(item.id, item.code, item.message, item.quiet);
+    }
+    // Events without a usable id cannot be rejected one by one: one error names them all.
+    const first = nameless[0];
+    if (first !== undefined && first.kind === "refused") {
+      const which = nameless.map((n) => (n.kind === "refused" ? n.index : -1));
+      this.#fail(first.code, nameless.length === 1 ? first.message : `${nameless.length} events without a usable id (at ${which.slice(0, 10).join(", ")}${which.length > 10 ? ", …" : ""}); the first: ${first.message}`, first.quiet);
+    }
+    if (accepted.length > 0) this.#append(accepted);
+  }
+
+  /** The per-event checks; null when the event was refused (and answered). */
+  #check(event: ClientEvent): ClientEvent | null {
     const ws = this.#ws;
     const { logger } = this.#c;
     const checked = checkEvent(event, ws.data, this.#c.registry, this.#c.allowRawDml);
-    if (!checked.ok) return this.#reject(event.id, checked.code, checked.message);
+    if (!checked.ok) {
+      this.#reject(event.id, checked.code, checked.message);
+      return null;
+    }
     this.#c.activity.emit({ type: "accepted", template: event.template, clientId: event.clientId });
     if (logger.isEnabled("debug")) {
       logger.debug("event received", { eventId: event.id, template: event.template, clientId: event.clientId, connId: ws.data.connId, traceparent: event.traceparent });
     }
+    return checked.event;
+  }
+
+  /** Append checked events in one call (one group commit) and answer each with its own ack. */
+  #append(events: readonly ClientEvent[]): void {
+    const ws = this.#ws;
+    const { logger } = this.#c;
     const started = performance.now();
-    this.#c.log.append([checked.event]).then(
-      ([outcome]) => {
-        this.#c.activity.emit({ type: "acked", latencyMs: performance.now() - started, duplicate: outcome!.duplicate });
-        if (outcome!.duplicate && logger.isEnabled("debug")) {
-          logger.debug("duplicate event acked with its original seq", { eventId: event.id, seq: outcome!.seq, template: event.template, clientId: event.clientId, traceparent: event.traceparent });
+    this.#c.log.append(events).then(
+      (outcomes) => {
+        const latencyMs = performance.now() - started;
+        for (const [i, event] of events.entries()) {
+          const outcome = outcomes[i]!;
+          this.#c.activity.emit({ type: "acked", latencyMs, duplicate: outcome.duplicate });
+          if (outcome.duplicate && logger.isEnabled("debug")) {
+            logger.debug("duplicate event acked with its original seq", { eventId: event.id, seq: outcome.seq, template: event.template, clientId: event.clientId, traceparent: event.traceparent });
+          }
+          this.#c.replies.queue(ws, encodeServerMessage({ type: "ack", id: event.id, seq: outcome.seq, duplicate: outcome.duplicate }));
         }
-        this.#c.replies.queue(ws, encodeServerMessage({ type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate }));
       },
       (error: unknown) => {
         const code = error instanceof SyncError ? error.code : ErrorCode.INTERNAL;
-        logger.error("append failed", { eventId: event.id, code, error: String(error) });
-        this.#reject(event.id, code, error instanceof Error ? error.message : "append failed");
+        const message = error instanceof Error ? error.message : "append failed";
+        logger.error("append failed", { eventIds: events.length <= 10 ? events.map((e) => e.id) : `${events.length} events`, code, error: String(error) });
+        for (const event of events) this.#reject(event.id, code, message);
       },
     );
   }
