@@ -24,6 +24,7 @@ import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 import { ConnectWaiters } from "./connect-waiters.ts";
 import { Connection } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
+import { eventFrames, type FrameLimits } from "./event-frames.ts";
 import { Inbox, type InboxItem } from "./inbox.ts";
 import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
@@ -71,6 +72,8 @@ export class SyncClient {
   );
   #opening: Promise<void> | null = null;
   readonly #abort = new AbortController();
+  /** How the gateway of the current connection takes events (from its welcome). */
+  #frames: FrameLimits = { maxEvents: 1, maxBytes: 1 << 20 };
 
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
@@ -94,7 +97,8 @@ export class SyncClient {
       },
     );
     const { outbox, clientId, error } = openClientOutbox(options.dbPath, options.clientId);
-    this.#writes = new PendingWrites(outbox);
+    // Durable events go out at once when connected; otherwise the next handshake resends them.
+    this.#writes = new PendingWrites(outbox, (events) => this.#sendEvents(events));
     this.#outboxError = error;
     this.#clientId = clientId;
     this.#stats = new DmlStats(clientId);
@@ -184,9 +188,9 @@ export class SyncClient {
       timestamp: Date.now(),
       ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     };
+    // In the outbox at the end of this turn (one transaction for every event of the turn), then sent.
     const acked = writes.track(event);
     this.#stats.record(template, "sent");
-    this.#connection.send({ type: "event", event });
     return acked;
   }
 
@@ -258,7 +262,8 @@ export class SyncClient {
     await this.#opening?.catch(() => {});
     await this.#inbox.idle();
     await this.#replica?.close();
-    this.#writes.outbox.close();
+    // What this turn handed over is written first: a durable outbox keeps it for the next run.
+    this.#writes.close();
   }
 
   get #closed(): boolean {
@@ -316,7 +321,14 @@ export class SyncClient {
     const replica = this.#replica!;
     this.#enqueue(() => replica.install(welcome.registry));
     this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
-    for (const event of this.#writes.outbox.pending()) this.#connection.send({ type: "event", event });
+    this.#frames = { maxEvents: welcome.maxEventsPerFrame ?? 1, maxBytes: welcome.maxMessageBytes };
+    this.#sendEvents(this.#writes.durable());
+  }
+
+  /** Durable events to the live connection, as many per frame as the gateway takes (none without one). */
+  #sendEvents(events: readonly ClientEvent[]): void {
+    if (events.length === 0 || this.#connection.liveSocket === null) return;
+    this.#connection.sendFrames(eventFrames(events, this.#frames));
   }
 
   /**
@@ -356,14 +368,14 @@ export class SyncClient {
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
     if (this.#aggregates.rejected(msg.id, msg.code, msg.message)) return;
     const writes = this.#writes;
-    if (isRetryable(msg.code) && writes.outbox.has(msg.id)) {
+    if (isRetryable(msg.code) && writes.has(msg.id)) {
       // RATE_LIMITED or LOG_UNAVAILABLE: stays in the outbox; resent after a pause that grows
       // with each refusal of this event (and after any reconnect). A resent event may be
       // sequenced after events sent later: wait for an ack where order matters.
       const ws = this.#connection.liveSocket;
       const tries = writes.refusedForNow(msg.id);
       const timer = setTimeout(() => {
-        const event = writes.outbox.get(msg.id);
+        const event = writes.get(msg.id);
         if (event && ws !== null && this.#connection.liveSocket === ws) this.#connection.send({ type: "event", event });
       }, backoffDelay(tries, this.#options.backoff));
       timer.unref?.();

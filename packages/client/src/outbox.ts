@@ -1,14 +1,21 @@
 /**
  * Events sent but not yet acknowledged. Kept in SQLite next to a persistent replica, so an event
  * handed to the client survives a crash and is resent (dedupe by id makes that exactly-once).
+ * Writes come in groups (`addAll`, `removeAll`: one transaction, one fsync each), so a writer
+ * with many events in flight pays one fsync per turn, not one per event (see pending-writes.ts).
  * @module
  */
 import { Database } from "bun:sqlite";
 import type { ClientEvent } from "@kuzu-sync/protocol";
 
 export interface Outbox {
+  /** Durably add one event (an event already there is kept as it is). */
   add(event: ClientEvent): void;
+  /** Durably add several events in one transaction: all of them are there afterwards, or none (it throws). */
+  addAll(events: readonly ClientEvent[]): void;
   remove(id: string): void;
+  /** Remove several events in one transaction. */
+  removeAll(ids: readonly string[]): void;
   has(id: string): boolean;
   /** One pending event by id. */
   get(id: string): ClientEvent | undefined;
@@ -26,8 +33,14 @@ export function memoryOutbox(): Outbox {
   const events = new Map<string, ClientEvent>();
   const meta = new Map<string, string>();
   return {
-    add: (e) => void events.set(e.id, e),
+    add: (e) => void (events.has(e.id) || events.set(e.id, e)),
+    addAll(list) {
+      for (const e of list) if (!events.has(e.id)) events.set(e.id, e);
+    },
     remove: (id) => void events.delete(id),
+    removeAll(ids) {
+      for (const id of ids) events.delete(id);
+    },
     has: (id) => events.has(id),
     get: (id) => events.get(id),
     pending: () => [...events.values()],
@@ -53,13 +66,30 @@ export function sqliteOutbox(path: string): Outbox {
   const ids = new Set(db.query<{ id: string }, []>("SELECT id FROM outbox").all().map((r) => r.id));
   const insert = db.prepare("INSERT OR IGNORE INTO outbox (id, body) VALUES (?, ?)");
   const del = db.prepare("DELETE FROM outbox WHERE id = ?");
+  const insertAll = db.transaction((list: readonly ClientEvent[]) => {
+    for (const e of list) insert.run(e.id, JSON.stringify(e));
+  });
+  const removeAll = db.transaction((list: readonly string[]) => {
+    for (const id of list) del.run(id);
+  });
   return {
     add(e) {
       insert.run(e.id, JSON.stringify(e));
       ids.add(e.id);
     },
+    addAll(list) {
+      if (list.length === 0) return;
+      insertAll(list);
+      for (const e of list) ids.add(e.id);
+    },
     remove(id) {
       if (ids.delete(id)) del.run(id);
+    },
+    removeAll(list) {
+      const known = list.filter((id) => ids.has(id));
+      if (known.length === 0) return;
+      removeAll(known);
+      for (const id of known) ids.delete(id);
     },
     has: (id) => ids.has(id),
     get(id) {

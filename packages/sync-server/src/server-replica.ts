@@ -116,6 +116,14 @@ export class ServerReplica {
         await cursor.nextCommit();
       }
     }
+    // Stopping: what was committed before stop() is applied, as it would have been without the
+    // coalescing wait (a gateway that stops right after a write restarts with it applied).
+    const head = this.#log.headSeq;
+    try {
+      while (cursor.position < head && !cursor.caughtUp) await this.#applyNext(cursor);
+    } catch (error) {
+      this.#logger.warn("server replica: could not apply the last events before stopping", { error: String(error), appliedSeq: this.replica.appliedSeq });
+    }
   }
 
   /** Live: give the next commits a moment to join this one (see the class comment). */
