@@ -21,6 +21,8 @@ export interface WriterOptions {
   readonly event?: (i: number) => { readonly template: string; readonly params: Record<string, unknown> };
   /** Events per `events` frame (1: one `event` frame each). */
   readonly perFrame?: number;
+  /** Append `@<send time, epoch µs>` to each event id (fan-out latency is measured from it). */
+  readonly stamp?: boolean;
 }
 
 const counter = (name: string) => (_: number) => ({ template: "INCREMENT_COUNTER", params: { counterId: name } });
@@ -55,15 +57,19 @@ function tracker(name: string, onAck: (i: number) => void): (text: string) => vo
   const prefix = `${name}-`;
   return (text) => {
     const msg = JSON.parse(text) as { type: string; id?: string; code?: string; message?: string };
-    if (msg.type === "ack") onAck(Number(msg.id!.slice(prefix.length)));
+    if (msg.type === "ack") onAck(Number.parseInt(msg.id!.slice(prefix.length), 10));
     else throw new Error(`${name}: ${msg.type} ${msg.code} ${msg.message ?? ""} for ${msg.id ?? "-"}`);
   };
 }
 
+/** Epoch µs, comparable across processes on one machine. */
+export const epochMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
 /** One `event` frame (`batch` false), or one `events` frame of `n` events. */
-function frameOf(name: string, first: number, n: number, make: WriterOptions["event"], batch: boolean): string {
+function frameOf(name: string, first: number, n: number, make: WriterOptions["event"], batch: boolean, stamp = false): string {
   const ev = make ?? counter(name);
-  const events = Array.from({ length: n }, (_, k) => ({ id: `${name}-${first + k}`, ...ev(first + k), clientId: name, timestamp: Date.now() }));
+  const suffix = stamp ? `@${epochMicros()}` : "";
+  const events = Array.from({ length: n }, (_, k) => ({ id: `${name}-${first + k}${suffix}`, ...ev(first + k), clientId: name, timestamp: Date.now() }));
   return batch ? JSON.stringify({ type: "events", events }) : JSON.stringify({ type: "event", event: events[0] });
 }
 
@@ -144,7 +150,7 @@ export async function pacedWriter(options: WriterOptions, rate: number): Promise
     const due = Math.min(count, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
     for (; next < due; next++) {
       sentAt[next] = performance.now();
-      ws.send(frameOf(name, next, 1, options.event, false));
+      ws.send(frameOf(name, next, 1, options.event, false, options.stamp));
     }
     if (next >= count) clearInterval(tick);
   }, 2);

@@ -399,12 +399,14 @@ export class SyncClient {
       return;
     }
     const bySeq = new Map(events.map((e) => [e.seq, e]));
+    // Built per event only for listeners: a writer with thousands in flight rarely has one.
+    const listened = this.#emitter.has("event");
     for (const o of outcomes) {
       const e = bySeq.get(o.seq)!;
       // A duplicate slot (see SequencedEvent.duplicateOf) moved the replica's seq and nothing else.
       if (e.duplicateOf !== undefined) continue;
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
-      this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
+      if (listened) this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
     }
     this.#seqWaiters.applied();
   }

@@ -152,3 +152,19 @@ describe("PendingWrites: group commit", () => {
     expect(await again).toEqual({ seq: 3, duplicate: true });
   });
 });
+
+describe("PendingWrites: groups", () => {
+  test("a turn handing over more than a group writes and sends each full group at once, the rest at the end of the turn", async () => {
+    const sent: number[] = [];
+    let transactions = 0;
+    const outbox = memoryOutbox();
+    const counting: Outbox = { ...outbox, addAll: (events) => (transactions++, outbox.addAll(events)), has: (id) => outbox.has(id), get size() { return outbox.size; } };
+    const writes = new PendingWrites(counting, (events) => sent.push(events.length), 10);
+    for (let i = 0; i < 25; i++) void writes.track(event(`g${i}`)).catch(() => {});
+    expect(sent).toEqual([10, 10]);
+    await nextTurn();
+    expect(sent).toEqual([10, 10, 5]);
+    expect(transactions).toBe(3);
+    writes.failAll(new SyncError(ErrorCode.CLOSED, "closed"));
+  });
+});

@@ -4,14 +4,22 @@
  * how often each was refused with a retryable code, and the `flush()` waiters.
  *
  * Group commit: the events handed over in one turn of the event loop are written to the outbox
- * together at the end of it (one transaction, one fsync), and only then handed to the sender —
- * an event is never sent before it is durable. Answered events leave the outbox the same way, in
+ * together at the end of it (one transaction, one fsync; a group of {@link DEFAULT_GROUP_SIZE}
+ * goes at once), and only then handed to the sender — an event is never sent before it is durable. Answered events leave the outbox the same way, in
  * groups; until they have, a crash only means they are resent, and the server answers a resent
  * id with its original seq.
  * @module
  */
 import { ErrorCode, SyncError, type ClientEvent } from "@kuzu-sync/protocol";
 import type { Outbox } from "./outbox.ts";
+
+/**
+ * Most events written (and sent) as one group; a turn that hands over more makes several. A group
+ * goes as soon as it is full, so the gateway works on it while this process goes on with the rest
+ * (one group of everything would leave client and gateway taking turns). Measured: an outbox
+ * commit costs ~0.4 ms of fsync, ~7 µs per event at 100 per group, ~3 at 1000.
+ */
+export const DEFAULT_GROUP_SIZE = 256;
 
 /** What `executeTemplate()` resolves with. */
 export interface AckResult {
@@ -47,10 +55,12 @@ export class PendingWrites {
   #answered = new Set<string>();
   #scheduled = false;
   #closed = false;
+  readonly #groupSize: number;
 
-  constructor(outbox: Outbox, send: SendDurable = () => {}) {
+  constructor(outbox: Outbox, send: SendDurable = () => {}, groupSize = DEFAULT_GROUP_SIZE) {
     this.outbox = outbox;
     this.#send = send;
+    this.#groupSize = groupSize;
   }
 
   /** Events handed over and not answered yet, including those resent from an earlier run. */
@@ -92,7 +102,9 @@ export class PendingWrites {
       this.#send([this.outbox.get(event.id) ?? event]);
     } else {
       this.#staged.set(event.id, event);
-      this.#schedule();
+      // A full group goes at once, so the gateway can work on it while this turn goes on.
+      if (this.#staged.size >= this.#groupSize) this.commit();
+      else this.#schedule();
     }
     return acked;
   }
