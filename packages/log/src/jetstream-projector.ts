@@ -52,8 +52,8 @@ export class JetStreamProjector {
   readonly #follower: StreamFollower;
   /** Messages received from the consumer and not yet recorded and delivered. */
   #buffer: StreamEvent[] = [];
-  /** performance.now() when the buffer's last message with nothing after it in the stream arrived. */
-  #bufferCaughtUpAt: number | null = null;
+  /** The buffer's last message: how many followed it in the stream, and when it arrived. */
+  #bufferLast: { readonly pending: () => number; readonly at: number } | null = null;
   #caughtUpAt: number | null = null;
   #head: number;
   readonly #waiters = new Map<number, Waiter[]>();
@@ -75,7 +75,7 @@ export class JetStreamProjector {
       // Received but not yet recorded: the next consumer brings them again.
       onReset: () => {
         this.#buffer = [];
-        this.#bufferCaughtUpAt = null;
+        this.#bufferLast = null;
       },
       setupMs: Math.min(options.timeoutMs, 2_000),
     });
@@ -154,9 +154,9 @@ export class JetStreamProjector {
   }
 
   /** A message from the follower, in stream order: buffered and delivered with its group. */
-  #receive(event: StreamEvent, pending: number): void {
+  #receive(event: StreamEvent, pending: () => number): void {
     this.#buffer.push(event);
-    if (pending === 0) this.#bufferCaughtUpAt = performance.now();
+    this.#bufferLast = { pending, at: performance.now() };
     // Everything received in this turn of the event loop is recorded and delivered as one group.
     this.#o.requestFlush();
   }
@@ -166,8 +166,11 @@ export class JetStreamProjector {
     const batch = this.#buffer;
     if (batch.length === 0) return;
     this.#buffer = [];
-    const caughtUpAt = this.#bufferCaughtUpAt;
-    this.#bufferCaughtUpAt = null;
+    // Only the group's last message is asked (parsing each one's reply subject cost ~1 µs a
+    // message): when nothing followed it, the consumer was caught up when it arrived.
+    const last = this.#bufferLast;
+    this.#bufferLast = null;
+    const caughtUpAt = last !== null && last.pending() === 0 ? last.at : null;
     let firsts: number[];
     try {
       firsts = this.#o.index.record(batch.map(({ event }) => event));
