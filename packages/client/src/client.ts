@@ -58,7 +58,8 @@ export class SyncClient {
   #replica: Replica | null = null;
   /** The socket and its state machine (connection-state.ts); the rest of this class is the data side. */
   readonly #connection: Connection;
-  readonly #url: string;
+  /** `url` without its query string (which may carry `?token=`), for messages. */
+  readonly #safeUrl: string;
   #registry: WireRegistry | null = null;
   #stopStats = (): void => {};
   readonly #seqWaiters = new SeqWaiters(() => this.lastAppliedSeq);
@@ -76,8 +77,8 @@ export class SyncClient {
     this.url = url;
     this.#options = { ...options };
     this.#log = options.logger ?? createLogger({ serviceName: "sync-client", level: "warn" });
-    this.#url = safeUrl(url);
-    const context = { url: this.#url, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false };
+    this.#safeUrl = safeUrl(url);
+    const context = { url: this.#safeUrl, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false };
     this.#connection = new Connection(
       { url, context, token: options.token, getToken: options.getToken, backoff: options.backoff },
       {
@@ -153,7 +154,7 @@ export class SyncClient {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
     if (this.connected && this.#connectWaiters.size === 0) return;
     const timeoutMs = this.#options.connectTimeoutMs ?? 30_000;
-    const live = this.#connectWaiters.wait(timeoutMs, () => new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.#url} within ${timeoutMs} ms`));
+    const live = this.#connectWaiters.wait(timeoutMs, () => new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.#safeUrl} within ${timeoutMs} ms`));
     this.#connection.dispatch({ type: "connect" });
     await live;
   }
@@ -298,7 +299,7 @@ export class SyncClient {
   #onWelcome(socket: WebSocket, msg: WelcomeMessage): void {
     const replica = this.#replica!;
     if (replica.registryHash !== null && replica.registryHash !== msg.registry.hash) {
-      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.#url} serves; use a new dbPath`);
+      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.#safeUrl} serves; use a new dbPath`);
       this.#connectWaiters.rejectAll(error);
       this.#fail(error);
       void this.close();
