@@ -3,7 +3,7 @@
  * installed with `bun add` into a project in a temp dir, which brings its own registry (a task
  * board: projects, tasks, DEPENDS_ON, an aggregate), runs `bunx sync-server --templates
  * ./registry.ts`, two application processes of its own that write and converge, and
- * `bunx sync-client send` against it. Nothing here imports from the repository at run time.
+ * `bunx sync-client templates` and `send` against it. Nothing here imports from the repository at run time.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -93,6 +93,15 @@ describe("an application project outside the repository", () => {
     await using a = spawnCommand(["bun", "task-app.ts", url, "a", "./a.kuzu"], { cwd: project.dir });
     await using b = spawnCommand(["bun", "task-app.ts", url, "b", "./b.kuzu"], { cwd: project.dir });
     const wrote = await Promise.all([a, b].map(async (app) => Number(/^wrote (\d+)$/.exec(await app.waitForLine(/^wrote \d+$/))![1])));
+
+    const listed = await project.run(["bunx", "sync-client", "--url", url, "templates", "--json"]);
+    expect(listed.code).toBe(0);
+    const templates = JSON.parse(listed.stdout) as { name: string; params: { name: string; required: boolean }[] }[];
+    expect(templates.map((t) => t.name)).toContain("ADD_DEPENDENCY");
+    expect(templates.find((t) => t.name === "ADD_TASK")?.params.filter((p) => p.required).map((p) => p.name)).toEqual(["id", "projectId", "title"]);
+    const human = await project.run(["bunx", "sync-client", "--url", url, "templates"]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain("ADD_TASK");
 
     const send = (...words: string[]) => project.run(["bunx", "sync-client", "--url", url, "send", ...words]);
     const task = await send("ADD_TASK", "id=cli1", "projectId=launch", "title=Written from the shell");
