@@ -30,6 +30,7 @@ import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
 import { fetchToken } from "./token-source.ts";
 import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
+import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
 
 interface Waiter<T> {
   readonly resolve: (value: T) => void;
@@ -140,6 +141,8 @@ export class SyncClient {
   /** Open the replica, connect, and resolve once caught up to the head the server had at connect. */
   async connect(): Promise<void> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    const badClientId = clientIdRefusal(this.#clientId);
+    if (badClientId) throw badClientId;
     await (this.#opening ??= this.#open());
     if (this.connected && this.#liveWaiter === null) return;
     const live = new Promise<void>((resolve, reject) => (this.#liveWaiter = { resolve, reject }));
@@ -185,6 +188,8 @@ export class SyncClient {
       timestamp: Date.now(),
       ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     };
+    const refused = eventRefusal(event);
+    if (refused) return Promise.reject(refused);
     const acked = writes.track(event);
     this.#stats.record(template, "sent");
     if (this.connected) this.#ws!.send(encodeClientMessage({ type: "event", event }));

@@ -9,6 +9,8 @@ export type { ClientEvent, SequencedEvent } from "./event.ts";
 export {
   ClientMessageSchema,
   ServerMessageSchema,
+  checkClientEvent,
+  checkClientId,
   encodeClientMessage,
   encodeServerMessage,
   parseClientMessage,
@@ -18,6 +20,7 @@ export type {
   AckMessage,
   AggregateRequest,
   AggregateResult,
+  ClientCheck,
   ClientMessage,
   ErrorMessage,
   EventsMessage,
@@ -32,6 +35,8 @@ export { TemplateRegistry, defineTemplates } from "./templates.ts";
 export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
 export { exampleRegistry } from "./example-templates.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
+export { INTERNAL_TABLE, checkRegistryInternals } from "./internal-names.ts";
+export type { RegistryTexts } from "./internal-names.ts";
 export type { RawDmlCheck } from "./raw-dml.ts";
 export { RAW_DML_TEMPLATE, checkRawDmlParams } from "./raw-dml-event.ts";
 export type { RawDmlParamsCheck } from "./raw-dml-event.ts";
