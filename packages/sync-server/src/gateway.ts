@@ -328,9 +328,9 @@ export function startGateway(options: GatewayOptions): Gateway {
         if (bytes > options.maxEventBytes) {
           const code = ErrorCode.EVENT_TOO_LARGE;
           const message = `frame of ${bytes} bytes exceeds the ${options.maxEventBytes}-byte event limit`;
-          return parsed.ok && parsed.message.type !== "hello"
-            ? reject(ws, parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id, code, message)
-            : fail(ws, code, message);
+          // Name the event even when the frame did not parse, so its sender's promise settles.
+          const id = !parsed.ok ? parsed.id : parsed.message.type === "hello" ? undefined : parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id;
+          return id === undefined ? fail(ws, code, message) : reject(ws, id, code, message);
         }
         if (!parsed.ok) return parsed.id === undefined ? fail(ws, parsed.code, parsed.message) : reject(ws, parsed.id, parsed.code, parsed.message);
         const msg = parsed.message;
