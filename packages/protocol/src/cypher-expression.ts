@@ -220,7 +220,8 @@ export class ExpressionParser extends TokenCursor {
       this.fail(dot, `${describeKinds(base.kinds)} has no properties; use nodes(p) / rels(p) and properties(list, 'name')`);
     }
     // A property of a node or relationship is one stored value; a field of a value is part of it.
-    return value(base.kinds & GRAPH ? largest(STORED, base.size) : base.size);
+    // A field of a bare NULL is still of no type (Kuzu's ANY): it stays one for the NULL rules.
+    return { kinds: Kind.VALUE | (base.kinds & Kind.NULL), size: base.kinds & GRAPH ? largest(STORED, base.size) : base.size };
   }
 
   #subscript(base: Val, baseAt: Token): Val {
@@ -236,7 +237,7 @@ export class ExpressionParser extends TokenCursor {
         return { kinds: Kind.ELEMENT, size: { c: 0, m: 0 } };
       }
       this.valueOnly(base, baseAt, "with a list index");
-      return value(base.size);
+      return { kinds: Kind.VALUE | (base.kinds & Kind.NULL), size: base.element ?? base.size };
     });
   }
 
@@ -252,8 +253,8 @@ export class ExpressionParser extends TokenCursor {
         return value(SCALAR, /^[0-9]+$/.test(t.value) ? { int: BigInt(t.value) } : {});
       case "string": {
         this.next();
-        // The source's own bytes bound the value whatever escapes Kuzu decodes.
-        return value({ c: byteLength(t.text), m: 0 }, { text: stringValue(t.text) });
+        // The source's own bytes (quotes aside) bound the value whatever escapes Kuzu decodes.
+        return value({ c: byteLength(t.text) - 2, m: 0 }, { text: stringValue(t.text) });
       }
       case "param":
         this.next();
@@ -312,7 +313,7 @@ export class ExpressionParser extends TokenCursor {
         });
       }
       this.expectPunct("]");
-      return this.computed(open, "this list", value(add(...sizes, { c: ELEMENT_BYTES * sizes.length, m: 0 })));
+      return this.computed(open, "this list", value(add(...sizes, { c: ELEMENT_BYTES * sizes.length, m: 0 }), { element: largest(...sizes) }));
     });
   }
 

@@ -198,7 +198,8 @@ function describe(error: z.ZodError): string {
 function idOf(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  const inner = typeof v["event"] === "object" && v["event"] !== null ? (v["event"] as Record<string, unknown>)["id"] : v["id"];
+  const event = v["event"];
+  const inner = typeof event === "object" && event !== null && !Array.isArray(event) ? (event as Record<string, unknown>)["id"] : v["id"];
   return typeof inner === "string" ? inner : undefined;
 }
 

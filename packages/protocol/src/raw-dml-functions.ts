@@ -83,7 +83,7 @@ function range(call: CallSite): Val {
   const step = call.args.length > 2 ? intLiteral(call, 2, -(2n ** 63n), 2n ** 63n - 1n, why) : 1n;
   if (step === 0n) call.fail(2, "the step of RANGE must not be 0");
   const length = (step > 0n ? to >= from : to <= from) ? (to - from) / step + 1n : 0n;
-  return value({ c: count(length) * (SCALAR.c + ELEMENT_BYTES), m: 0 });
+  return value({ c: count(length) * (SCALAR.c + ELEMENT_BYTES), m: 0 }, { element: SCALAR });
 }
 
 function regexpGroup(call: CallSite): void {
@@ -93,8 +93,8 @@ function regexpGroup(call: CallSite): void {
 function listToString(call: CallSite): Val {
   const sep = sizeOf(call, 0);
   if (sep.m > 0) call.fail(0, "the separator of LIST_TO_STRING must have a size known from the statement (it is repeated once per element)");
-  // Each element (at least ELEMENT_BYTES in the list) prints as at most ~3x its size, plus a separator.
-  return value(add(times(sizeOf(call, 1), 3 + sep.c), { c: 64, m: 0 }));
+  // Each element prints as at most twice its size (a number's digits), plus one separator.
+  return value(add(times(sizeOf(call, 1), 2 + sep.c), { c: 64, m: 0 }));
 }
 
 function concatWs(call: CallSite): Val {

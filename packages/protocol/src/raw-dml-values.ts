@@ -48,6 +48,8 @@ export interface Val {
   readonly int?: bigint;
   /** The string the statement spells out, when it is a literal. */
   readonly text?: string;
+  /** For a list: a bound on one element (what `UNWIND` binds), when tighter than the whole. */
+  readonly element?: Size;
 }
 
 /** A number, boolean, date, … : small and fixed. */
@@ -61,7 +63,7 @@ export const ELEMENT_BYTES = 8;
  * An ordinary value of the given size.
  * @example value(SCALAR) // { kinds: Kind.VALUE, size: { c: 16, m: 0 } }
  */
-export function value(size: Size, known: { readonly int?: bigint; readonly text?: string } = {}): Val {
+export function value(size: Size, known: { readonly int?: bigint; readonly text?: string; readonly element?: Size } = {}): Val {
   return { kinds: Kind.VALUE, size, ...known };
 }
 

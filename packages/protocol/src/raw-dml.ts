@@ -52,9 +52,9 @@ export const RawDmlLimits = {
   /** Sum of those sizes over every value the statement computes. */
   maxStatementBytes: 4_194_304,
   /** Most values read from the graph that one computed value may hold at once (`u.a + u.b` holds 2). */
-  maxStoredCopies: 64,
+  maxStoredCopies: 128,
   /** Sum of those counts over every value the statement computes. */
-  maxStatementStoredCopies: 256,
+  maxStatementStoredCopies: 512,
   /**
    * Kuzu query timeout for one raw DML statement on a replica, in ms: the backstop for work no
    * static bound sees (a MATCH over the whole graph, a cross product, a deep variable-length
@@ -223,7 +223,7 @@ class RawDmlParser extends ExpressionParser {
   unwound(list: Val, at: Token): Val {
     if (list.kinds === Kind.GRAPH_LIST) return { kinds: Kind.ELEMENT, size: { c: 0, m: 0 } };
     this.valueOnly(list, at, "in UNWIND (only a list of values or nodes(p)/rels(p) can be unwound)");
-    return list.kinds === Kind.NULL ? list : { kinds: list.kinds, size: list.size };
+    return list.kinds === Kind.NULL ? list : { kinds: list.kinds, size: list.element ?? list.size };
   }
 
   where(): void {
@@ -244,8 +244,8 @@ class RawDmlParser extends ExpressionParser {
       const v = this.expression();
       // `WITH u` keeps u under its own name: the item was that one token.
       const bare = (start.kind === "word" || start.kind === "quoted") && this.peek(-1) === start;
-      // Only a literal's value is known later on (`WITH 5 AS n`); anything else varies by row.
-      const known: Val = { kinds: v.kinds, size: v.size, ...(v.int === undefined ? {} : { int: v.int }), ...(v.text === undefined ? {} : { text: v.text }) };
+      // What is known about the value travels with its name (`WITH 5 AS n` is still 5).
+      const known: Val = v;
       if (this.isWord("AS")) {
         this.next();
         const alias = this.peek();
