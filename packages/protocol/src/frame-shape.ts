@@ -22,7 +22,6 @@ export interface ShapeProblem {
 
 interface Step {
   readonly value: unknown;
-  readonly depth: number;
   readonly parent: Step | null;
   readonly key: string | number | null;
 }
@@ -33,10 +32,36 @@ interface Step {
  * which paths those are), so the answer does not depend on key order.
  * @example
  * shapeProblem({ id: "evt-\ud800" }, () => false)
- * // { message: 'id: "evt-\\ud800" is not well-formed UTF-16 (lone surrogate at index 4)', inParams: false }
+ * // { message: 'id: the string "evt-\\ud800" is not well-formed UTF-16 (lone surrogate at index 4); …', inParams: false }
  */
 export function shapeProblem(value: unknown, isParams: (path: readonly (string | number)[]) => boolean): ShapeProblem | null {
-  const stack: Step[] = [{ value, depth: 0, parent: null, key: null }];
+  // The fast pass every frame takes: no paths kept, as before strings were checked.
+  const stack: [unknown, number][] = [[value, 0]];
+  let illFormed = false;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v === "string") {
+      if (!illFormed && !isWellFormed(v)) illFormed = true;
+      continue;
+    }
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= MAX_JSON_DEPTH) return { message: `nesting deeper than ${MAX_JSON_DEPTH} levels`, inParams: false };
+    if (Array.isArray(v)) {
+      for (const item of v) stack.push([item, depth + 1]);
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      if (key === "__proto__") return { message: "the key __proto__ is not allowed", inParams: false };
+      if (!illFormed && !isWellFormed(key)) illFormed = true;
+      stack.push([(v as Record<string, unknown>)[key], depth + 1]);
+    }
+  }
+  return illFormed ? locateIllFormed(value, isParams) : null;
+}
+
+/** The slow pass, only for a frame already known to hold an ill-formed string: find and name it. */
+function locateIllFormed(value: unknown, isParams: (path: readonly (string | number)[]) => boolean): ShapeProblem | null {
+  const stack: Step[] = [{ value, parent: null, key: null }];
   let paramsProblem: ShapeProblem | null = null;
   const illFormed = (step: Step, text: string, what: string): ShapeProblem | null => {
     const path = pathOf(step);
@@ -59,14 +84,12 @@ export function shapeProblem(value: unknown, isParams: (path: readonly (string |
       continue;
     }
     if (typeof v !== "object" || v === null) continue;
-    if (step.depth >= MAX_JSON_DEPTH) return { message: `nesting deeper than ${MAX_JSON_DEPTH} levels`, inParams: false };
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push({ value: v[i], depth: step.depth + 1, parent: step, key: i });
+      for (let i = 0; i < v.length; i++) stack.push({ value: v[i], parent: step, key: i });
       continue;
     }
     for (const key of Object.keys(v)) {
-      if (key === "__proto__") return { message: "the key __proto__ is not allowed", inParams: false };
-      const child: Step = { value: (v as Record<string, unknown>)[key], depth: step.depth + 1, parent: step, key };
+      const child: Step = { value: (v as Record<string, unknown>)[key], parent: step, key };
       if (!isWellFormed(key)) {
         const problem = illFormed(child, key, "the key");
         if (problem) return problem;
