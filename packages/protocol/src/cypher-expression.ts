@@ -11,11 +11,11 @@
  * - every computed value has a size bound, and the statement's total is bounded.
  * @module
  */
-import type { Token } from "./cypher-lexer.ts";
-import { EXCLUDED_FUNCTIONS, RAW_DML_FUNCTIONS, graphKindsFor, onlyKinds, type CallArg, type CallSite } from "./raw-dml-functions.ts";
-import { FORBIDDEN_KEYWORDS } from "./raw-dml-vocabulary.ts";
-import { Budget, ELEMENT_BYTES, GRAPH, Kind, SCALAR, STORED, UNKNOWN, add, describeKinds, largest, times, value, type Size, type SizeLimits, type Val } from "./raw-dml-values.ts";
-import { describe, TokenCursor } from "./token-cursor.ts";
+import { stringLiteralValue, utf8Length, type Token } from "./cypher-lexer.ts";
+import { EXCLUDED_FUNCTIONS, onlyKinds, type CallArg } from "./raw-dml-functions.ts";
+import { ELEMENT_BYTES, GRAPH, Kind, SCALAR, STORED, add, describeKinds, largest, times, value, type Size, type Val } from "./raw-dml-values.ts";
+import { describe } from "./token-cursor.ts";
+import { ASCII_NAME, COMPARABLE_GRAPH, CONVERSION_HINT, NULL_HINT, SCALAR_TYPES, ValueRules } from "./value-rules.ts";
 
 /** Symbol operators from loosest to tightest binding, as in Kuzu's grammar. */
 const OPERATOR_LEVELS: readonly ReadonlySet<string>[] = [
@@ -27,53 +27,12 @@ const OPERATOR_LEVELS: readonly ReadonlySet<string>[] = [
   new Set(["*", "/", "%"]),
   new Set(["^"]),
 ];
-const ASCII_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Types whose values are small and fixed: a CAST to one is a scalar. */
-const SCALAR_TYPES = new Set([
-  "BOOL", "BOOLEAN", "INT", "INT8", "INT16", "INT32", "INT64", "INT128", "INTEGER", "UINT8", "UINT16", "UINT32", "UINT64", "SERIAL", "FLOAT", "DOUBLE",
-  "DECIMAL", "NUMERIC", "DATE", "TIMESTAMP", "TIMESTAMP_TZ", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_SEC", "INTERVAL",
-]);
-/** Graph kinds that may be compared with `=`/`<>` (equal internal ids mean the same entity on every replica). */
-const COMPARABLE_GRAPH = Kind.NODE | Kind.REL | Kind.PATH;
-
-const CONVERSION_HINT = "its internal id would become data, and internal ids differ between a replica built by replay and one built from a snapshot; use its properties (u.id)";
-const NULL_HINT = "Kuzu 0.11 crashes on some functions given a bare NULL; write CAST(NULL AS <type>)";
 
 /**
- * Parses (and so checks) Cypher expressions; the clause parser builds on it. Variables the
- * statement bound so far are in `env`, by upper-case name (so `u` and `U` count as one: safe
- * whether or not Kuzu tells them apart).
+ * Parses (and so checks) Cypher expressions; the pattern and clause parsers build on it.
  * @example new ExpressionParser(tokens, source, 64, RawDmlLimits).expression(); // throws Refusal on anything else
  */
-export class ExpressionParser extends TokenCursor {
-  protected env = new Map<string, Val>();
-  readonly #budget: Budget;
-
-  constructor(tokens: readonly Token[], source: string, maxDepth: number, limits: SizeLimits) {
-    super(tokens, source, maxDepth);
-    this.#budget = new Budget(limits);
-  }
-
-  // ---- rules every parser path applies ------------------------------------------------------
-
-  /** Count a computed value against the statement's budget, refusing it past a limit. */
-  protected computed(at: Token, what: string, result: Val): Val {
-    if (result.kinds & GRAPH) return result;
-    const over = this.#budget.spend(result.size);
-    if (over !== null) this.fail(at, `${what} is too big to run on every replica: ${over}`);
-    return result;
-  }
-
-  /** Refuse a node, relationship or path where a value is needed. */
-  protected valueOnly(v: Val, at: Token, where: string): void {
-    if ((v.kinds & GRAPH) === 0) return;
-    this.fail(at, `${describeKinds(v.kinds & GRAPH)} cannot be used ${where}: ${CONVERSION_HINT}`);
-  }
-
-  protected variable(t: Token): Val {
-    return this.env.get(t.value.toUpperCase()) ?? { kinds: UNKNOWN, size: STORED };
-  }
-
+export class ExpressionParser extends ValueRules {
   // ---- precedence levels ----------------------------------------------------------------------
 
   expression(): Val {
@@ -254,7 +213,7 @@ export class ExpressionParser extends TokenCursor {
       case "string": {
         this.next();
         // The source's own bytes (quotes aside) bound the value whatever escapes Kuzu decodes.
-        return value({ c: byteLength(t.text) - 2, m: 0 }, { text: stringValue(t.text) });
+        return value({ c: utf8Length(t.text) - 2, m: 0 }, { text: stringLiteralValue(t.text) });
       }
       case "param":
         this.next();
@@ -340,11 +299,7 @@ export class ExpressionParser extends TokenCursor {
   call(): Val {
     const t = this.next();
     const fn = t.kind === "quoted" && ASCII_NAME.test(t.value) ? t.value.toUpperCase() : t.kind === "word" ? t.value : "";
-    const spec = RAW_DML_FUNCTIONS.get(fn);
-    if (spec === undefined) {
-      const reason = FORBIDDEN_KEYWORDS.get(fn) ?? EXCLUDED_FUNCTIONS.get(fn) ?? "it is not on the list of built-ins raw DML may call (deterministic, safe in Kuzu 0.11, with a cost that can be bounded)";
-      this.fail(t, `function ${describe(t)} is not allowed in raw DML: ${reason}`);
-    }
+    const spec = this.functionSpec(t, fn);
     const args: CallArg[] = [];
     this.nested(t, () => {
       this.expectPunct("(");
@@ -357,26 +312,7 @@ export class ExpressionParser extends TokenCursor {
       }
       this.expectPunct(")");
     });
-    const [min, max] = spec.arity;
-    if (args.length < min || args.length > max) {
-      const wanted = min === max ? `${min}` : max === Number.POSITIVE_INFINITY ? `at least ${min}` : `${min} to ${max}`;
-      this.fail(t, `${fn} takes ${wanted} argument${wanted === "1" ? "" : "s"}, not ${args.length}`);
-    }
-    args.forEach((a, i) => {
-      if (a.val.kinds & Kind.NULL) this.fail(a.at, `an untyped NULL cannot be passed to ${fn}: ${NULL_HINT}`);
-      const allowed = graphKindsFor(spec, i);
-      const graph = a.val.kinds & GRAPH;
-      if (graph & ~allowed) this.fail(a.at, `${describeKinds(graph & ~allowed)} cannot be passed to ${fn}: ${allowed === 0 ? CONVERSION_HINT : `it takes ${describeKinds(allowed)}`}`);
-      if (spec.needsGraph === i && !onlyKinds(a.val.kinds, allowed)) {
-        this.fail(a.at, `${fn} takes ${describeKinds(allowed)}, and this may be ${describeKinds(a.val.kinds & ~allowed || a.val.kinds)} (Kuzu 0.11 crashes on anything else)`);
-      }
-    });
-    const site: CallSite = {
-      name: fn,
-      args,
-      fail: (index, message) => this.fail(index === null ? t : (args[index]?.at ?? t), message),
-    };
-    return this.computed(t, `${fn}(…)`, spec.result(site));
+    return this.checkedCall(t, fn, spec, args);
   }
 
   cast(): Val {
@@ -446,44 +382,4 @@ export class ExpressionParser extends TokenCursor {
       return allNull ? { kinds: Kind.NULL, size } : this.computed(open, "CASE", value(size));
     });
   }
-
-  /** `{key: expr, …}` after a node or relationship pattern; `stored`: the values are written (CREATE/MERGE). */
-  properties(stored: boolean): void {
-    this.nested(this.peek(), () => {
-      this.expectPunct("{");
-      if (!this.isPunct("}")) {
-        this.list(() => {
-          const key = this.peek();
-          this.name();
-          const name = key.kind === "quoted" ? key.value : key.text;
-          if (name.startsWith("_")) this.fail(key, `property ${JSON.stringify(name)} is not allowed: names starting with '_' are Kuzu's internal fields`);
-          this.expectPunct(":");
-          const at = this.peek();
-          this.valueOnly(this.expression(), at, stored ? "as a property value" : "in a property filter");
-        });
-      }
-      this.expectPunct("}");
-    });
-  }
-}
-
-/** The value of a string literal token (quotes removed, Kuzu's escapes decoded). */
-function stringValue(text: string): string {
-  const body = text.slice(1, -1);
-  if (!body.includes("\\")) return body;
-  const simple: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
-  return body.replace(/\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)/g, (_m, e: string) => {
-    if (e.length > 1) return String.fromCodePoint(Math.min(Number.parseInt(e.slice(1), 16), 0x10ffff));
-    return simple[e.toLowerCase()] ?? e;
-  });
-}
-
-/** UTF-8 length, without allocating. */
-function byteLength(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 2 : 3;
-  }
-  return n;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Token } from "./cypher-lexer.ts";
-import { ELEMENT_BYTES, GRAPH, Kind, SCALAR, STORED, add, largest, times, value, type Size, type Val } from "./raw-dml-values.ts";
+import { ELEMENT_BYTES, Kind, SCALAR, STORED, add, largest, times, value, type Size, type Val } from "./raw-dml-values.ts";
 
 /** One argument of a call, as the expression parser saw it. */
 export interface CallArg {
@@ -260,4 +260,3 @@ export function onlyKinds(kinds: number, allowed: number): boolean {
   return (kinds & ~allowed) === 0 && kinds !== 0;
 }
 
-export { GRAPH };
