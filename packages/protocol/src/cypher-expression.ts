@@ -12,8 +12,8 @@
  * @module
  */
 import { stringLiteralValue, utf8Length, type Token } from "./cypher-lexer.ts";
-import { EXCLUDED_FUNCTIONS, onlyKinds, type CallArg } from "./raw-dml-functions.ts";
-import { ELEMENT_BYTES, GRAPH, Kind, SCALAR, STORED, add, describeKinds, largest, times, value, type Size, type Val } from "./raw-dml-values.ts";
+import { EXCLUDED_FUNCTIONS, type CallArg } from "./raw-dml-functions.ts";
+import { ELEMENT_BYTES, GRAPH, Kind, SCALAR, STORED, add, describeKinds, largest, onlyKinds, times, value, type Size, type Val } from "./raw-dml-values.ts";
 import { describe } from "./token-cursor.ts";
 import { ASCII_NAME, COMPARABLE_GRAPH, CONVERSION_HINT, NULL_HINT, SCALAR_TYPES, ValueRules } from "./value-rules.ts";
 

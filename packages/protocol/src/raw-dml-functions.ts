@@ -254,9 +254,3 @@ export function graphKindsFor(spec: FunctionSpec, index: number): number {
   if (g === undefined || g.length === 0) return 0;
   return g[Math.min(index, g.length - 1)] ?? 0;
 }
-
-/** Whether a kind set is only graph kinds among `allowed`. */
-export function onlyKinds(kinds: number, allowed: number): boolean {
-  return (kinds & ~allowed) === 0 && kinds !== 0;
-}
-

@@ -95,6 +95,14 @@ export function largest(...sizes: readonly Size[]): Size {
 }
 
 /**
+ * Whether a (non-empty) kind set holds nothing but kinds in `allowed`.
+ * @example onlyKinds(Kind.NODE, Kind.NODE | Kind.REL) // true
+ */
+export function onlyKinds(kinds: number, allowed: number): boolean {
+  return (kinds & ~allowed) === 0 && kinds !== 0;
+}
+
+/**
  * How a kind set reads in a refusal.
  * @example describeKinds(Kind.NODE | Kind.REL) // "a node or a relationship"
  */

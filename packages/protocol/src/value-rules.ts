@@ -5,9 +5,9 @@
  * @module
  */
 import type { Token } from "./cypher-lexer.ts";
-import { EXCLUDED_FUNCTIONS, RAW_DML_FUNCTIONS, graphKindsFor, onlyKinds, type CallArg, type CallSite, type FunctionSpec } from "./raw-dml-functions.ts";
+import { EXCLUDED_FUNCTIONS, RAW_DML_FUNCTIONS, graphKindsFor, type CallArg, type CallSite, type FunctionSpec } from "./raw-dml-functions.ts";
 import { FORBIDDEN_KEYWORDS } from "./raw-dml-vocabulary.ts";
-import { Budget, GRAPH, Kind, STORED, UNKNOWN, describeKinds, type SizeLimits, type Val } from "./raw-dml-values.ts";
+import { Budget, GRAPH, Kind, STORED, UNKNOWN, describeKinds, onlyKinds, type SizeLimits, type Val } from "./raw-dml-values.ts";
 import { describe, TokenCursor } from "./token-cursor.ts";
 
 /** A backticked function name Kuzu would read as that function (`` `Uuid`(…) `` is `UUID`). */
