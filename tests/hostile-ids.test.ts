@@ -106,6 +106,9 @@ describe("finding 7: ids the gateway refuses", () => {
       s.send({ type: "aggregate", id, name: "counters" });
       expect(await s.nextOfType("reject")).toMatchObject({ id, code: "BAD_MESSAGE" });
     }
+    // Over the event size limit as well: still named, so the sender's promise settles.
+    s.send({ type: "event", event: { ...makeEvent("CREATE_USER", { id: "u", name: "x".repeat(70_000) }, "ids"), id: "" } });
+    expect(await s.nextOfType("reject")).toMatchObject({ id: "", code: "EVENT_TOO_LARGE" });
   });
 
   test("executeTemplate with such an id rejects at once and nothing enters the (persistent) outbox", async () => {
