@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import kuzu from "kuzu";
 import { checkRawDml } from "./raw-dml.ts";
+import { RAW_DML_FUNCTIONS, graphKindsFor } from "./raw-dml-functions.ts";
 
 /** [statement, a fragment the refusal must contain] */
 type Case = readonly [cypher: string, named: string];
@@ -230,6 +231,29 @@ describe("finding 3: internal ids never become data", () => {
 describe("finding 4: what a statement computes is bounded before it runs", () => {
   refusedFor(WORK);
   acceptedAll(WORK_SAFE);
+});
+
+describe("the class, over the whole allowlist", () => {
+  const call = (fn: string, first: string, min: number) => `${fn.toLowerCase()}(${[first, ...Array.from({ length: Math.max(0, min - 1) }, () => "1")].join(", ")})`;
+  const entries = [...RAW_DML_FUNCTIONS.entries()].filter(([, spec]) => spec.arity[0] >= 1);
+
+  test.each(entries.map(([fn]) => [fn]))("%s: a bare NULL, or a variable bound to one, is never an argument", (fn) => {
+    const spec = RAW_DML_FUNCTIONS.get(fn)!;
+    for (const cypher of [`RETURN ${call(fn, "NULL", spec.arity[0])} AS v`, `WITH NULL AS x RETURN ${call(fn, "x", spec.arity[0])} AS v`]) {
+      expect(checkRawDml(cypher)).toMatchObject({ ok: false, message: expect.stringContaining("untyped NULL") });
+    }
+  });
+
+  test.each(entries.map(([fn]) => [fn]))("%s: a node, relationship or path it does not take is never an argument", (fn) => {
+    const spec = RAW_DML_FUNCTIONS.get(fn)!;
+    const takes = graphKindsFor(spec, 0);
+    const vars: [string, number][] = [["u", 1], ["r", 2], ["p", 4], ["nodes(p)", 8], ["nodes(p)[1]", 16]];
+    for (const [v, kind] of vars) {
+      if (takes & kind) continue;
+      const cypher = `MATCH p = (u:User)-[r:FOLLOWS]->(v:User) SET v.name = CAST(${call(fn, v, spec.arity[0])} AS STRING)`;
+      expect(checkRawDml(cypher)).toMatchObject({ ok: false });
+    }
+  });
 });
 
 describe("the accepted variants against a real Kuzu 0.11 (in memory)", () => {
