@@ -30,6 +30,7 @@ import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
 import { startStatsReports } from "./stats-reports.ts";
 import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
+import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
 
 /**
  * @example
@@ -150,6 +151,8 @@ export class SyncClient {
   /** Open the replica, connect, and resolve once caught up to the head the server had at connect. */
   async connect(): Promise<void> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    const badClientId = clientIdRefusal(this.#clientId);
+    if (badClientId) throw badClientId;
     await (this.#opening ??= this.#open());
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
     if (this.connected && this.#connectWaiters.size === 0) return;
@@ -185,6 +188,8 @@ export class SyncClient {
       timestamp: Date.now(),
       ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     };
+    const refused = eventRefusal(event);
+    if (refused) return Promise.reject(refused);
     const acked = writes.track(event);
     this.#stats.record(template, "sent");
     this.#connection.send({ type: "event", event });

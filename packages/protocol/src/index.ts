@@ -12,6 +12,8 @@ export type { ClientEvent, SequencedEvent } from "./event.ts";
 export {
   ClientMessageSchema,
   ServerMessageSchema,
+  checkClientEvent,
+  checkClientId,
   encodeClientMessage,
   encodeServerMessage,
   parseClientMessage,
@@ -21,6 +23,7 @@ export type {
   AckMessage,
   AggregateRequest,
   AggregateResult,
+  ClientCheck,
   ClientMessage,
   ErrorMessage,
   EventsMessage,
@@ -37,6 +40,8 @@ export type { CheckableTemplate, RegistryProblem, Statements } from "./registry-
 export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
 export { exampleRegistry } from "./example-templates.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
+export { INTERNAL_TABLE, checkRegistryInternals } from "./internal-names.ts";
+export type { RegistryTexts } from "./internal-names.ts";
 export type { RawDmlCheck } from "./raw-dml.ts";
 export { RAW_DML_TEMPLATE, checkRawDmlParams } from "./raw-dml-event.ts";
 export type { RawDmlParamsCheck } from "./raw-dml-event.ts";

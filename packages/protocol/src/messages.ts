@@ -4,9 +4,12 @@
  * @module
  */
 import { z } from "zod";
-import { ClientEventSchema, Limits, SequencedEventSchema } from "./event.ts";
+import { ClientEventSchema, Limits, SequencedEventSchema, type ClientEvent } from "./event.ts";
 import { ErrorCode, isErrorCode } from "./errors.ts";
 import { AGGREGATE_NAME } from "./aggregates.ts";
+import { shapeProblem } from "./frame-shape.ts";
+
+export { MAX_JSON_DEPTH } from "./frame-shape.ts";
 import type { WireRegistry } from "./templates.ts";
 
 const idString = z.string().min(1).max(Limits.maxIdLength);
@@ -187,37 +190,24 @@ function describe(error: z.ZodError): string {
     .join("; ");
 }
 
-/** Best-effort id of the event a bad frame was about, so the reject can name it. */
+/**
+ * The id of the event (or request) a bad frame was about, so the reject can name it and the
+ * sender's promise settles. Any string is returned as it is, even one the schema refuses (empty,
+ * too long, not well-formed): the sender matches the reject on exactly the id it sent.
+ */
 function idOf(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  const inner = typeof v["event"] === "object" && v["event"] !== null ? (v["event"] as Record<string, unknown>)["id"] : v["id"];
-  return typeof inner === "string" && inner.length > 0 && inner.length <= Limits.maxIdLength ? inner : undefined;
+  const event = v["event"];
+  const inner = typeof event === "object" && event !== null && !Array.isArray(event) ? (event as Record<string, unknown>)["id"] : v["id"];
+  return typeof inner === "string" ? inner : undefined;
 }
 
-/** Deepest JSON nesting accepted in a frame; deeper values would overflow the stack when re-encoded. */
-export const MAX_JSON_DEPTH = 32;
-
-/**
- * Reject what the schemas cannot see: nesting deeper than MAX_JSON_DEPTH, and `__proto__` keys
- * (zod drops them silently, so the stored event would differ from what the client sent).
- */
-function shapeProblem(value: unknown): string | null {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== "object" || v === null) continue;
-    if (depth >= MAX_JSON_DEPTH) return `nesting deeper than ${MAX_JSON_DEPTH} levels`;
-    if (Array.isArray(v)) {
-      for (const item of v) stack.push([item, depth + 1]);
-      continue;
-    }
-    for (const key of Object.keys(v)) {
-      if (key === "__proto__") return "the key __proto__ is not allowed";
-      stack.push([(v as Record<string, unknown>)[key], depth + 1]);
-    }
-  }
-  return null;
+/** Paths whose strings are the event's parameters: a problem there is INVALID_PARAMS. */
+function paramsPath(type: unknown): (path: readonly (string | number)[]) => boolean {
+  if (type === "event") return (path) => path[0] === "event" && path[1] === "params" && path.length > 2;
+  if (type === "dml") return (path) => path[0] === "cypher";
+  return () => false;
 }
 
 /**
@@ -237,8 +227,11 @@ export function parseClientMessage(frame: string | ArrayBufferView | ArrayBuffer
     return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame must be a JSON object" };
   }
   const id = idOf(value);
-  const problem = shapeProblem(value);
-  if (problem !== null) return { ok: false, code: ErrorCode.BAD_MESSAGE, message: problem, ...(id === undefined ? {} : { id }) };
+  const problem = shapeProblem(value, paramsPath((value as Record<string, unknown>)["type"]));
+  if (problem !== null) {
+    const code = problem.inParams ? ErrorCode.INVALID_PARAMS : ErrorCode.BAD_MESSAGE;
+    return { ok: false, code, message: problem.message, ...(id === undefined ? {} : { id }) };
+  }
   const result = ClientMessageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
   return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error), ...(id === undefined ? {} : { id }) };
@@ -268,4 +261,38 @@ export function encodeServerMessage(message: ServerMessage | WelcomeMessage): st
 /** Serialise any client message. */
 export function encodeClientMessage(message: ClientMessage): string {
   return JSON.stringify(message);
+}
+
+/** Outcome of {@link checkClientEvent} and {@link checkClientId}. */
+export type ClientCheck = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+/**
+ * What the gateway's parse boundary would say about this event, decided before it is stored or
+ * sent: the same encoding and the same {@link parseClientMessage}, so a client refuses exactly what
+ * the gateway would (template names and params are still checked against the registry there).
+ * @example
+ * const r = checkClientEvent({ id: "", template: "CREATE_USER", params: {}, clientId: "c1", timestamp: 0 });
+ * // { ok: false, code: "BAD_MESSAGE", message: "event.id: Too small: expected string to have >=1 characters" }
+ */
+export function checkClientEvent(event: ClientEvent): ClientCheck {
+  return checkEncoded(() => encodeClientMessage({ type: "event", event }));
+}
+
+/**
+ * Whether the gateway would accept this client id in `hello` (1–128 code points, well-formed).
+ * @example checkClientId("x".repeat(129)).ok // false
+ */
+export function checkClientId(clientId: string): ClientCheck {
+  return checkEncoded(() => encodeClientMessage({ type: "hello", clientId, lastSeq: 0 }));
+}
+
+function checkEncoded(encode: () => string): ClientCheck {
+  let text: string;
+  try {
+    text = encode();
+  } catch (error) {
+    return { ok: false, code: ErrorCode.BAD_MESSAGE, message: `cannot be encoded as JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const parsed = parseClientMessage(text);
+  return parsed.ok ? { ok: true } : { ok: false, code: parsed.code, message: parsed.message };
 }

@@ -8,7 +8,8 @@ import { z } from "zod";
 import { checkAggregates, type AggregateDefinition, type WireAggregate } from "./aggregates.ts";
 import { ErrorCode } from "./errors.ts";
 import { RAW_DML_TEMPLATE } from "./raw-dml-event.ts";
-import { assertTemplates } from "./registry-check.ts";
+import { checkRegistryInternals } from "./internal-names.ts";
+import { assertTemplates, statementsOf } from "./registry-check.ts";
 
 /** How one template is declared by a deployment. */
 export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
@@ -106,6 +107,13 @@ export class TemplateRegistry {
     // Parameters, batch forms and determinism (registry-check.ts): a registry whose Cypher cannot
     // run is refused here, at start-up, instead of failing on every replica for every event.
     assertTemplates(definition.templates);
+    // No template or schema statement may touch the replicas' own bookkeeping table.
+    const texts = (c: string | readonly string[]): string => statementsOf(c).join("\n");
+    const internal = checkRegistryInternals({
+      schema: definition.schema,
+      templates: Object.entries(definition.templates).map(([name, t]) => ({ name, cypher: texts(t.cypher), ...(t.batch === undefined ? {} : { batch: { cypher: texts(t.batch.cypher) } }) })),
+    });
+    if (internal.length > 0) throw new TypeError(`the template registry has a problem:\n  ${internal.join("\n  ")}`);
     this.schema = Object.freeze([...definition.schema]);
     this.#validators = validators;
     const body = { schema: this.schema, templates: wireTemplates };

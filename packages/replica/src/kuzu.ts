@@ -57,3 +57,28 @@ export async function prepare(conn: Connection, statement: string): Promise<Prep
   if (!prepared.isSuccess()) throw new Error(`cannot prepare ${statement}: ${prepared.getErrorMessage()}`);
   return prepared;
 }
+
+/**
+ * Kuzu's JS API refuses 0 ("no timeout"), so a connection is put back to the longest timeout it
+ * accepts that still fits the 32-bit wait in Kuzu's task scheduler (about 24 days).
+ */
+const NO_TIMEOUT_MS = 2_147_483_647;
+
+/**
+ * Run `body` with Kuzu's query timeout set on `conn`, then lift it again. Kuzu checks the timeout
+ * between chunks of rows, not inside one function call, so it bounds data-dependent work only.
+ * @example await withQueryTimeout(conn, 5_000, () => exec(conn, prepared, {}));
+ */
+export async function withQueryTimeout<T>(conn: Connection, timeoutMs: number, body: () => Promise<T>): Promise<T> {
+  conn.setQueryTimeout(timeoutMs);
+  try {
+    return await body();
+  } finally {
+    conn.setQueryTimeout(NO_TIMEOUT_MS);
+  }
+}
+
+/** Whether an error is Kuzu's "the query was interrupted" (what its query timeout throws). */
+export function isInterrupted(error: unknown): boolean {
+  return error instanceof Error && error.message.trim() === "Interrupted.";
+}

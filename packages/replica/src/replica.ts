@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, RAW_DML_TEMPLATE, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { ErrorCode, RAW_DML_TEMPLATE, RawDmlLimits, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import { ApplyStrategy } from "./apply-strategy.ts";
 import * as k from "./kuzu.ts";
@@ -22,6 +22,8 @@ export interface ReplicaOptions {
   readonly logger?: Logger;
   /** Longest run of one template applied with a single UNWIND statement. */
   readonly maxBatchRows?: number;
+  /** Kuzu query timeout for one raw DML statement, in ms (default `RawDmlLimits.timeoutMs`). */
+  readonly rawDmlTimeoutMs?: number;
 }
 
 /** What {@link Replica.exportSnapshot} wrote: the directory holds the replica as of `seq`. */
@@ -60,6 +62,7 @@ export class Replica {
   readonly #read: k.Connection;
   readonly #log: Logger;
   readonly #maxBatchRows: number;
+  readonly #rawDmlTimeoutMs: number;
   readonly #strategy = new ApplyStrategy();
   #appliedSeq: number;
   #hash: string | null;
@@ -76,6 +79,7 @@ export class Replica {
     this.#read = k.openConnection(db);
     this.#log = options.logger ?? silentLogger;
     this.#maxBatchRows = options.maxBatchRows ?? 2_000;
+    this.#rawDmlTimeoutMs = options.rawDmlTimeoutMs ?? RawDmlLimits.timeoutMs;
     this.#appliedSeq = seq;
     this.#hash = hash;
   }
@@ -302,6 +306,8 @@ export class Replica {
         await this.#rollback();
       }
     }
+    // The engine giving up is not a property of the statement: stop here, do not move past it.
+    if (failure instanceof SyncError && failure.code === ErrorCode.APPLY_TIMEOUT) throw failure;
     // The statement fails the same way on every replica (same state, same order), so the event
     // is recorded as applied-with-failure and the stream moves on.
     await k.exec(this.#write, setSeq, { seq: e.seq });
@@ -353,14 +359,26 @@ export class Replica {
    * A raw DML event (never batched: it has no batch form, so each is a run of its own). The text
    * is checked again here, whatever the gateway said: nothing unchecked reaches Kuzu. A refusal
    * throws, so the event is recorded as failed, identically on every replica.
+   *
+   * Kuzu's query timeout (`RawDmlLimits.timeoutMs`) bounds the work no static check sees. Hitting
+   * it is not deterministic (a slower machine gives up where a faster one finished), so it throws
+   * APPLY_TIMEOUT, which stops this replica before the event rather than recording a failure.
    */
   async #execRawDml(e: SequencedEvent): Promise<void> {
     const check = checkRawDmlParams(e.params);
     if (!check.ok) throw new SyncError(check.code, `raw DML refused by the replica: ${check.message}`, { eventId: e.id });
-    // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
-    const prepared = await this.#write.prepare(check.cypher);
-    if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
-    await k.exec(this.#write, prepared, {});
+    const timeoutMs = this.#rawDmlTimeoutMs;
+    try {
+      await k.withQueryTimeout(this.#write, timeoutMs, async () => {
+        // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
+        const prepared = await this.#write.prepare(check.cypher);
+        if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
+        await k.exec(this.#write, prepared, {});
+      });
+    } catch (error) {
+      if (!k.isInterrupted(error)) throw error;
+      throw new SyncError(ErrorCode.APPLY_TIMEOUT, `raw DML event ${e.id} (seq ${e.seq}) ran past the ${timeoutMs} ms query timeout; the replica stops before it`, { cause: error, eventId: e.id });
+    }
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {

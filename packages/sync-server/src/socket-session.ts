@@ -104,9 +104,9 @@ export class SocketSession {
     if (bytes > this.#c.maxEventBytes) {
       const code = ErrorCode.EVENT_TOO_LARGE;
       const message = `frame of ${bytes} bytes exceeds the ${this.#c.maxEventBytes}-byte event limit`;
-      return parsed.ok && parsed.message.type !== "hello"
-        ? this.#reject(parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id, code, message)
-        : this.#fail(code, message);
+      // Name the event even when the frame did not parse, so its sender's promise settles.
+      const id = !parsed.ok ? parsed.id : parsed.message.type === "hello" ? undefined : parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id;
+      return id === undefined ? this.#fail(code, message) : this.#reject(id, code, message);
     }
     if (!parsed.ok) return parsed.id === undefined ? this.#fail(parsed.code, parsed.message) : this.#reject(parsed.id, parsed.code, parsed.message);
     const msg = parsed.message;
