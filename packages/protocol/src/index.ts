@@ -34,9 +34,12 @@ export type {
   SnapshotOffer,
   WelcomeMessage,
 } from "./messages.ts";
-export { TemplateRegistry, defineTemplates } from "./templates.ts";
+export { RESERVED_PREFIX, TemplateRegistry, defineTemplates } from "./templates.ts";
 export { BATCH_ROWS_PARAM, RegistryCheckError, checkTemplate, checkTemplates, formatProblems, parameterNames, statementsOf } from "./registry-check.ts";
 export type { CheckableTemplate, RegistryProblem, Statements } from "./registry-check.ts";
+export { WireRegistrySchema } from "./wire-registry.ts";
+export { REGISTRY_CLIENT_ID, REGISTRY_TEMPLATE, readRegistryChange, registryChange, registryEvent, registryEventId } from "./registry-event.ts";
+export type { RegistryChange, RegistryChangeKind, RegistryChangeRead } from "./registry-event.ts";
 export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
 export { exampleRegistry } from "./example-templates.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";

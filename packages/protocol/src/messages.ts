@@ -11,6 +11,7 @@ import { shapeProblem } from "./frame-shape.ts";
 
 export { MAX_JSON_DEPTH } from "./frame-shape.ts";
 import type { WireRegistry } from "./templates.ts";
+import { WireRegistrySchema } from "./wire-registry.ts";
 
 const idString = z.string().min(1).max(Limits.maxIdLength);
 const seq = z.number().int().nonnegative();
@@ -91,39 +92,10 @@ const WelcomeSchema = z.object({
   serverId: z.string(),
   headSeq: seq,
   horizonSeq: seq,
-  registry: z.object({
-    hash: z.string(),
-    schema: z.array(z.string()),
-    templates: z.array(
-      z.object({
-        name: z.string(),
-        description: z.string().optional(),
-        cypher: z.string(),
-        batch: z.object({ cypher: z.string(), keys: z.array(z.string()) }).optional(),
-        paramNames: z.array(z.string()),
-        required: z.array(z.string()),
-        paramsJsonSchema: z.unknown(),
-      }),
-    ),
-    // Absent from servers older than aggregates.
-    aggregates: z.array(wireAggregateSchema()).default([]),
-  }),
+  registry: WireRegistrySchema,
   maxMessageBytes: z.number().int().positive(),
   snapshot: z.object({ seq, url: z.string().min(1), required: z.boolean() }).optional(),
 });
-
-function wireAggregateSchema() {
-  const base = { name: z.string(), description: z.string().optional() };
-  return z.discriminatedUnion("kind", [
-    z.object({ ...base, kind: z.literal("sum"), from: z.record(z.string(), z.object({ groupBy: z.string(), value: z.union([z.string(), z.number()]) })) }),
-    z.object({
-      ...base,
-      kind: z.literal("entityCount"),
-      set: z.record(z.string(), z.object({ id: z.string(), groupBy: z.string() })),
-      remove: z.record(z.string(), z.object({ id: z.string() })),
-    }),
-  ]);
-}
 
 const code = z.string().refine(isErrorCode, "unknown error code") as unknown as z.ZodType<ErrorCode>;
 

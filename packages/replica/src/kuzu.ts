@@ -82,3 +82,11 @@ export async function withQueryTimeout<T>(conn: Connection, timeoutMs: number, b
 export function isInterrupted(error: unknown): boolean {
   return error instanceof Error && error.message.trim() === "Interrupted.";
 }
+
+/**
+ * A Cypher string literal for a value Kuzu only takes as a literal (e.g. `CALL table_info('T')`).
+ * @example await run(conn, `CALL table_info(${stringLiteral(name)}) RETURN *`)
+ */
+export function stringLiteral(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
