@@ -9,6 +9,8 @@
 export type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 export type { Commit } from "./commit.ts";
 export { LogCursor, LogCursorError } from "./log-cursor.ts";
+export { RegistryHistory, followsHistory } from "./registry-history.ts";
+export type { RegistryVersionEntry } from "./registry-history.ts";
 export type { AggregateInfo, AggregateReader } from "./aggregate-store.ts";
 export { SqliteEventLog } from "./sqlite-event-log.ts";
 export type { SqliteEventLogOptions } from "./sqlite-event-log.ts";

@@ -20,12 +20,13 @@ import type { Logger } from "@kuzu-sync/telemetry";
 import type { AggregateReader } from "./aggregate-store.ts";
 import { markDuplicate } from "./commit.ts";
 import { CommitFeed } from "./commit-feed.ts";
+import type { RegistryHistory } from "./registry-history.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 import { JetStreamAppender } from "./jetstream-appender.ts";
 import { HorizonWatcher } from "./jetstream-horizon.ts";
 import { JetStreamIndex } from "./jetstream-index.ts";
 import { JetStreamProjector } from "./jetstream-projector.ts";
-import { ensureStream, readStream } from "./jetstream-stream.ts";
+import { ensureStream, readStream, within } from "./jetstream-stream.ts";
 import type { NatsLink } from "./nats-link.ts";
 import { ReplicaPositionRecorder } from "./replica-position.ts";
 
@@ -153,6 +154,26 @@ export class JetStreamEventLog implements EventLog {
     return this.#projector.head;
   }
 
+  /**
+   * Resolves once this gateway has consumed the stream up to its last seq as of now (what other
+   * gateways appended while this one was down). Rejects with LOG_UNAVAILABLE when consumption
+   * makes no progress for `stallMs`. Start-up waits for it before deciding on the registry.
+   * @example await log.caughtUp(); log.registry.latest();
+   */
+  async caughtUp(stallMs = 30_000): Promise<void> {
+    const info = await within(this.#jsm.streams.info(this.#stream), this.#timeoutMs, `reading stream ${this.#stream}`);
+    const target = info.state.last_seq;
+    let seen = this.headSeq;
+    let since = Date.now();
+    while (this.headSeq < target) {
+      if (this.headSeq !== seen) [seen, since] = [this.headSeq, Date.now()];
+      if (Date.now() - since > stallMs) {
+        throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `consumed stream ${this.#stream} up to seq ${this.headSeq} of ${target}, then nothing for ${stallMs} ms`);
+      }
+      await Bun.sleep(20);
+    }
+  }
+
   get horizonSeq(): number {
     return this.#horizon.seq;
   }
@@ -160,6 +181,11 @@ export class JetStreamEventLog implements EventLog {
   /** This gateway's id in the stream's origin header (kept in the index across restarts). */
   get originId(): string {
     return this.#origin;
+  }
+
+  /** The registry versions this gateway has consumed from the stream. */
+  get registry(): RegistryHistory {
+    return this.#index.registry;
   }
 
   templateCounts(): Record<string, number> {

@@ -29,6 +29,7 @@ export type {
   EventsMessage,
   HelloMessage,
   ParseResult,
+  RegistryHistoryEntry,
   RejectMessage,
   ServerMessage,
   SnapshotOffer,

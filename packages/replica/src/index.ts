@@ -14,4 +14,8 @@ export type { PackResult } from "./tar.ts";
 export { diffGraphDumps, digestGraph, digestOfDump, dumpGraph } from "./graph-digest.ts";
 export type { DumpOptions, GraphDigest, GraphDump, GraphReader, TableDump } from "./graph-digest.ts";
 export { ScratchGraph } from "./scratch-graph.ts";
+export { checkMigration, checkRegistrySchema, templateStatements } from "./migration-check.ts";
+export type { RegistryProblems } from "./migration-check.ts";
+export { describeSchema, diffSchemas } from "./schema-shape.ts";
+export type { ColumnShape, SchemaDifference, SchemaShape, TableShape } from "./schema-shape.ts";
 export type { ScratchOutcome, ScratchTemplate } from "./scratch-graph.ts";

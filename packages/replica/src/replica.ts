@@ -343,6 +343,32 @@ export class Replica {
   }
 
   /**
+   * Run `statements` on the replica's data in a transaction that is rolled back, and say whether
+   * they fail (their error) or not (null). The gateway checks a registry upgrade's steps with it.
+   * @example const failure = await replica.dryRun(["ALTER TABLE Task ADD priority INT64 DEFAULT 0"]);
+   */
+  dryRun(statements: readonly string[]): Promise<string | null> {
+    return this.#serial(async () => {
+      await k.run(this.#write, "BEGIN TRANSACTION");
+      try {
+        for (const [i, s] of statements.entries()) {
+          try {
+            await k.run(this.#write, s);
+          } catch (error) {
+            return `step ${i} \`${s}\`: ${error instanceof Error ? error.message : String(error)}`;
+          }
+        }
+        return null;
+      } finally {
+        await this.#rollback();
+        // Prepared statements may not survive the catalog's rollback.
+        this.#compiled = new Map();
+        if (this.#hash !== null) await this.#prepareMeta();
+      }
+    });
+  }
+
+  /**
    * Write the whole replica to `dir` (Kuzu `EXPORT DATABASE`, Parquet). Runs in the write queue,
    * between two apply batches, so the export holds exactly the events up to the returned `seq`;
    * the meta table travels inside it, so an import knows its seq and registry by itself.

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { defineTemplates, type WireRegistry } from "@kuzu-sync/protocol";
 import { z } from "zod";
-import { planRegistry, type RegistryVersionEntry } from "./registry-plan.ts";
+import type { RegistryVersionEntry } from "@kuzu-sync/log";
+import { planRegistry } from "./registry-plan.ts";
 
 const task = { params: { id: z.string(), title: z.string() }, cypher: "MERGE (t:Task {id: $id}) SET t.title = $title" };
 const v1 = defineTemplates({ schema: ["CREATE NODE TABLE Task(id STRING, title STRING, PRIMARY KEY(id))"], templates: { ADD_TASK: task } }).toWire();

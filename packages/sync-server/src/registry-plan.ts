@@ -6,17 +6,8 @@
  * Pure decisions here; `registry-startup.ts` runs the scratch-database checks and appends.
  * @module
  */
+import type { RegistryVersionEntry } from "@kuzu-sync/log";
 import { registryChange, type RegistryChange, type RegistryChangeKind, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
-
-/** One version recorded in the log. */
-export interface RegistryVersionEntry {
-  readonly version: number;
-  /** Seq of its registry event. */
-  readonly seq: number;
-  readonly hash: string;
-  readonly kind: RegistryChangeKind;
-  readonly registry: WireRegistry;
-}
 
 export interface RegistryPlanInput {
   /** The registry in the file the gateway was started with. */
