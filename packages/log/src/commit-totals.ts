@@ -12,7 +12,7 @@
  * @module
  */
 import type { Database, Statement } from "bun:sqlite";
-import type { SequencedEvent, WireAggregate } from "@kuzu-sync/protocol";
+import { REGISTRY_TEMPLATE, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { AggregateStore, type AggregateDelta } from "./aggregate-store.ts";
 import { RegistryHistory, type RegistryVersionEntry } from "./registry-history.ts";
@@ -97,9 +97,11 @@ export class CommitTotals {
    */
   stage(events: readonly SequencedEvent[], restartFrom: number | null = null): StagedTotals {
     const restart = restartFrom !== null;
+    // Registry events are recorded as versions, not counted as DML.
+    const dml = events.filter((e) => e.template !== REGISTRY_TEMPLATE);
     return {
-      templates: this.#templates.stage(events.map((e) => e.template), restart),
-      clients: this.#clients.stage(events.map((e) => e.clientId), restart),
+      templates: this.#templates.stage(dml.map((e) => e.template), restart),
+      clients: this.#clients.stage(dml.map((e) => e.clientId), restart),
       aggregates: this.aggregates.stage(events, restartFrom),
       registry: this.registry.stage(events),
       restart,
