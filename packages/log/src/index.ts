@@ -10,6 +10,7 @@ export type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 export type { Commit } from "./commit.ts";
 export { LogCursor, LogCursorError } from "./log-cursor.ts";
 export { RegistryHistory, followsHistory } from "./registry-history.ts";
+export { RegistryMirror, readMirroredVersions } from "./registry-mirror.ts";
 export type { RegistryVersionEntry } from "./registry-history.ts";
 export type { AggregateInfo, AggregateReader } from "./aggregate-store.ts";
 export { SqliteEventLog } from "./sqlite-event-log.ts";
@@ -28,6 +29,8 @@ export {
   horizonSubject,
   parseReplicaPosition,
   positionValue,
+  registryVersionFilter,
+  registryVersionKey,
   replicaPositionFilter,
   replicaPositionKey,
 } from "./jetstream-coordination.ts";

@@ -15,7 +15,7 @@
  * @module
  */
 import type { JetStreamClient, JetStreamManager, NatsConnection } from "nats";
-import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
+import { ErrorCode, REGISTRY_TEMPLATE, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { AggregateReader } from "./aggregate-store.ts";
 import { markDuplicate } from "./commit.ts";
@@ -28,6 +28,7 @@ import { JetStreamIndex } from "./jetstream-index.ts";
 import { JetStreamProjector } from "./jetstream-projector.ts";
 import { ensureStream, readStream, within } from "./jetstream-stream.ts";
 import type { NatsLink } from "./nats-link.ts";
+import { RegistryMirror } from "./registry-mirror.ts";
 import { ReplicaPositionRecorder } from "./replica-position.ts";
 
 export interface JetStreamEventLogOptions {
@@ -55,6 +56,7 @@ export class JetStreamEventLog implements EventLog {
   readonly #link: NatsLink;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  readonly #mirror: RegistryMirror;
   readonly #stream: string;
   readonly #index: JetStreamIndex;
   readonly #origin: string;
@@ -77,6 +79,10 @@ export class JetStreamEventLog implements EventLog {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#origin = index.origin();
     this.#feed = new CommitFeed(logger, options.cacheSize);
+    // Registry versions are mirrored to KV as they are consumed (registry-mirror.ts).
+    this.#feed.subscribe(({ effective }) => {
+      if (effective.some((e) => e.template === REGISTRY_TEMPLATE)) this.#mirror.sync();
+    });
     this.#horizon = new HorizonWatcher({ link, jsm, stream, logger, head: () => this.#projector.head });
     this.#projector = new JetStreamProjector({
       link,
@@ -101,6 +107,7 @@ export class JetStreamEventLog implements EventLog {
       timeoutMs: this.#timeoutMs,
     });
     this.#positions = new ReplicaPositionRecorder({ link, stream, gatewayId: this.#origin, replicas: options.replicas, logger });
+    this.#mirror = new RegistryMirror({ link, stream, replicas: options.replicas, logger, history: () => index.registry.entries() });
     // When the connection drops, nothing in flight can complete soon: answer now (retryable)
     // rather than let clients wait for a timeout. What JetStream did store is found on resend.
     this.#unlink = link.onChange((connected) => {
@@ -144,6 +151,7 @@ export class JetStreamEventLog implements EventLog {
     const log = new JetStreamEventLog(options, nc, jsm, index, logger);
     log.#horizon.update(info.state);
     log.#projector.start();
+    log.#mirror.sync();
     // sync-archiver announces each purge; the watcher also polls in case it missed one.
     log.#horizon.start(nc);
     logger.info("following stream", { head: index.head, streamLastSeq: info.state.last_seq, replicas: info.config.num_replicas });
@@ -248,6 +256,7 @@ export class JetStreamEventLog implements EventLog {
     this.#horizon.close();
     this.#appender.close();
     await this.#positions.close();
+    await this.#mirror.settled();
     await this.#projector.stop();
     this.#index.close();
   }

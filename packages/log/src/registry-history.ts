@@ -44,16 +44,27 @@ export class RegistryHistory {
     db.exec(
       "CREATE TABLE IF NOT EXISTS registry_versions (version INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, kind TEXT NOT NULL, registry TEXT NOT NULL) WITHOUT ROWID",
     );
-    this.#entries = db
-      .query<{ version: number; seq: number; hash: string; kind: string; registry: string }, []>("SELECT * FROM registry_versions ORDER BY version")
-      .all()
-      .map((r) => ({ version: r.version, seq: r.seq, hash: r.hash, kind: r.kind as RegistryChangeKind, registry: WireRegistrySchema.parse(JSON.parse(r.registry)) as WireRegistry }));
+    this.#entries = RegistryHistory.read(db);
     this.#insert = db.prepare("INSERT INTO registry_versions (version, seq, hash, kind, registry) VALUES (?, ?, ?, ?, ?)");
   }
 
   /** Create the table if needed and load the versions (one row each). */
   static attach(db: Database): RegistryHistory {
     return new RegistryHistory(db);
+  }
+
+  /**
+   * The versions in a log or index file opened read-only (none when it has no such table): for
+   * `sync-server plan`, which must not change anything.
+   * @example const versions = RegistryHistory.read(new Database(path, { readonly: true }));
+   */
+  static read(db: Database): RegistryVersionEntry[] {
+    const table = db.query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'registry_versions'").get();
+    if ((table?.n ?? 0) === 0) return [];
+    return db
+      .query<{ version: number; seq: number; hash: string; kind: string; registry: string }, []>("SELECT * FROM registry_versions ORDER BY version")
+      .all()
+      .map(toEntry);
   }
 
   /** Every version, ascending. */
@@ -98,4 +109,8 @@ export class RegistryHistory {
   publish(staged: readonly RegistryVersionEntry[]): void {
     if (staged.length > 0) this.#entries = [...this.#entries, ...staged];
   }
+}
+
+function toEntry(r: { version: number; seq: number; hash: string; kind: string; registry: string }): RegistryVersionEntry {
+  return { version: r.version, seq: r.seq, hash: r.hash, kind: r.kind as RegistryChangeKind, registry: WireRegistrySchema.parse(JSON.parse(r.registry)) as WireRegistry };
 }

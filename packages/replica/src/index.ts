@@ -4,6 +4,8 @@
  * @module
  */
 export { META_TABLE, Replica } from "./replica.ts";
+export { peekReplica } from "./meta.ts";
+export type { MetaState } from "./meta.ts";
 export type { ApplyOutcome, ExportedSnapshot, ReplicaOptions } from "./replica.ts";
 export { SNAPSHOT_DESCRIPTOR, openSnapshotArchive, readSnapshotDescriptor, writeSnapshotArchive } from "./snapshot.ts";
 export type { SnapshotArchive, SnapshotDescriptor } from "./snapshot.ts";

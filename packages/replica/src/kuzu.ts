@@ -12,7 +12,8 @@ export type Database = InstanceType<typeof kuzu.Database>;
 export type PreparedStatement = Awaited<ReturnType<Connection["prepare"]>>;
 type QueryResult = InstanceType<typeof kuzu.QueryResult>;
 
-export function openDatabase(path: string | null): Database {
+export function openDatabase(path: string | null, options: { readonly readOnly?: boolean } = {}): Database {
+  if (options.readOnly) return new kuzu.Database(path ?? ":memory:", 0, true, true);
   return new kuzu.Database(path ?? ":memory:");
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { ErrorCode, SyncError, WireRegistrySchema, type WireRegistry } from "@kuzu-sync/protocol";
+import { existsSync } from "node:fs";
 import * as k from "./kuzu.ts";
 
 /** Table holding the applied seq and the registry, inside the replica itself. */
@@ -84,4 +85,21 @@ export const SET_SEQ = `MATCH (m:${META_TABLE} {k: 'state'}) SET m.seq = $seq`;
 
 function registryFields(seq: number, registry: WireRegistry): Record<string, unknown> {
   return { seq, hash: registry.hash, version: registry.version, registry: JSON.stringify(registry) };
+}
+
+/**
+ * What the replica at `path` says about itself, read without changing anything (read-only); null
+ * when there is no replica there. Throws when it cannot be opened (e.g. a gateway holds it).
+ * @example const state = await peekReplica("./data/replica/db.kuzu");
+ */
+export async function peekReplica(path: string): Promise<MetaState | null> {
+  if (!existsSync(path)) return null;
+  const db = k.openDatabase(path, { readOnly: true });
+  const conn = k.openConnection(db);
+  try {
+    return await readMeta(conn, path);
+  } finally {
+    await conn.close();
+    await db.close();
+  }
 }

@@ -257,6 +257,12 @@ export class Replica {
 
   #setSeq: k.PreparedStatement | undefined;
 
+  /** The statement that moves the applied seq, prepared on first use (a reopened replica needs no install). */
+  async #seqStatement(): Promise<k.PreparedStatement> {
+    if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    return (this.#setSeq ??= await k.prepare(this.#write, SET_SEQ));
+  }
+
   /**
    * Apply events in order. Events at or below {@link appliedSeq} are skipped (so redelivery is
    * harmless); a gap throws, because applying past it would diverge.
@@ -311,8 +317,7 @@ export class Replica {
       this.#log.info("registry version applied", { seq: e.seq, version: step.registry.version, hash: step.registry.hash, steps: step.statements.length });
       return { seq: e.seq, template: e.template, ok: true };
     }
-    if (!this.#setSeq) throw new SyncError(ErrorCode.NOT_READY, `replica has no registry installed; cannot skip the registry event at seq ${e.seq}`);
-    await k.exec(this.#write, this.#setSeq, { seq: e.seq });
+    await k.exec(this.#write, await this.#seqStatement(), { seq: e.seq });
     this.#appliedSeq = e.seq;
     if (step.action === "skip") return { seq: e.seq, template: e.template, ok: true };
     this.#log.warn("registry event does not apply to this replica", { seq: e.seq, error: step.reason });
@@ -321,8 +326,7 @@ export class Replica {
 
   /** Template events (no registry event among them), in one transaction when they all succeed. */
   async #applyEvents(fresh: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
-    const setSeq = this.#setSeq;
-    if (!setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    const setSeq = await this.#seqStatement();
     const last = fresh[fresh.length - 1]!.seq;
     try {
       await k.run(this.#write, "BEGIN TRANSACTION");

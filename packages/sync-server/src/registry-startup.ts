@@ -11,7 +11,7 @@ import { registryEvent, TemplateRegistry, type RegistryChange } from "@kuzu-sync
 import { checkMigration, checkRegistrySchema, type RegistryProblems, type Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { ConfigError } from "./config.ts";
-import { planRegistry, type RegistryPlan } from "./registry-plan.ts";
+import { planRegistry, type RegistryPlan, type RegistryPlanInput } from "./registry-plan.ts";
 
 export interface RegistryStartupOptions {
   readonly file: TemplateRegistry;
@@ -27,10 +27,10 @@ export interface RegistryStartupOptions {
 /**
  * The plan for `file` against `log`, with a new version checked in scratch databases: an append
  * whose checks fail becomes a refusal listing the problems.
- * @example const plan = await checkedPlan(fileRegistry, log, replica.registryHash, false);
+ * @example const plan = await checkedPlan(fileRegistry, { history, headSeq, shared: false, replicaHash });
  */
-export async function checkedPlan(file: TemplateRegistry, log: EventLog, replicaHash: string | null, shared: boolean): Promise<RegistryPlan> {
-  const plan = planRegistry({ file: file.toWire(), history: log.registry.entries(), headSeq: log.headSeq, shared, replicaHash });
+export async function checkedPlan(file: TemplateRegistry, input: Omit<RegistryPlanInput, "file">): Promise<RegistryPlan> {
+  const plan = planRegistry({ ...input, file: file.toWire() });
   if (plan.action !== "append") return plan;
   const problems = plan.previous === null ? await checkRegistrySchema(file.toWire()) : await checkMigration(plan.previous, file.toWire());
   if (problems.ok) return plan;
@@ -44,7 +44,7 @@ export async function checkedPlan(file: TemplateRegistry, log: EventLog, replica
 export async function settleRegistry(o: RegistryStartupOptions): Promise<TemplateRegistry> {
   const { file, log, replica, logger } = o;
   await installBase(o);
-  const plan = await checkedPlan(file, log, replica.registryHash, o.shared);
+  const plan = await checkedPlan(file, { history: log.registry.entries(), headSeq: log.headSeq, shared: o.shared, replicaHash: replica.registryHash });
   switch (plan.action) {
     case "refuse":
       throw new ConfigError(plan.reason);
