@@ -68,6 +68,8 @@ export async function settleRegistry(o: RegistryStartupOptions): Promise<Templat
             `is ${latest?.hash.slice(0, 12) ?? "none"}: another gateway recorded a different registry first. Deploy the registry that gateway runs.`,
         );
       }
+      // A log from before versions now has its first version: a replica without one starts from it.
+      await installBase(o);
       logger.info(`registry version ${change.version} recorded in the log`, {
         kind: change.kind,
         seq: outcome!.seq,
