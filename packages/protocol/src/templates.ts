@@ -154,6 +154,7 @@ export class TemplateRegistry {
       schema: definition.schema,
       templates: Object.entries(definition.templates).map(([name, t]) => ({ name, cypher: texts(t.cypher), ...(t.batch === undefined ? {} : { batch: { cypher: texts(t.batch.cypher) } }) })),
     });
+    internal.push(...checkRegistryInternals({ schema: definition.migrate ?? [], templates: [] }).map((p) => p.replace(/^schema statement/, "migrate step")));
     if (internal.length > 0) throw new TypeError(`the template registry has a problem:\n  ${internal.join("\n  ")}`);
     this.version = version;
     this.schema = Object.freeze([...definition.schema]);
