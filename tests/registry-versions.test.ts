@@ -17,6 +17,7 @@ import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gat
 import { waitForReplica } from "./support/health.ts";
 import { getJson } from "./support/jetstream.ts";
 import { NatsServer } from "./support/nats-server.ts";
+import { writeAgedLog } from "./support/aged-log.ts";
 
 setDefaultTimeout(60_000);
 
@@ -136,7 +137,7 @@ describe("registry versions on a running system (embedded log)", () => {
     await b.flush();
     expect(b.pendingCount).toBe(0);
     expect(refused.map((e) => [e.eventId, e.code])).toEqual([["offline-delete", "UNKNOWN_TEMPLATE"]]);
-    expect(refused[0]!.message).toContain("DELETE_TASK");
+    expect(refused[0]!.message).toContain('unknown template "DELETE_TASK" in registry version 3');
     const finalHead = await head(gw);
     await b.waitForSeq(finalHead);
     await a.waitForSeq(finalHead);
@@ -263,5 +264,29 @@ describe("registry versions with the JetStream log", () => {
     expect((await digestGraph(a)).sha256).toBe((await digestGraph(b)).sha256);
     await gw1.stop();
     await gw2.stop();
+  });
+});
+
+describe("a log from before registry versions", () => {
+  test("the first start records its registry (adopt); new and old replicas go on; another registry is refused", async () => {
+    using data = tempDir();
+    // A log written the way the previous release wrote it: events, no registry event.
+    const events = await writeAgedLog(data.path, [{ at: Date.now(), count: 30 }]);
+    const gw = await startGatewayProcess({ dataDir: data.path, keepDataDir: true });
+    const registry = await getJson<RegistryInfo & { history: { kind?: string }[] }>(gw.httpUrl, "/registry");
+    expect(registry.history.map((e) => [e.version, e.seq])).toEqual([[1, events.length + 1]]);
+    await using pool = new ClientPool();
+    // A new replica installs the registry in force at seq 1 (welcome.base), then replays.
+    const fresh = await pool.connect(gw.url, { useSnapshots: false });
+    const { seq } = await fresh.executeTemplate("CREATE_USER", { id: "after", name: "after the adopt" });
+    await fresh.waitForSeq(seq);
+    expect(fresh.lastAppliedSeq).toBe(events.length + 2);
+    await waitForReplica(gw, seq);
+    await expectSameGraphs("adopted", [fresh, await rebuilt(pool, gw)]);
+    expect(await gw.stop()).toBe(0);
+
+    // The server replica was built with the example registry: another version-1 registry is refused.
+    const other = await refusal({ dataDir: data.path, keepDataDir: true, args: ["--templates", tracker("v1")] });
+    expect(other).toMatch(/the log is at registry version 1 \([0-9a-f]{12}, since seq 31\) and this file is version 1 with another hash/);
   });
 });

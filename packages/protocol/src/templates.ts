@@ -212,7 +212,9 @@ export class TemplateRegistry {
   validate(template: string, params: unknown): ValidationResult {
     const schema = this.#validators.get(template);
     if (!schema) {
-      return { ok: false, code: ErrorCode.UNKNOWN_TEMPLATE, message: `unknown template ${JSON.stringify(template)}; known: ${this.names().join(", ")}` };
+      // From version 2 on, say which: an event queued before an upgrade may name a removed template.
+      const where = this.version > 1 ? ` in registry version ${this.version}` : "";
+      return { ok: false, code: ErrorCode.UNKNOWN_TEMPLATE, message: `unknown template ${JSON.stringify(template)}${where}; known: ${this.names().join(", ")}` };
     }
     const result = schema.safeParse(params);
     if (result.success) return { ok: true, params: result.data };
@@ -220,7 +222,7 @@ export class TemplateRegistry {
       .slice(0, 5)
       .map((i) => `${i.path.length ? i.path.join(".") : "params"}: ${i.message}`)
       .join("; ");
-    return { ok: false, code: ErrorCode.INVALID_PARAMS, message: `${template}: ${detail}` };
+    return { ok: false, code: ErrorCode.INVALID_PARAMS, message: `${template}${this.version > 1 ? ` (registry version ${this.version})` : ""}: ${detail}` };
   }
 
   /** The serializable form sent to clients. */
