@@ -3,6 +3,7 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { ClientPool, graphState } from "./support/clients.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
+import { waitForReplica } from "./support/health.ts";
 import { GENESIS_SEQ, headAfter, isRegistryEventId } from "./support/log-start.ts";
 import { Resources } from "./support/resources.ts";
 
@@ -99,6 +100,8 @@ describe("durability", () => {
     const c = await pool.connect(gw.url, { autoReconnect: false });
     const { seq } = await c.executeTemplate("CREATE_USER", { id: "u1", name: "A" });
     await c.waitForSeq(seq);
+    // A stop lets the server replica finish its batch, not catch up: wait until it has the event.
+    await waitForReplica(gw, seq);
     expect(await gw.stop()).toBe(0);
     await using again = await startGatewayProcess({ dataDir: dir.path, keepDataDir: true });
     const health = (await (await fetch(`${again.httpUrl}/health`)).json()) as { headSeq: number; replicaSeq: number };
