@@ -17,6 +17,7 @@ import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gat
 import { waitForReplica } from "./support/health.ts";
 import { getJson } from "./support/jetstream.ts";
 import { NatsServer } from "./support/nats-server.ts";
+import { Resources } from "./support/resources.ts";
 import { writeAgedLog } from "./support/aged-log.ts";
 
 setDefaultTimeout(60_000);
@@ -76,9 +77,10 @@ describe("registry versions on a running system (embedded log)", () => {
   test("1 → 2 → 3 with persistent, offline and snapshot-bootstrapped clients: every replica equals a rebuild from seq 1, nothing lost, nothing resurrected", async () => {
     using data = tempDir();
     using files = tempDir();
+    await using started = new Resources();
     await using pool = new ClientPool();
-    const start = (version: string, port = 0) =>
-      startGatewayProcess({ dataDir: data.path, port, keepDataDir: true, args: ["--templates", tracker(version), "--snapshot-bootstrap-min", "60", "--snapshot-every", "0"] });
+    const start = async (version: string, port = 0) =>
+      started.use(await startGatewayProcess({ dataDir: data.path, port, keepDataDir: true, args: ["--templates", tracker(version), "--snapshot-bootstrap-min", "60", "--snapshot-every", "0"] }));
 
     // Version 1: 40 tasks, 10 deleted, a few dependencies.
     let gw = await start("v1");
@@ -171,7 +173,8 @@ describe("registry versions on a running system (embedded log)", () => {
 
   test("refusals: same version with another hash, a skipped version, steps that do not give the schema, a dropped table still written, an older file; plan says the same and changes nothing", async () => {
     using data = tempDir();
-    const gw1 = await startGatewayProcess({ dataDir: data.path, keepDataDir: true, args: ["--templates", tracker("v1")] });
+    await using started = new Resources();
+    const gw1 = started.use(await startGatewayProcess({ dataDir: data.path, keepDataDir: true, args: ["--templates", tracker("v1")] }));
     await using pool = new ClientPool();
     const a = await pool.connect(gw1.url);
     const { seq } = await a.executeTemplate("ADD_TASK", { id: "t1", title: "one" });
@@ -203,12 +206,12 @@ describe("registry versions on a running system (embedded log)", () => {
     expect(json.plan).toMatchObject({ action: "append", steps: ["ALTER TABLE Task ADD priority INT64 DEFAULT 0"] });
 
     // Nothing was recorded by the refusals or the plans: version 1 still starts as it was.
-    const gw2 = await startGatewayProcess(on("v1"));
+    const gw2 = started.use(await startGatewayProcess(on("v1")));
     expect((await getJson<RegistryInfo>(gw2.httpUrl, "/registry")).history).toEqual([{ version: 1, seq: 1, hash: expect.any(String) }]);
     expect(await head(gw2)).toBe(seq);
     expect(await gw2.stop()).toBe(0);
     // Upgrade, then an older file: a version never goes back.
-    const gw3 = await startGatewayProcess(on("v2"));
+    const gw3 = started.use(await startGatewayProcess(on("v2")));
     expect(await gw3.stop()).toBe(0);
     expect(await refusal(on("v1"))).toContain("a registry version never goes back");
     expect((await planOf(["--templates", tracker("v1"), "--data-dir", data.path])).code).toBe(2);
@@ -220,9 +223,10 @@ describe("registry versions with the JetStream log", () => {
     await using nats = await NatsServer.start();
     using dir1 = tempDir();
     using dir2 = tempDir();
+    await using started = new Resources();
     await using pool = new ClientPool();
-    const start = (dir: string, version: string, port = 0) =>
-      startGatewayProcess({ dataDir: dir, port, keepDataDir: true, args: ["--log", "jetstream", "--nats-url", nats.url, "--templates", tracker(version)] });
+    const start = async (dir: string, version: string, port = 0) =>
+      started.use(await startGatewayProcess({ dataDir: dir, port, keepDataDir: true, args: ["--log", "jetstream", "--nats-url", nats.url, "--templates", tracker(version)] }));
     let gw1 = await start(dir1.path, "v1");
     let gw2 = await start(dir2.path, "v1");
     const a = await pool.connect(gw1.url, { useSnapshots: false });
@@ -270,9 +274,10 @@ describe("registry versions with the JetStream log", () => {
 describe("a log from before registry versions", () => {
   test("the first start records its registry (adopt); new and old replicas go on; another registry is refused", async () => {
     using data = tempDir();
+    await using started = new Resources();
     // A log written the way the previous release wrote it: events, no registry event.
     const events = await writeAgedLog(data.path, [{ at: Date.now(), count: 30 }]);
-    const gw = await startGatewayProcess({ dataDir: data.path, keepDataDir: true });
+    const gw = started.use(await startGatewayProcess({ dataDir: data.path, keepDataDir: true }));
     const registry = await getJson<RegistryInfo & { history: { kind?: string }[] }>(gw.httpUrl, "/registry");
     expect(registry.history.map((e) => [e.version, e.seq])).toEqual([[1, events.length + 1]]);
     await using pool = new ClientPool();

@@ -28,7 +28,8 @@ import { JetStreamIndex } from "./jetstream-index.ts";
 import { JetStreamProjector } from "./jetstream-projector.ts";
 import { ensureStream, readStream, within } from "./jetstream-stream.ts";
 import type { NatsLink } from "./nats-link.ts";
-import { RegistryMirror } from "./registry-mirror.ts";
+import { archiveKv } from "./jetstream-coordination.ts";
+import { RegistryMirror, readMirroredVersions } from "./registry-mirror.ts";
 import { ReplicaPositionRecorder } from "./replica-position.ts";
 
 export interface JetStreamEventLogOptions {
@@ -147,6 +148,12 @@ export class JetStreamEventLog implements EventLog {
         `stream ${options.stream} ends at seq ${info.state.last_seq} but this gateway's index (${options.indexPath}) is at seq ${index.head}: ` +
           "the stream was recreated or this is another NATS. Remove the index file (and the server replica) to rebuild from the stream.",
       );
+    }
+    if (index.registry.entries().length === 0 && info.state.first_seq > 1) {
+      // The stream's first events (its genesis among them) are purged and this index never saw
+      // them: the registry versions come from the KV mirror the gateways keep (registry-mirror.ts).
+      const seeded = index.registry.seed(await readMirroredVersions(await archiveKv(nc.jetstream(), options.replicas), options.stream));
+      if (seeded > 0) logger.info("registry versions taken from the KV mirror", { versions: seeded, streamFirstSeq: info.state.first_seq });
     }
     const log = new JetStreamEventLog(options, nc, jsm, index, logger);
     log.#horizon.update(info.state);

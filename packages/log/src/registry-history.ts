@@ -106,6 +106,24 @@ export class RegistryHistory {
     return staged;
   }
 
+  /**
+   * Take versions this log can no longer read from its events (a JetStream index that starts past
+   * the stream's purged head: the versions come from the KV mirror). Only versions after the latest
+   * known one are taken, in order; the rows are written at once.
+   * @example history.seed(await readMirroredVersions(kv, stream));
+   */
+  seed(entries: readonly RegistryVersionEntry[]): number {
+    const taken: RegistryVersionEntry[] = [];
+    for (const e of [...entries].sort((a, b) => a.version - b.version)) {
+      const latest = taken.at(-1) ?? this.latest();
+      if (latest !== undefined ? e.version !== latest.version + 1 : e.kind === "upgrade") continue;
+      this.#insert.run(e.version, e.seq, e.hash, e.kind, JSON.stringify(e.registry));
+      taken.push(e);
+    }
+    this.publish(taken);
+    return taken.length;
+  }
+
   publish(staged: readonly RegistryVersionEntry[]): void {
     if (staged.length > 0) this.#entries = [...this.#entries, ...staged];
   }

@@ -314,7 +314,7 @@ export class Replica {
       this.#useRegistry(step.registry);
       await this.#prepareMeta();
       this.#appliedSeq = e.seq;
-      this.#log.info("registry version applied", { seq: e.seq, version: step.registry.version, hash: step.registry.hash, steps: step.statements.length });
+      this.#log.info("registry version applied", { seq: e.seq, version: step.registry.version, hash: step.registry.hash.slice(0, 12), steps: step.statements.length });
       return { seq: e.seq, template: e.template, ok: true };
     }
     await k.exec(this.#write, await this.#seqStatement(), { seq: e.seq });

@@ -49,7 +49,7 @@ export async function settleRegistry(o: RegistryStartupOptions): Promise<Templat
     case "refuse":
       throw new ConfigError(plan.reason);
     case "none":
-      logger.info("registry", { version: file.version, hash: file.hash, since: plan.since });
+      logger.info("registry", { version: file.version, hash: file.hash.slice(0, 12), since: plan.since });
       return file;
     case "adopt":
       logger.warn(`the log is at registry version ${plan.current.version} (since seq ${plan.since}); this gateway's file is version ${plan.fileVersion}: running version ${plan.current.version} from the log`, {
@@ -70,16 +70,15 @@ export async function settleRegistry(o: RegistryStartupOptions): Promise<Templat
       }
       // A log from before versions now has its first version: a replica without one starts from it.
       await installBase(o);
+      const t = plan.templates;
       logger.info(`registry version ${change.version} recorded in the log`, {
         kind: change.kind,
         seq: outcome!.seq,
-        duplicate: outcome!.duplicate,
-        hash: change.hash,
+        hash: change.hash.slice(0, 12),
         steps: change.steps.length,
-        added: plan.templates.added,
-        changed: plan.templates.changed,
-        removed: plan.templates.removed,
+        templates: `+${t.added.length} ~${t.changed.length} -${t.removed.length}`,
       });
+      if (logger.isEnabled("debug")) logger.debug("registry version templates", { version: change.version, added: t.added, changed: t.changed, removed: t.removed });
       return file;
     }
   }
