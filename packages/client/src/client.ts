@@ -29,7 +29,7 @@ import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
 import { startStatsReports } from "./stats-reports.ts";
-import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
+import { SNAPSHOTS_SUPPORTED, bootstrapFromSnapshot, removeBootstrapLeftovers } from "#snapshot-bootstrap";
 
 /**
  * @example
@@ -77,7 +77,7 @@ export class SyncClient {
     this.#options = { ...options };
     this.#log = options.logger ?? createLogger({ serviceName: "sync-client", level: "warn" });
     this.#url = safeUrl(url);
-    const context = { url: this.#url, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false };
+    const context = { url: this.#url, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false && SNAPSHOTS_SUPPORTED };
     this.#connection = new Connection(
       { url, context, token: options.token, getToken: options.getToken, backoff: options.backoff },
       {
@@ -366,7 +366,7 @@ export class SyncClient {
         const event = writes.outbox.get(msg.id);
         if (event && ws !== null && this.#connection.liveSocket === ws) this.#connection.send({ type: "event", event });
       }, backoffDelay(tries, this.#options.backoff));
-      timer.unref?.();
+      (timer as { unref?: () => void }).unref?.(); // a browser timer has no unref
       return;
     }
     const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
