@@ -19,6 +19,7 @@ import {
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
+import { AppliedReports } from "./applied-reports.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 import { ConnectWaiters } from "./connect-waiters.ts";
@@ -64,6 +65,12 @@ export class SyncClient {
   readonly #seqWaiters = new SeqWaiters(() => this.lastAppliedSeq);
   readonly #aggregates = new AggregateRequests();
   readonly #connectWaiters = new ConnectWaiters();
+  /** `applied {seq}` to the gateway, for its dashboard: how far this replica is. */
+  readonly #appliedReports = new AppliedReports((seq) => {
+    if (this.#connection.liveSocket === null) return false;
+    this.#connection.send({ type: "applied", seq });
+    return true;
+  }, () => this.lastAppliedSeq);
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   readonly #inbox = new Inbox(
     (events) => this.#apply(events),
@@ -249,6 +256,7 @@ export class SyncClient {
     if (this.#closed) return;
     this.#connection.dispatch({ type: "close" });
     this.#stopStats();
+    this.#appliedReports.stop();
     this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#connectWaiters.rejectAll(closed);
@@ -315,6 +323,7 @@ export class SyncClient {
   #handshake(welcome: WelcomeMessage): void {
     const replica = this.#replica!;
     this.#enqueue(() => replica.install(welcome.registry));
+    this.#appliedReports.reconnected();
     this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
     for (const event of this.#writes.outbox.pending()) this.#connection.send({ type: "event", event });
   }
@@ -395,6 +404,7 @@ export class SyncClient {
       this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
     }
     this.#seqWaiters.applied();
+    this.#appliedReports.applied();
   }
 
   #enqueue(item: InboxItem): void {

@@ -104,7 +104,7 @@ export class SocketSession {
     if (bytes > this.#c.maxEventBytes) {
       const code = ErrorCode.EVENT_TOO_LARGE;
       const message = `frame of ${bytes} bytes exceeds the ${this.#c.maxEventBytes}-byte event limit`;
-      return parsed.ok && parsed.message.type !== "hello"
+      return parsed.ok && parsed.message.type !== "hello" && parsed.message.type !== "applied"
         ? this.#reject(parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id, code, message)
         : this.#fail(code, message);
     }
@@ -122,6 +122,9 @@ export class SocketSession {
       case "dml":
         // Shorthand for an event of the reserved RAW_DML template.
         return this.#event({ id: msg.id, template: RAW_DML_TEMPLATE, params: { cypher: msg.cypher }, clientId: msg.clientId, timestamp: msg.timestamp });
+      case "applied":
+        if (ws.data.clientId === null) return this.#fail(ErrorCode.NOT_READY, "send hello before applied");
+        return this.#c.activity.emit({ type: "progress", clientId: ws.data.clientId, seq: msg.seq });
     }
   }
 
@@ -157,7 +160,7 @@ export class SocketSession {
     }
     ws.data.clientId = hello.clientId;
     ws.data.state = "catching-up";
-    this.#c.activity.emit({ type: "connected", clientId: hello.clientId });
+    this.#c.activity.emit({ type: "connected", clientId: hello.clientId, lastSeq: hello.lastSeq });
     const snapshot = this.#c.snapshots?.offerFor(Math.min(hello.lastSeq, log.headSeq)) ?? null;
     const welcome: WelcomeMessage = {
       type: "welcome",
