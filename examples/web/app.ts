@@ -14,6 +14,7 @@ const USERS = "MATCH (u:User) RETURN u.id AS id, u.name AS name ORDER BY id";
 
 const gateway = new URLSearchParams(location.search).get("gateway") ?? `ws://${location.hostname}:8080`;
 const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? undefined;
+if (location.hash !== "") history.replaceState(null, "", location.pathname + location.search); // keep the token off the address bar
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);

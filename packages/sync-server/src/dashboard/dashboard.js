@@ -57,7 +57,7 @@ function ago(ms) {
 }
 
 function drawChart(rate) {
-  const counts = rate.counts;
+  const counts = rate.counts.slice(0, -1); // the current second is not over yet
   const peak = Math.max(1, ...counts);
   const w = 600;
   const h = 120;
