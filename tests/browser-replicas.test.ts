@@ -15,6 +15,7 @@ import { launchChromium } from "./support/chromium.ts";
 import { ClientPool, graphState, writeHistory } from "./support/clients.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
 import { Resources } from "./support/resources.ts";
+import { tokenKit } from "./support/tokens.ts";
 
 /** The page's replica, as `graphState` reads one. */
 function pageReplica(page: Page): { query(cypher: string): Promise<Record<string, unknown>[]> } {
@@ -98,4 +99,28 @@ describe("browser replicas (kuzu-wasm in Chromium)", () => {
     expect(chrome.requested.filter((u) => u.endsWith("/kuzu_wasm_worker.js")).length).toBe(2);
     expect(chrome.errors).toEqual([]);
   }, 120_000);
+
+  test("with authentication on, a page connects with its token (sent as ?token=, never logged) and writes", async () => {
+    using dir = tempDir("kuzu-sync-browser-auth-");
+    await using kit = await tokenKit(dir.path);
+    await using started = new Resources();
+    const gw = started.use(await startGatewayProcess({ env: kit.env }));
+    const web = started.use(await serveExample({ port: 0, hostname: "127.0.0.1" }));
+    const chrome = started.use(await launchChromium());
+    const pool = started.use(new ClientPool());
+    const token = await kit.mint({ sub: "web-1" });
+    const page = await chrome.open(`${web.url}?gateway=${encodeURIComponent(gw.url)}&clientId=web-1#token=${token}`);
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)).toBe("");
+    await submitUser(page, "from-the-page", "Pat");
+    const bun = await pool.connect(gw.url, { clientId: "bun-1", token: await kit.mint({ sub: "bun-1" }) });
+    const seq = Math.max(bun.lastAppliedSeq, (await bun.executeTemplate("CREATE_USER", { id: "from-bun", name: "Bo" })).seq);
+    await Promise.all([pageAt(page, seq), bun.waitForSeq(seq)]);
+    expect(await graphState(pageReplica(page))).toEqual(await graphState(bun));
+    expect(await bun.query("MATCH (u:User {id: 'from-the-page'}) RETURN u.name AS name")).toEqual([{ name: "Pat" }]);
+    // The upgrade carried it in its query string; the gateway logged the connection, not the token.
+    expect(gw.output.some((line) => line.includes('"clientId":"web-1"'))).toBe(true);
+    expect(gw.output.filter((line) => line.includes(token))).toEqual([]);
+    expect(chrome.errors).toEqual([]);
+  }, 60_000);
 });

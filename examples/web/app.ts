@@ -4,7 +4,8 @@
  * that writes through the `CREATE_USER` template. Bundled by build.ts, served by serve.ts.
  *
  * The gateway comes from `?gateway=ws://host:port` (default: port 8080 of the page's host); with
- * authentication on, a token in the fragment (`#token=…`), which the browser never sends anywhere.
+ * authentication on, a token in the fragment (`#token=…`, which the browser sends nowhere; the
+ * client puts it on the WebSocket URL) and `?clientId=` set to the token's subject.
  * @module
  */
 import { createSyncClient } from "@kuzu-sync/client";
@@ -34,8 +35,12 @@ function showLog(record: LogRecord): void {
   logView.textContent = `${record.severityText} ${record.body}\n${logView.textContent ?? ""}`.slice(0, 4_000);
 }
 
+// With authentication on the client id must be the token's subject: `?clientId=`.
+const clientId = new URLSearchParams(location.search).get("clientId") ?? undefined;
+
 const client = createSyncClient(gateway, {
   statsIntervalMs: 0,
+  ...(clientId === undefined ? {} : { clientId }),
   logger: createLogger({ serviceName: "kuzu-sync-web-example", level: "info", sink: showLog }),
   ...(token === undefined ? {} : { token }),
 });
