@@ -39,9 +39,15 @@ export async function serveExample(options: { readonly port?: number; readonly h
     port: options.port ?? 5173,
     hostname: options.hostname ?? "localhost",
     async fetch(req) {
-      const path = normalize(decodeURIComponent(new URL(req.url).pathname));
+      let path: string;
+      try {
+        path = normalize(decodeURIComponent(new URL(req.url).pathname));
+      } catch {
+        return new Response("bad path", { status: 400 });
+      }
+      // normalize() resolves "..", so the file is always inside outdir.
       const file = Bun.file(join(outdir, path === "/" ? "index.html" : path));
-      if (path.includes("..") || !(await file.exists())) return new Response("not found", { status: 404 });
+      if (!(await file.exists())) return new Response("not found", { status: 404 });
       return new Response(file);
     },
   });
