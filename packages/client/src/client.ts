@@ -19,6 +19,7 @@ import {
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
+import { AppliedReports } from "./applied-reports.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 import { ConnectWaiters } from "./connect-waiters.ts";
@@ -29,7 +30,7 @@ import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
 import { startStatsReports } from "./stats-reports.ts";
-import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
+import { SNAPSHOTS_SUPPORTED, bootstrapFromSnapshot, removeBootstrapLeftovers } from "#snapshot-bootstrap";
 import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
 
 /**
@@ -66,6 +67,12 @@ export class SyncClient {
   readonly #seqWaiters = new SeqWaiters(() => this.lastAppliedSeq);
   readonly #aggregates = new AggregateRequests();
   readonly #connectWaiters = new ConnectWaiters();
+  /** `applied {seq}` to the gateway, for its dashboard: how far this replica is. */
+  readonly #appliedReports = new AppliedReports((seq) => {
+    if (this.#connection.liveSocket === null) return false;
+    this.#connection.send({ type: "applied", seq });
+    return true;
+  }, () => this.lastAppliedSeq);
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   readonly #inbox = new Inbox(
     (events) => this.#apply(events),
@@ -79,7 +86,7 @@ export class SyncClient {
     this.#options = { ...options };
     this.#log = options.logger ?? createLogger({ serviceName: "sync-client", level: "warn" });
     this.#safeUrl = safeUrl(url);
-    const context = { url: this.#safeUrl, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false };
+    const context = { url: this.#safeUrl, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false && SNAPSHOTS_SUPPORTED };
     this.#connection = new Connection(
       { url, context, token: options.token, getToken: options.getToken, backoff: options.backoff },
       {
@@ -255,6 +262,7 @@ export class SyncClient {
     if (this.#closed) return;
     this.#connection.dispatch({ type: "close" });
     this.#stopStats();
+    this.#appliedReports.stop();
     this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#connectWaiters.rejectAll(closed);
@@ -321,6 +329,7 @@ export class SyncClient {
   #handshake(welcome: WelcomeMessage): void {
     const replica = this.#replica!;
     this.#enqueue(() => replica.install(welcome.registry));
+    this.#appliedReports.reconnected();
     this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
     for (const event of this.#writes.outbox.pending()) this.#connection.send({ type: "event", event });
   }
@@ -372,7 +381,7 @@ export class SyncClient {
         const event = writes.outbox.get(msg.id);
         if (event && ws !== null && this.#connection.liveSocket === ws) this.#connection.send({ type: "event", event });
       }, backoffDelay(tries, this.#options.backoff));
-      timer.unref?.();
+      (timer as { unref?: () => void }).unref?.(); // a browser timer has no unref
       return;
     }
     const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
@@ -401,6 +410,7 @@ export class SyncClient {
       this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
     }
     this.#seqWaiters.applied();
+    this.#appliedReports.applied();
   }
 
   #enqueue(item: InboxItem): void {

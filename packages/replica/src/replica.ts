@@ -3,8 +3,7 @@
  * applied `seq` written in the same transaction as the events' effects.
  * @module
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, existsSync, mkdirSync } from "#host-fs";
 import { ErrorCode, RAW_DML_TEMPLATE, RawDmlLimits, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import { ApplyStrategy } from "./apply-strategy.ts";
