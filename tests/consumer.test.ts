@@ -58,7 +58,10 @@ describe("the packed packages", () => {
       expect(files.filter((f) => f.endsWith(".test.ts")), where).toEqual([]);
       expect(Bun.spawnSync(["tar", "-xzOf", p.tarball, "package/LICENSE"]).stdout.toString(), where).toBe(readFileSync(join(REPO_ROOT, "LICENSE"), "utf8"));
       const main = (manifest["exports"] as Record<string, { types: string; default: string }>)["."];
-      expect(main, where).toEqual({ types: "./src/index.ts", default: "./src/index.ts" });
+      // A package with a browser build names it first (bundlers pick the first condition they know).
+      const browser = files.includes("src/index.browser.ts") ? { browser: "./src/index.browser.ts" } : {};
+      expect(main, where).toEqual({ ...browser, types: "./src/index.ts", default: "./src/index.ts" });
+      expect(Object.keys(main ?? {})[0], where).toBe(Object.keys(browser)[0] ?? "types");
       const bin = BINS[p.name];
       if (bin !== undefined) {
         const target = (manifest["bin"] as Record<string, string>)[bin]!;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { sqliteOutbox } from "../packages/client/src/outbox.ts";
+import { sqliteOutbox } from "../packages/client/src/sqlite-outbox.ts";
 import { ClientPool } from "./support/clients.ts";
 import { runCli } from "./support/cli-process.ts";
 import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";

@@ -5,7 +5,7 @@
 import type { SequencedEvent, SyncError } from "@kuzu-sync/protocol";
 import type { DmlStatsSnapshot, Logger } from "@kuzu-sync/telemetry";
 import type { BackoffOptions } from "./backoff.ts";
-import type { SnapshotProgress } from "./snapshot-bootstrap.ts";
+import type { SnapshotProgress } from "./bootstrap-options.ts";
 
 export interface SyncClientOptions {
   /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */

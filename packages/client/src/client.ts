@@ -20,6 +20,7 @@ import {
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
+import { AppliedReports } from "./applied-reports.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 import { ConnectWaiters } from "./connect-waiters.ts";
@@ -31,7 +32,7 @@ import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
 import { startStatsReports } from "./stats-reports.ts";
 import { registryKnown, registryProblem } from "./registry-compat.ts";
-import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
+import { SNAPSHOTS_SUPPORTED, bootstrapFromSnapshot, removeBootstrapLeftovers } from "#snapshot-bootstrap";
 import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
 
 /**
@@ -70,6 +71,12 @@ export class SyncClient {
   readonly #seqWaiters = new SeqWaiters(() => this.lastAppliedSeq);
   readonly #aggregates = new AggregateRequests();
   readonly #connectWaiters = new ConnectWaiters();
+  /** `applied {seq}` to the gateway, for its dashboard: how far this replica is. */
+  readonly #appliedReports = new AppliedReports((seq) => {
+    if (this.#connection.liveSocket === null) return false;
+    this.#connection.send({ type: "applied", seq });
+    return true;
+  }, () => this.lastAppliedSeq);
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   readonly #inbox = new Inbox(
     (events) => this.#apply(events),
@@ -83,7 +90,7 @@ export class SyncClient {
     this.#options = { ...options };
     this.#log = options.logger ?? createLogger({ serviceName: "sync-client", level: "warn" });
     this.#safeUrl = safeUrl(url);
-    const context = { url: this.#safeUrl, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false };
+    const context = { url: this.#safeUrl, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false && SNAPSHOTS_SUPPORTED };
     this.#connection = new Connection(
       { url, context, token: options.token, getToken: options.getToken, backoff: options.backoff },
       {
@@ -265,6 +272,7 @@ export class SyncClient {
     if (this.#closed) return;
     this.#connection.dispatch({ type: "close" });
     this.#stopStats();
+    this.#appliedReports.stop();
     this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#connectWaiters.rejectAll(closed);
@@ -341,6 +349,7 @@ export class SyncClient {
     const replica = this.#replica!;
     const start = welcome.base ?? (welcome.registryHistory === undefined ? welcome.registry : undefined);
     if (start !== undefined && replica.registry === null) this.#enqueue(() => replica.install(start));
+    this.#appliedReports.reconnected();
     this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
     for (const event of this.#writes.outbox.pending()) this.#connection.send({ type: "event", event });
   }
@@ -392,7 +401,7 @@ export class SyncClient {
         const event = writes.outbox.get(msg.id);
         if (event && ws !== null && this.#connection.liveSocket === ws) this.#connection.send({ type: "event", event });
       }, backoffDelay(tries, this.#options.backoff));
-      timer.unref?.();
+      (timer as { unref?: () => void }).unref?.(); // a browser timer has no unref
       return;
     }
     const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
@@ -428,6 +437,7 @@ export class SyncClient {
       this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
     }
     this.#seqWaiters.applied();
+    this.#appliedReports.applied();
   }
 
   #enqueue(item: InboxItem): void {

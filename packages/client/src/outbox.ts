@@ -1,10 +1,11 @@
 /**
  * Events sent but not yet acknowledged. Kept in SQLite next to a persistent replica, so an event
- * handed to the client survives a crash and is resent (dedupe by id makes that exactly-once).
+ * handed to the client survives a crash and is resent (dedupe by id makes that exactly-once); in
+ * memory for an in-memory replica, and always in a browser (`#durable-outbox`).
  * @module
  */
-import { Database } from "bun:sqlite";
 import type { ClientEvent } from "@kuzu-sync/protocol";
+import { durableOutbox } from "#durable-outbox";
 
 export interface Outbox {
   add(event: ClientEvent): void;
@@ -40,43 +41,6 @@ export function memoryOutbox(): Outbox {
   };
 }
 
-/**
- * Outbox in a SQLite file (WAL, synchronous=FULL): an event is on disk before it is sent.
- * @example const outbox = sqliteOutbox("./replica.kuzu.outbox.sqlite");
- */
-export function sqliteOutbox(path: string): Outbox {
-  const db = new Database(path, { create: true, strict: true });
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = FULL");
-  db.exec("CREATE TABLE IF NOT EXISTS outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, body TEXT NOT NULL)");
-  db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  const ids = new Set(db.query<{ id: string }, []>("SELECT id FROM outbox").all().map((r) => r.id));
-  const insert = db.prepare("INSERT OR IGNORE INTO outbox (id, body) VALUES (?, ?)");
-  const del = db.prepare("DELETE FROM outbox WHERE id = ?");
-  return {
-    add(e) {
-      insert.run(e.id, JSON.stringify(e));
-      ids.add(e.id);
-    },
-    remove(id) {
-      if (ids.delete(id)) del.run(id);
-    },
-    has: (id) => ids.has(id),
-    get(id) {
-      if (!ids.has(id)) return undefined;
-      const row = db.query<{ body: string }, [string]>("SELECT body FROM outbox WHERE id = ?").get(id);
-      return row ? (JSON.parse(row.body) as ClientEvent) : undefined;
-    },
-    pending: () => db.query<{ body: string }, []>("SELECT body FROM outbox ORDER BY n").all().map((r) => JSON.parse(r.body) as ClientEvent),
-    get size() {
-      return ids.size;
-    },
-    meta: (key) => db.query<{ value: string }, [string]>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? null,
-    setMeta: (key, value) => void db.query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value),
-    close: () => db.close(),
-  };
-}
-
 /** What a client opens at creation: its outbox and its id. */
 export interface ClientOutbox {
   readonly outbox: Outbox;
@@ -95,7 +59,7 @@ export function openClientOutbox(dbPath: string | undefined, clientId: string | 
   if (!dbPath) return { outbox: memoryOutbox(), clientId: fresh, error: null };
   let outbox: Outbox;
   try {
-    outbox = sqliteOutbox(`${dbPath}.outbox.sqlite`);
+    outbox = durableOutbox(`${dbPath}.outbox.sqlite`);
   } catch (error) {
     return { outbox: memoryOutbox(), clientId: fresh, error };
   }

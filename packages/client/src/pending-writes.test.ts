@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode, SyncError, type ClientEvent } from "@kuzu-sync/protocol";
-import { memoryOutbox, sqliteOutbox } from "./outbox.ts";
+import { memoryOutbox } from "./outbox.ts";
+import { sqliteOutbox } from "./sqlite-outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 
 const event = (id: string): ClientEvent => ({ id, template: "INCREMENT_COUNTER", params: { counterId: "c", amount: 1 }, clientId: "t", timestamp: 0 });

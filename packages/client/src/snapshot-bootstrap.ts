@@ -11,18 +11,12 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { ErrorCode, SyncError, type SnapshotOffer } from "@kuzu-sync/protocol";
 import { Replica, downloadArchive, openSnapshotArchive } from "@kuzu-sync/replica";
-import type { Logger } from "@kuzu-sync/telemetry";
+import type { BootstrapOptions, SnapshotProgress } from "./bootstrap-options.ts";
 
-/** Progress of a bootstrap, as emitted on `client.on("snapshot")`. */
-export interface SnapshotProgress {
-  readonly phase: "download" | "import" | "done";
-  /** Bytes downloaded so far. */
-  readonly bytes: number;
-  /** Archive size when the server announced it. */
-  readonly total: number | null;
-  /** Seq of the snapshot (known once the server answered; the replica's seq when done). */
-  readonly seq: number | null;
-}
+export type { BootstrapOptions, SnapshotProgress } from "./bootstrap-options.ts";
+
+/** Whether this build can rebuild a replica from a snapshot (`#snapshot-bootstrap`: yes under Bun). */
+export const SNAPSHOTS_SUPPORTED = true;
 
 /** The HTTP URL of a snapshot offer, derived from the gateway's WebSocket URL. */
 export function snapshotUrl(wsUrl: string, offer: SnapshotOffer): URL {
@@ -60,23 +54,6 @@ export async function downloadSnapshot(
     ...(token ? { token } : {}),
   });
   return { seq };
-}
-
-export interface BootstrapOptions {
-  readonly wsUrl: string;
-  readonly offer: SnapshotOffer;
-  /** The replica being replaced (closed by the swap). */
-  readonly current: Replica;
-  /** Persistent replica file, or null for in memory. */
-  readonly dbPath: string | null;
-  /** Whether a snapshot built with this registry (version, hash) belongs to the server's deployment. */
-  readonly accepts: (version: number | null, hash: string | null) => boolean;
-  readonly logger: Logger;
-  readonly onProgress: (p: SnapshotProgress) => void;
-  /** Aborts the download (the client is closing). */
-  readonly signal?: AbortSignal;
-  /** Access token for a gateway with authentication on (GET /snapshot needs it too). */
-  readonly token?: string;
 }
 
 /**

@@ -37,7 +37,7 @@ function isValidEvent(e: unknown): boolean {
   );
 }
 
-/** Whether a decoded frame is a client message, per docs: hello, event, dml or aggregate, no extra keys. */
+/** Whether a decoded frame is a client message, per docs: hello, event, dml, aggregate or applied, no extra keys. */
 function isValidClientMessage(v: unknown): boolean {
   if (!isObject(v)) return false;
   switch (v["type"]) {
@@ -68,6 +68,8 @@ function isValidClientMessage(v: unknown): boolean {
         /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(v["name"]) &&
         (!has(v, "key") || (typeof v["key"] === "string" && codePoints(v["key"]) <= 1024))
       );
+    case "applied":
+      return exactKeys(v, ["type", "seq"]) && isSeq(v["seq"]);
     default:
       return false;
   }
@@ -221,7 +223,8 @@ const aggregate = fc.record(
   },
   { requiredKeys: ["type", "id", "name"] },
 );
-const message = fc.oneof(hello, eventMessage, dml, aggregate);
+const applied = fc.record({ type: fc.constant("applied"), seq: seqLike });
+const message = fc.oneof(hello, eventMessage, dml, aggregate, applied);
 
 /** JSON texts that JSON.stringify cannot produce, spliced in through a placeholder string. */
 const RAW_NUMBERS = ["1e999", "-1e999", "1E400", "-0", "9007199254740993", "9007199254740992", "1.0", "0.1e1", "1e21", "-1", "0.5", "100000000000000000000000"];

@@ -54,7 +54,16 @@ export const AggregateRequestSchema = z.strictObject({
   key: z.string().max(MAX_AGGREGATE_KEY).optional(),
 });
 
-export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, DmlMessageSchema, AggregateRequestSchema]);
+/**
+ * Where the client's replica is: every seq up to `seq` is applied. Sent after hello, at most about
+ * once a second while events are applied; the gateway shows it (dashboard, /stats) and nothing else.
+ */
+export const AppliedSchema = z.strictObject({
+  type: z.literal("applied"),
+  seq,
+});
+
+export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, DmlMessageSchema, AggregateRequestSchema, AppliedSchema]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
 export type AggregateRequest = z.infer<typeof AggregateRequestSchema>;

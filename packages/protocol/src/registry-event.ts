@@ -18,6 +18,9 @@ import { WireRegistrySchema } from "./wire-registry.ts";
  */
 export const REGISTRY_TEMPLATE = "KUZU_SYNC_REGISTRY";
 
+/** Template names kuzu-sync keeps for its own events (the registry event, …); no registry may use them. */
+export const RESERVED_PREFIX = "KUZU_SYNC";
+
 /** Client id the gateways sign registry events with. */
 export const REGISTRY_CLIENT_ID = "kuzu-sync";
 

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { checkAggregates, type AggregateDefinition, type WireAggregate } from "./aggregates.ts";
 import { ErrorCode } from "./errors.ts";
 import { RAW_DML_TEMPLATE } from "./raw-dml-event.ts";
+import { RESERVED_PREFIX } from "./registry-event.ts";
 import { checkRegistryInternals } from "./internal-names.ts";
 import { assertTemplates, checkStatements, statementsOf } from "./registry-check.ts";
 
@@ -91,8 +92,6 @@ export type ValidationResult =
   | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 const NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
-/** Template names kuzu-sync keeps for its own events (the registry event, …). */
-export const RESERVED_PREFIX = "KUZU_SYNC";
 
 /** A validated, immutable registry. Build it with {@link defineTemplates}. */
 export class TemplateRegistry {

@@ -6,7 +6,7 @@
  * @module
  */
 import { ErrorCode, SyncError, WireRegistrySchema, type WireRegistry } from "@kuzu-sync/protocol";
-import { existsSync } from "node:fs";
+import { existsSync } from "#host-fs";
 import * as k from "./kuzu.ts";
 
 /** Table holding the applied seq and the registry, inside the replica itself. */

@@ -3,8 +3,7 @@
  * applied `seq` written in the same transaction as the events' effects.
  * @module
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, existsSync, mkdirSync } from "#host-fs";
 import {
   ErrorCode,
   RAW_DML_TEMPLATE,

@@ -8,8 +8,7 @@
  * order. `copy.cypher` names its columns, so column order does not matter.
  * @module
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, readFileSync, writeFileSync } from "#host-fs";
 import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
 
 const CREATE = /^\s*CREATE\s+(NODE|REL)\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(`[^`]+`|[A-Za-z_][A-Za-z0-9_]*)\s*\(/i;

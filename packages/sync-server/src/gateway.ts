@@ -1,7 +1,8 @@
 /**
  * The WebSocket gateway, wired together: HTTP routes (`http-routes.ts`), one session per socket
  * (`socket-session.ts`: frames, limits, hello, events, catch-up), the fan-out of every commit to
- * the live sockets, and the statistics, which listen to the gateway's activity.
+ * the live sockets, the statistics, which listen to the gateway's activity, and the dashboard's
+ * stream (`dashboard-feed.ts`).
  * @module
  */
 import type { Server } from "bun";
@@ -12,6 +13,8 @@ import { Admission } from "./admission.ts";
 import type { Authenticator } from "./auth.ts";
 import { ConnectionGuard } from "./connection-guard.ts";
 import { CorkedReplies } from "./corked-replies.ts";
+import { DashboardFeed } from "./dashboard-feed.ts";
+import { dashboardFrame } from "./dashboard-frame.ts";
 import { FanOut } from "./fan-out.ts";
 import { ActivityFeed } from "./gateway-activity.ts";
 import { GatewayStats } from "./gateway-stats.ts";
@@ -118,19 +121,24 @@ export function startGateway(options: GatewayOptions): Gateway {
     activity,
     write,
   };
-  const routes = httpRoutes({
+  const report = {
     serverId: options.serverId,
     log,
-    registry: options.registry,
     admission,
-    metrics,
     stats,
     fanOut,
-    activity,
     connectedClients: () => sockets.size,
+    describe: options.describe,
+  };
+  const dashboard = new DashboardFeed(() => dashboardFrame(report));
+  const routes = httpRoutes({
+    ...report,
+    registry: options.registry,
+    metrics,
+    activity,
     snapshots: options.snapshots,
     indexSnapshots: options.indexSnapshots,
-    describe: options.describe,
+    dashboard,
   });
 
   // Every commit goes to every live socket in one publish, in the step that moved the head.
@@ -196,6 +204,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     activity,
     async stop() {
       unsubscribe();
+      dashboard.close();
       for (const ws of sockets) ws.close(CloseCode.GOING_AWAY, "server shutting down");
       await server.stop(true);
     },

@@ -164,7 +164,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       ...snapshots.describe(),
       ...(nats === null ? {} : { nats: { connected: nats.connected, ...publisher!.counts } }),
       // Above 1 only when this gateway's index fell behind the stream's first seq (see @kuzu-sync/log's jetstream-index.ts).
-      ...(jetstream === null ? {} : { countsFromSeq: jetstream.countsFromSeq }),
+      ...(jetstream === null ? {} : { countsFromSeq: jetstream.countsFromSeq, stream: jetstream.streamState }),
     }),
     probes: {
       replicaSeq: () => follower.appliedSeq,

@@ -103,7 +103,7 @@ export class SocketSession {
       const code = ErrorCode.EVENT_TOO_LARGE;
       const message = `frame of ${bytes} bytes exceeds the ${this.#c.maxEventBytes}-byte event limit`;
       // Name the event even when the frame did not parse, so its sender's promise settles.
-      const id = !parsed.ok ? parsed.id : parsed.message.type === "hello" ? undefined : parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id;
+      const id = !parsed.ok ? parsed.id : parsed.message.type === "hello" || parsed.message.type === "applied" ? undefined : parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id;
       return id === undefined ? this.#fail(code, message) : this.#reject(id, code, message);
     }
     if (!parsed.ok) return parsed.id === undefined ? this.#fail(parsed.code, parsed.message) : this.#reject(parsed.id, parsed.code, parsed.message);
@@ -120,6 +120,9 @@ export class SocketSession {
       case "dml":
         // Shorthand for an event of the reserved RAW_DML template.
         return this.#event({ id: msg.id, template: RAW_DML_TEMPLATE, params: { cypher: msg.cypher }, clientId: msg.clientId, timestamp: msg.timestamp });
+      case "applied":
+        if (ws.data.clientId === null) return this.#fail(ErrorCode.NOT_READY, "send hello before applied");
+        return this.#c.activity.emit({ type: "progress", clientId: ws.data.clientId, seq: msg.seq });
     }
   }
 
@@ -155,7 +158,7 @@ export class SocketSession {
     }
     ws.data.clientId = hello.clientId;
     ws.data.state = "catching-up";
-    this.#c.activity.emit({ type: "connected", clientId: hello.clientId });
+    this.#c.activity.emit({ type: "connected", clientId: hello.clientId, lastSeq: hello.lastSeq });
     const snapshot = this.#c.snapshots?.offerFor(Math.min(hello.lastSeq, log.headSeq)) ?? null;
     const welcome: WelcomeMessage = {
       type: "welcome",

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { Replica } from "@kuzu-sync/replica";
-import { sqliteOutbox } from "../outbox.ts";
+import { sqliteOutbox } from "../sqlite-outbox.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { formatCount } from "./format.ts";
 import { fetchJson, type CliContext, type Health } from "./session.ts";
