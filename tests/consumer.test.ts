@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawnCommand } from "./support/command-process.ts";
 import { createConsumerProject, packWorkspace, REPO_ROOT, tarballContents, type ConsumerProject, type PackedPackage } from "./support/consumer-project.ts";
+import { headAfter } from "./support/log-start.ts";
 
 const PUBLISHED = ["@kuzu-sync/protocol", "@kuzu-sync/client", "@kuzu-sync/sync-server", "@kuzu-sync/archiver"];
 const BINS: Record<string, string> = { "@kuzu-sync/sync-server": "sync-server", "@kuzu-sync/client": "sync-client", "@kuzu-sync/archiver": "sync-archiver" };
@@ -113,7 +114,7 @@ describe("an application project outside the repository", () => {
     const dependency = await send("ADD_DEPENDENCY", "taskId=cli1", "dependsOn=a5");
     expect(dependency.code).toBe(0);
     const head = Math.max(...wrote, Number(task.stdout.trim()), Number(dependency.stdout.trim()));
-    expect(head).toBe(2 * 11 + 2); // each app: 1 project, 5 tasks, 4 dependencies, 1 status; the CLI: 2
+    expect(head).toBe(headAfter(2 * 11 + 2)); // each app: 1 project, 5 tasks, 4 dependencies, 1 status; the CLI: 2
 
     for (const app of [a, b]) app.send(`go ${head}`);
     const states = await Promise.all([a, b].map(async (app) => JSON.parse((await app.waitForLine(/^state /)).slice("state ".length)) as Record<string, unknown>));

@@ -112,13 +112,14 @@ describe("events a gateway stored before this check (or a compromised one wrote)
       "RETURN start_node(null) AS n",
     ];
     const log = SqliteEventLog.open({ path: join(dir.path, "events.sqlite") });
+    let head: number;
     try {
       await log.append(poison.map((cypher, i) => ({ id: `poison-${i}`, template: "RAW_DML", params: { cypher }, clientId: "old", timestamp: 1 })));
       await log.append([{ id: "after", template: "CREATE_USER", params: { id: "u2", name: "Bob", email: null }, clientId: "old", timestamp: 1 }]);
+      head = log.headSeq; // the genesis, u1, the poison, u2
     } finally {
       await log.close();
     }
-    const head = 1 + poison.length + 1;
     // Raw DML is off now: history is replayed whatever the switch says.
     for (let restart = 0; restart < 2; restart++) {
       gw = await startGatewayProcess({ dataDir: dir.path });

@@ -25,8 +25,8 @@ export interface BootstrapOptions {
   readonly current: Replica;
   /** Persistent replica file, or null for in memory. */
   readonly dbPath: string | null;
-  /** Registry hash the server serves; the snapshot must have been built with it. */
-  readonly registryHash: string;
+  /** Whether a snapshot built with this registry (version, hash) belongs to the server's deployment. */
+  readonly accepts: (version: number | null, hash: string | null) => boolean;
   readonly logger: Logger;
   readonly onProgress: (p: SnapshotProgress) => void;
   /** Aborts the download (the client is closing). */

@@ -49,4 +49,9 @@ export interface SyncClientEvents extends Record<string, unknown> {
   error: SyncError;
   /** Bootstrap from a snapshot: `download` (repeated as bytes arrive), `import`, `done`. */
   snapshot: SnapshotProgress;
+  /**
+   * The local replica moved to another registry version (a registry event applied at `seq`):
+   * templates may have been added, changed or removed, and the schema may have new tables or columns.
+   */
+  registry: { readonly version: number; readonly hash: string; readonly seq: number };
 }

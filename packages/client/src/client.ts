@@ -7,6 +7,7 @@ import {
   ErrorCode,
   Limits,
   RAW_DML_TEMPLATE,
+  REGISTRY_TEMPLATE,
   SyncError,
   isRetryable,
   type ClientEvent,
@@ -30,6 +31,7 @@ import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
 import { startStatsReports } from "./stats-reports.ts";
+import { registryKnown, registryProblem } from "./registry-compat.ts";
 import { SNAPSHOTS_SUPPORTED, bootstrapFromSnapshot, removeBootstrapLeftovers } from "#snapshot-bootstrap";
 import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
 
@@ -63,6 +65,8 @@ export class SyncClient {
   /** `url` without its query string (which may carry `?token=`), for messages. */
   readonly #safeUrl: string;
   #registry: WireRegistry | null = null;
+  /** The last welcome (its registry history judges a snapshot). */
+  #welcome: WelcomeMessage | null = null;
   #stopStats = (): void => {};
   readonly #seqWaiters = new SeqWaiters(() => this.lastAppliedSeq);
   readonly #aggregates = new AggregateRequests();
@@ -90,7 +94,13 @@ export class SyncClient {
     this.#connection = new Connection(
       { url, context, token: options.token, getToken: options.getToken, backoff: options.backoff },
       {
-        hello: () => ({ type: "hello", clientId: this.#clientId, lastSeq: this.lastAppliedSeq, ...(this.#replica?.registryHash ? { registryHash: this.#replica.registryHash } : {}) }),
+        hello: () => ({
+          type: "hello",
+          clientId: this.#clientId,
+          lastSeq: this.lastAppliedSeq,
+          ...(this.#replica?.registryHash ? { registryHash: this.#replica.registryHash } : {}),
+          ...(this.#replica?.registryVersion ? { registryVersion: this.#replica.registryVersion } : {}),
+        }),
         message: (msg, socket) => this.#onMessage(msg, socket),
         handshake: (welcome) => this.#handshake(welcome),
         bootstrap: (offer, token) => this.#bootstrap(offer, token),
@@ -292,7 +302,8 @@ export class SyncClient {
       case "welcome":
         return this.#onWelcome(socket, msg);
       case "events":
-        for (const e of msg.events) if (e.duplicateOf === undefined) this.#stats.record(e.template, "received");
+        // Registry events are not DML: they show up as `registry`, not in the statistics.
+        for (const e of msg.events) if (e.duplicateOf === undefined && e.template !== REGISTRY_TEMPLATE) this.#stats.record(e.template, "received");
         return this.#enqueue(msg.events);
       case "live":
         return this.#enqueue(async () => {
@@ -311,8 +322,11 @@ export class SyncClient {
 
   #onWelcome(socket: WebSocket, msg: WelcomeMessage): void {
     const replica = this.#replica!;
-    if (replica.registryHash !== null && replica.registryHash !== msg.registry.hash) {
-      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.#safeUrl} serves; use a new dbPath`);
+    const problem = registryProblem({ hash: replica.registryHash, version: replica.registryVersion }, msg);
+    if (problem !== null) {
+      // Another deployment's replica: nothing of it is touched, the outbox stays where it is.
+      const kept = this.#writes.size > 0 ? `; its ${this.#writes.size} unsent event(s) stay in its outbox` : "";
+      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `${problem}. The replica${this.#options.dbPath ? ` at ${this.#options.dbPath}` : ""} belongs to another deployment than ${this.#safeUrl}${kept}; the client stops`);
       this.#connectWaiters.rejectAll(error);
       this.#fail(error);
       void this.close();
@@ -322,13 +336,19 @@ export class SyncClient {
       this.#fail(new SyncError(ErrorCode.INTERNAL, `local replica is at seq ${replica.appliedSeq} but the server's head is ${msg.headSeq}: the server lost history or is another deployment`));
     }
     this.#registry = msg.registry;
+    this.#welcome = msg;
     this.#connection.dispatch({ type: "welcome", socket, welcome: msg, appliedSeq: replica.appliedSeq });
   }
 
-  /** The handshake is done: install the registry (in order with the events), then resend the outbox. */
+  /**
+   * The handshake is done: give the replica the registry it starts from when it has none of its
+   * own (in order with the events), then resend the outbox. A replica that has one moves through
+   * later versions by the registry events in the stream (docs/PROTOCOL.md §10.4).
+   */
   #handshake(welcome: WelcomeMessage): void {
     const replica = this.#replica!;
-    this.#enqueue(() => replica.install(welcome.registry));
+    const start = welcome.base ?? (welcome.registryHistory === undefined ? welcome.registry : undefined);
+    if (start !== undefined && replica.registry === null) this.#enqueue(() => replica.install(start));
     this.#appliedReports.reconnected();
     this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
     for (const event of this.#writes.outbox.pending()) this.#connection.send({ type: "event", event });
@@ -340,7 +360,7 @@ export class SyncClient {
    * On failure the old replica stays and the client reconnects with backoff, which asks again.
    */
   #bootstrap(offer: SnapshotOffer, token: string | undefined): void {
-    const registry = this.#registry!;
+    const welcome = this.#welcome!;
     const dbPath = this.#options.dbPath ?? null;
     this.#enqueue(async () => {
       const current = this.#replica!;
@@ -350,7 +370,7 @@ export class SyncClient {
           offer,
           current,
           dbPath,
-          registryHash: registry.hash,
+          accepts: (version, hash) => registryKnown(welcome, version, hash),
           logger: this.#log,
           onProgress: (p) => this.#emit("snapshot", p),
           signal: this.#abort.signal,
@@ -406,6 +426,13 @@ export class SyncClient {
       const e = bySeq.get(o.seq)!;
       // A duplicate slot (see SequencedEvent.duplicateOf) moved the replica's seq and nothing else.
       if (e.duplicateOf !== undefined) continue;
+      if (e.template === REGISTRY_TEMPLATE) {
+        const replica = this.#replica!;
+        if (o.ok && replica.registryVersion !== null && replica.registryHash !== null) {
+          this.#emit("registry", { version: replica.registryVersion, hash: replica.registryHash, seq: o.seq });
+        }
+        continue;
+      }
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
       this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
     }

@@ -62,7 +62,7 @@ export async function downloadSnapshot(
  * current replica open and untouched; one during the swap (rare: a failed rename) leaves it
  * closed, and the caller reopens `dbPath`.
  * @example
- * const replica = await bootstrapFromSnapshot({ wsUrl, offer, current, dbPath, registryHash, logger, onProgress });
+ * const replica = await bootstrapFromSnapshot({ wsUrl, offer, current, dbPath, accepts, logger, onProgress });
  */
 export async function bootstrapFromSnapshot(o: BootstrapOptions): Promise<Replica> {
   const scratch = o.dbPath ? mkdtempSync(join(dirname(o.dbPath), scratchPrefix(o.dbPath))) : mkdtempSync(join(tmpdir(), "kuzu-sync-snapshot-"));
@@ -74,9 +74,9 @@ export async function bootstrapFromSnapshot(o: BootstrapOptions): Promise<Replic
     o.onProgress({ phase: "import", bytes, total: bytes, seq });
     const newPath = o.dbPath ? join(scratch, "db.kuzu") : null;
     const fresh = await openSnapshotArchive(archive, { path: newPath, logger: o.logger }, scratch);
-    if (fresh.registryHash !== o.registryHash) {
+    if (!o.accepts(fresh.registryVersion, fresh.registryHash)) {
       await fresh.close();
-      throw new SyncError(ErrorCode.REGISTRY_MISMATCH, `the snapshot was built with registry ${String(fresh.registryHash).slice(0, 12)}, the server serves ${o.registryHash.slice(0, 12)}`);
+      throw new SyncError(ErrorCode.REGISTRY_MISMATCH, `the snapshot was built with registry ${fresh.registryVersion === null ? "" : `version ${fresh.registryVersion} `}${String(fresh.registryHash).slice(0, 12)}, which is none of the server's versions`);
     }
     if (!o.offer.required && fresh.appliedSeq <= o.current.appliedSeq) {
       // An offer, and the snapshot is no further than this replica: keep it, replay instead.

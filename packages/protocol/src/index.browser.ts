@@ -32,6 +32,7 @@ export type {
   EventsMessage,
   HelloMessage,
   ParseResult,
+  RegistryHistoryEntry,
   RejectMessage,
   ServerMessage,
   SnapshotOffer,
@@ -40,6 +41,9 @@ export type {
 export { BATCH_ROWS_PARAM, RegistryCheckError, checkTemplate, checkTemplates, formatProblems, parameterNames, statementsOf } from "./registry-check.ts";
 export type { CheckableTemplate, RegistryProblem, Statements } from "./registry-check.ts";
 export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
+export { WireRegistrySchema } from "./wire-registry.ts";
+export { REGISTRY_CLIENT_ID, REGISTRY_TEMPLATE, RESERVED_PREFIX, readRegistryChange, registryChange, registryEvent, registryEventId } from "./registry-event.ts";
+export type { RegistryChange, RegistryChangeKind, RegistryChangeRead } from "./registry-event.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
 export { INTERNAL_TABLE, checkRegistryInternals } from "./internal-names.ts";
 export type { RegistryTexts } from "./internal-names.ts";

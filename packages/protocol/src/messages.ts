@@ -11,6 +11,7 @@ import { shapeProblem } from "./frame-shape.ts";
 
 export { MAX_JSON_DEPTH } from "./frame-shape.ts";
 import type { WireRegistry } from "./templates.ts";
+import { WireRegistrySchema } from "./wire-registry.ts";
 
 const idString = z.string().min(1).max(Limits.maxIdLength);
 const seq = z.number().int().nonnegative();
@@ -22,8 +23,10 @@ export const HelloSchema = z.strictObject({
   clientId: idString,
   /** Highest seq the client's replica has applied (0 for a new replica). */
   lastSeq: seq,
-  /** Registry hash the replica was built with, if any. */
+  /** Registry hash the replica runs, if any. */
   registryHash: z.string().max(128).optional(),
+  /** Registry version the replica runs (absent: none yet, or a replica from before versions). */
+  registryVersion: z.number().int().positive().optional(),
 });
 
 export const EventMessageSchema = z.strictObject({
@@ -81,6 +84,13 @@ export interface SnapshotOffer {
   readonly required: boolean;
 }
 
+/** One registry version of the log: its registry event's seq and its hash. */
+export interface RegistryHistoryEntry {
+  readonly version: number;
+  readonly seq: number;
+  readonly hash: string;
+}
+
 export interface WelcomeMessage {
   readonly type: "welcome";
   readonly serverId: string;
@@ -88,7 +98,15 @@ export interface WelcomeMessage {
   readonly headSeq: number;
   /** First seq still in the hot log (1 until anything is archived). */
   readonly horizonSeq: number;
+  /** The current registry (its version included). */
   readonly registry: WireRegistry;
+  /** Every registry version of the log, ascending (absent from servers older than versions). */
+  readonly registryHistory?: readonly RegistryHistoryEntry[];
+  /**
+   * The registry in force after `lastSeq`, for a replica that has none of its own yet (a new
+   * replica of a log from before registry versions); see docs/PROTOCOL.md §10.4.
+   */
+  readonly base?: WireRegistry;
   /** Largest frame the server accepts, in bytes. */
   readonly maxMessageBytes: number;
   /** Present when the client must (or may) bootstrap from a snapshot; see {@link SnapshotOffer}. */
@@ -100,39 +118,12 @@ const WelcomeSchema = z.object({
   serverId: z.string(),
   headSeq: seq,
   horizonSeq: seq,
-  registry: z.object({
-    hash: z.string(),
-    schema: z.array(z.string()),
-    templates: z.array(
-      z.object({
-        name: z.string(),
-        description: z.string().optional(),
-        cypher: z.string(),
-        batch: z.object({ cypher: z.string(), keys: z.array(z.string()) }).optional(),
-        paramNames: z.array(z.string()),
-        required: z.array(z.string()),
-        paramsJsonSchema: z.unknown(),
-      }),
-    ),
-    // Absent from servers older than aggregates.
-    aggregates: z.array(wireAggregateSchema()).default([]),
-  }),
+  registry: WireRegistrySchema,
+  registryHistory: z.array(z.object({ version: z.number().int().positive(), seq: z.number().int().positive(), hash: z.string() })).optional(),
+  base: WireRegistrySchema.optional(),
   maxMessageBytes: z.number().int().positive(),
   snapshot: z.object({ seq, url: z.string().min(1), required: z.boolean() }).optional(),
 });
-
-function wireAggregateSchema() {
-  const base = { name: z.string(), description: z.string().optional() };
-  return z.discriminatedUnion("kind", [
-    z.object({ ...base, kind: z.literal("sum"), from: z.record(z.string(), z.object({ groupBy: z.string(), value: z.union([z.string(), z.number()]) })) }),
-    z.object({
-      ...base,
-      kind: z.literal("entityCount"),
-      set: z.record(z.string(), z.object({ id: z.string(), groupBy: z.string() })),
-      remove: z.record(z.string(), z.object({ id: z.string() })),
-    }),
-  ]);
-}
 
 const code = z.string().refine(isErrorCode, "unknown error code") as unknown as z.ZodType<ErrorCode>;
 

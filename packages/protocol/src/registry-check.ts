@@ -203,6 +203,20 @@ export function assertTemplates(templates: Readonly<Record<string, CheckableTemp
 }
 
 /**
+ * What is wrong with a list of plain statements (a registry's `migrate`): each must be one
+ * readable, deterministic statement. One line per problem, with its fix.
+ * @example checkStatements("migrate", ["MATCH (t:Task) SET t.at = now()"]) // ["migrate[0] is not deterministic: …"]
+ */
+export function checkStatements(field: string, statements: readonly string[]): string[] {
+  const out: string[] = [];
+  const problem: Report = (message, fix) => void out.push(`${message}. Fix: ${fix}.`);
+  if (statements.length === 0) return out;
+  const lexed = lexAll(field, statements, problem);
+  for (const s of lexed ?? []) checkDeterministic(s, problem);
+  return out;
+}
+
+/**
  * Problems as text, one per line: `template NAME: what is wrong. Fix: how`.
  * @example formatProblems([{ template: "ADD", message: "…", fix: "…" }])
  */

@@ -28,7 +28,8 @@ async function drain(result: NativeResult | NativeResult[], keep: boolean): Prom
  */
 export const nativeEngine: Engine = {
   name: "kuzu",
-  openDatabase: (path) => new kuzu.Database(path ?? ":memory:") satisfies Database,
+  openDatabase: (path, options) =>
+    (options?.readOnly ? new kuzu.Database(path ?? ":memory:", 0, true, true) : new kuzu.Database(path ?? ":memory:")) satisfies Database,
   openConnection: (db) => new kuzu.Connection(db as InstanceType<typeof kuzu.Database>) satisfies Connection,
   query: async (conn, statement, keep) => drain(await (conn as NativeConnection).query(statement), keep),
   execute: async (conn, prepared: PreparedStatement, params, keep) =>

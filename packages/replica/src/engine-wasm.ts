@@ -95,7 +95,7 @@ async function drain(first: WasmResult, keep: boolean): Promise<Row[]> {
  */
 export const wasmEngine: Engine = {
   name: "kuzu-wasm",
-  openDatabase: (path) => new WasmDatabaseHandle(new kuzu.Database(path ?? ":memory:")),
+  openDatabase: (path, options) => new WasmDatabaseHandle(new kuzu.Database(path ?? ":memory:", undefined, undefined, undefined, options?.readOnly)),
   openConnection: (db) => new WasmConnectionHandle(new kuzu.Connection((db as WasmDatabaseHandle).inner)),
   query: async (conn, statement, keep) => drain(await (conn as WasmConnectionHandle).inner.query(statement), keep),
   async execute(conn, prepared, params, keep) {

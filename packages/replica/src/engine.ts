@@ -40,7 +40,7 @@ export interface Engine {
   /** `kuzu` (native addon) or `kuzu-wasm`; for logs and tests. */
   readonly name: "kuzu" | "kuzu-wasm";
   /** A database at `path` (a file, created when missing), or in memory for null. */
-  openDatabase(path: string | null): Database;
+  openDatabase(path: string | null, options?: { readonly readOnly?: boolean }): Database;
   openConnection(db: Database): Connection;
   /**
    * Run statement text without parameters; the rows of its last result when `keep`, else []. Throws

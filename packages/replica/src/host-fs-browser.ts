@@ -27,6 +27,10 @@ export function readFileSync(path: string, _encoding?: string): string {
   unavailable(`reading ${path}`);
 }
 
+export function writeFileSync(path: string, _data: string): void {
+  unavailable(`writing ${path}`);
+}
+
 /** POSIX dirname, enough for the replica's own paths. */
 export function dirname(path: string): string {
   const i = path.replace(/\/+$/, "").lastIndexOf("/");

@@ -4,5 +4,5 @@
  * host-fs-browser.ts is the browser's counterpart.
  * @module
  */
-export { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+export { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 export { dirname, join } from "node:path";

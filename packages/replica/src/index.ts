@@ -6,6 +6,8 @@
  * @module
  */
 export * from "./index.browser.ts";
+export { peekReplica } from "./meta.ts";
+export type { MetaState } from "./meta.ts";
 export { SNAPSHOT_DESCRIPTOR, openSnapshotArchive, readSnapshotDescriptor, writeSnapshotArchive } from "./snapshot.ts";
 export type { SnapshotArchive, SnapshotDescriptor } from "./snapshot.ts";
 export { DownloadError, downloadArchive } from "./download.ts";
@@ -15,5 +17,9 @@ export type { PackResult } from "./tar.ts";
 export { diffGraphDumps, digestGraph, digestOfDump, dumpGraph } from "./graph-digest.ts";
 export type { DumpOptions, GraphDigest, GraphDump, GraphReader, TableDump } from "./graph-digest.ts";
 export { ScratchGraph } from "./scratch-graph.ts";
+export { checkMigration, checkRegistrySchema, templateStatements } from "./migration-check.ts";
+export type { RegistryProblems } from "./migration-check.ts";
+export { describeSchema, diffSchemas } from "./schema-shape.ts";
+export type { ColumnShape, SchemaDifference, SchemaShape, TableShape } from "./schema-shape.ts";
 export { wasmWorkerPath } from "./wasm-assets.ts";
 export type { ScratchOutcome, ScratchTemplate } from "./scratch-graph.ts";

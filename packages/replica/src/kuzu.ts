@@ -15,8 +15,9 @@ export type { Connection, Database, PreparedStatement, Row } from "./engine.ts";
 /** Which Kuzu build this replica runs on: `kuzu` (native) or `kuzu-wasm` (browser). */
 export const engineName = engine.name;
 
-export function openDatabase(path: string | null): Database {
-  return engine.openDatabase(path);
+/** A database at `path` (created when missing; `readOnly` opens an existing one without changing it), or in memory for null. */
+export function openDatabase(path: string | null, options: { readonly readOnly?: boolean } = {}): Database {
+  return engine.openDatabase(path, options);
 }
 
 export function openConnection(db: Database): Connection {
@@ -82,3 +83,4 @@ export async function withQueryTimeout<T>(conn: Connection, timeoutMs: number, b
 export function isInterrupted(error: unknown): boolean {
   return error instanceof Error && error.message.trim() === "Interrupted.";
 }
+

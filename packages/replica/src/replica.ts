@@ -4,16 +4,28 @@
  * @module
  */
 import { dirname, existsSync, mkdirSync } from "#host-fs";
-import { ErrorCode, RAW_DML_TEMPLATE, RawDmlLimits, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import {
+  ErrorCode,
+  RAW_DML_TEMPLATE,
+  RawDmlLimits,
+  REGISTRY_TEMPLATE,
+  SyncError,
+  checkRawDmlParams,
+  checkReadOnlyCypher,
+  type SequencedEvent,
+  type WireRegistry,
+  type WireTemplate,
+} from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import { ApplyStrategy } from "./apply-strategy.ts";
 import * as k from "./kuzu.ts";
+import { META_TABLE, SET_SEQ, createMeta, readMeta, upgradeMetaColumns, writeRegistry, type MetaState } from "./meta.ts";
+import { applyRegistryChange } from "./registry-change.ts";
 import { bindParams, splitRuns } from "./runs.ts";
+import { rewriteExportedSchema } from "./snapshot-schema.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
 
-/** Table holding the applied seq and the registry hash, inside the replica itself. */
-export const META_TABLE = "KuzuSyncMeta";
-const META_DDL = `CREATE NODE TABLE ${META_TABLE}(k STRING, seq INT64, hash STRING, PRIMARY KEY(k))`;
+export { META_TABLE };
 
 export interface ReplicaOptions {
   /** Database file; null or absent for an in-memory replica. */
@@ -30,6 +42,8 @@ export interface ExportedSnapshot {
   readonly dir: string;
   readonly seq: number;
   readonly registryHash: string;
+  /** The registry version in force at `seq` (null for a replica made before registry versions). */
+  readonly registryVersion: number | null;
 }
 
 /** What happened to one event. A failed event still advances the seq: it failed on every replica. */
@@ -65,13 +79,16 @@ export class Replica {
   readonly #strategy = new ApplyStrategy();
   #appliedSeq: number;
   #hash: string | null;
+  /** The registry in force (null: none installed, or a replica from before versions not yet told). */
+  #registry: WireRegistry | null;
+  #version: number | null;
   #templates = new Map<string, WireTemplate>();
   #compiled = new Map<string, Compiled>();
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(path: string | null, db: k.Database, options: ReplicaOptions, seq: number, hash: string | null) {
+  private constructor(path: string | null, db: k.Database, options: ReplicaOptions, meta: MetaState | null) {
     this.path = path;
     this.#db = db;
     this.#write = k.openConnection(db);
@@ -79,8 +96,11 @@ export class Replica {
     this.#log = options.logger ?? silentLogger;
     this.#maxBatchRows = options.maxBatchRows ?? 2_000;
     this.#rawDmlTimeoutMs = options.rawDmlTimeoutMs ?? RawDmlLimits.timeoutMs;
-    this.#appliedSeq = seq;
-    this.#hash = hash;
+    this.#appliedSeq = meta?.seq ?? 0;
+    this.#hash = meta?.hash ?? null;
+    this.#registry = meta?.registry ?? null;
+    this.#version = meta?.version ?? null;
+    if (this.#registry) this.#templates = new Map(this.#registry.templates.map((t) => [t.name, t]));
   }
 
   /** Open (or create) a replica. A persistent one resumes from the seq it stored. */
@@ -89,24 +109,17 @@ export class Replica {
     if (path !== null) mkdirSync(dirname(path), { recursive: true });
     const db = k.openDatabase(path);
     const conn = k.openConnection(db);
-    let seq = 0;
-    let hash: string | null = null;
+    let meta: MetaState | null;
     try {
-      const tables = await k.run(conn, "CALL show_tables() RETURN name");
-      if (tables.some((t) => t["name"] === META_TABLE)) {
-        const rows = await k.run(conn, `MATCH (m:${META_TABLE} {k: 'state'}) RETURN m.seq AS seq, m.hash AS hash`);
-        seq = Number(rows[0]?.["seq"] ?? 0);
-        hash = (rows[0]?.["hash"] as string | null | undefined) ?? null;
-      } else if (tables.length > 0) {
-        throw new SyncError(ErrorCode.REGISTRY_MISMATCH, `${path} holds tables but is not a kuzu-sync replica`);
-      }
+      meta = await readMeta(conn, path ?? ":memory:");
+      if (meta !== null && meta.version === null) await upgradeMetaColumns(conn);
     } catch (error) {
       await conn.close();
       await db.close();
       throw error;
     }
     await conn.close();
-    return new Replica(path, db, options, seq, hash);
+    return new Replica(path, db, options, meta);
   }
 
   /**
@@ -126,22 +139,19 @@ export class Replica {
     checkExportedCypher(dir);
     const db = k.openDatabase(path);
     const conn = k.openConnection(db);
-    let seq: number;
-    let hash: string;
+    let meta: MetaState | null;
     try {
       await k.run(conn, `IMPORT DATABASE ${quotePath(dir)}`);
-      const rows = await k.run(conn, `MATCH (m:${META_TABLE} {k: 'state'}) RETURN m.seq AS seq, m.hash AS hash`);
-      const row = rows[0];
-      if (!row || typeof row["hash"] !== "string") throw new SyncError(ErrorCode.INTERNAL, `snapshot in ${dir} has no ${META_TABLE} state`);
-      seq = Number(row["seq"]);
-      hash = row["hash"];
+      meta = await readMeta(conn, `snapshot in ${dir}`);
+      if (meta === null) throw new SyncError(ErrorCode.INTERNAL, `snapshot in ${dir} has no ${META_TABLE} state`);
+      if (meta.version === null) await upgradeMetaColumns(conn);
     } catch (error) {
       await conn.close();
       await db.close();
       throw error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, `cannot import snapshot ${dir}: ${String(error)}`, { cause: error });
     }
     await conn.close();
-    return new Replica(path, db, options, seq, hash);
+    return new Replica(path, db, options, meta);
   }
 
   /** Highest seq whose effects are committed in this replica. */
@@ -154,43 +164,79 @@ export class Replica {
     return this.#closed;
   }
 
-  /** Hash of the registry this replica was built with (null before {@link install}). */
+  /** Hash of the registry this replica runs (null before {@link install} or a genesis event). */
   get registryHash(): string | null {
     return this.#hash;
   }
 
+  /** Version of the registry this replica runs (null: none yet, or a replica from before versions). */
+  get registryVersion(): number | null {
+    return this.#version;
+  }
+
+  /** The registry this replica runs, as recorded in it (null: none yet, or from before versions). */
+  get registry(): WireRegistry | null {
+    return this.#registry;
+  }
+
   /**
-   * Create the schema on a fresh replica, or check that an existing one was built from the same
-   * registry. A template's statements are prepared when it is first applied (or all of them now,
-   * with `prepareAll`): a client installs while catch-up pages pour in, and every prepare is a
-   * round trip to Kuzu that waits behind the parsing of those pages, so twenty of them held the
-   * first apply back by a quarter of a second. The gateway prepares all of them at start-up, so a
-   * template Kuzu cannot prepare stops it there rather than failing on every replica later.
+   * Give a replica the registry it starts from: on a new replica, create its schema (at the
+   * current seq, normally 0); on one that runs the same registry (same hash), record it and
+   * prepare its templates. Registry *changes* arrive as registry events in the stream instead
+   * (see `apply`). A template's statements are prepared when it is first applied (or all of them
+   * now, with `prepareAll`): a client installs while catch-up pages pour in, and every prepare is
+   * a round trip to Kuzu that waits behind the parsing of those pages.
    * @example
-   * await replica.install(welcome.registry);
-   * await serverReplica.install(registry.toWire(), { prepareAll: true });
+   * await replica.install(welcome.base); // a new replica of a log from before registry versions
    */
   install(registry: WireRegistry, options: { readonly prepareAll?: boolean } = {}): Promise<void> {
     return this.#serial(async () => {
       if (this.#hash !== null && this.#hash !== registry.hash) {
         throw new SyncError(
           ErrorCode.REGISTRY_MISMATCH,
-          `replica ${this.path ?? ":memory:"} was built with registry ${this.#hash.slice(0, 12)}, server has ${registry.hash.slice(0, 12)}; start from an empty replica`,
+          `replica ${this.path ?? ":memory:"} runs registry ${this.#describeRegistry()}, not version ${registry.version} (${registry.hash.slice(0, 12)})`,
         );
       }
       if (this.#hash === null) {
-        // DDL is not transactional everywhere in Kuzu; the hash is written last, so a crash here
-        // leaves a replica that refuses to open rather than one that is silently incomplete.
-        for (const ddl of registry.schema) await k.run(this.#write, ddl);
-        await k.run(this.#write, META_DDL);
-        await k.run(this.#write, `CREATE (:${META_TABLE} {k: 'state', seq: 0, hash: $hash})`, { hash: registry.hash });
-        this.#hash = registry.hash;
+        await this.#transaction(async () => {
+          for (const ddl of registry.schema) await k.run(this.#write, ddl);
+          await createMeta(this.#write, this.#appliedSeq, registry);
+        });
+      } else if (this.#registry === null) {
+        await writeRegistry(this.#write, this.#appliedSeq, registry);
       }
-      this.#templates = new Map(registry.templates.map((t) => [t.name, t]));
-      this.#compiled = new Map();
+      this.#useRegistry(registry);
+      await this.#prepareMeta();
       if (options.prepareAll) for (const t of registry.templates) await this.#compile(t.name);
-      this.#setSeq = await k.prepare(this.#write, `MATCH (m:${META_TABLE} {k: 'state'}) SET m.seq = $seq`);
     });
+  }
+
+  #describeRegistry(): string {
+    return `${this.#version === null ? "" : `version ${this.#version} `}(${(this.#hash ?? "none").slice(0, 12)})`;
+  }
+
+  #useRegistry(registry: WireRegistry): void {
+    this.#hash = registry.hash;
+    this.#version = registry.version;
+    this.#registry = registry;
+    this.#templates = new Map(registry.templates.map((t) => [t.name, t]));
+    // Statements prepared against the old catalog may not survive DDL: prepare again on first use.
+    this.#compiled = new Map();
+  }
+
+  async #prepareMeta(): Promise<void> {
+    this.#setSeq = await k.prepare(this.#write, SET_SEQ);
+  }
+
+  async #transaction(task: () => Promise<void>): Promise<void> {
+    await k.run(this.#write, "BEGIN TRANSACTION");
+    try {
+      await task();
+      await k.run(this.#write, "COMMIT");
+    } catch (error) {
+      await this.#rollback();
+      throw error;
+    }
   }
 
   /** The prepared statements of a template, prepared on first use. Runs inside the write queue. */
@@ -210,6 +256,12 @@ export class Replica {
 
   #setSeq: k.PreparedStatement | undefined;
 
+  /** The statement that moves the applied seq, prepared on first use (a reopened replica needs no install). */
+  async #seqStatement(): Promise<k.PreparedStatement> {
+    if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    return (this.#setSeq ??= await k.prepare(this.#write, SET_SEQ));
+  }
+
   /**
    * Apply events in order. Events at or below {@link appliedSeq} are skipped (so redelivery is
    * harmless); a gap throws, because applying past it would diverge.
@@ -224,24 +276,97 @@ export class Replica {
           throw new SyncError(ErrorCode.INTERNAL, `gap in event stream: expected seq ${expected}, got ${fresh[i]!.seq}`);
         }
       }
-      const setSeq = this.#setSeq;
-      if (!setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
-      const last = fresh[fresh.length - 1]!.seq;
+      const outcomes: ApplyOutcome[] = [];
+      let start = 0;
+      for (let i = 0; i <= fresh.length; i++) {
+        const e = fresh[i];
+        if (e !== undefined && e.template !== REGISTRY_TEMPLATE) continue;
+        // Registry events are barriers: what comes before runs with the registry then in force.
+        if (i > start) outcomes.push(...(await this.#applyEvents(fresh.slice(start, i))));
+        if (e !== undefined) outcomes.push(await this.#applyRegistry(e));
+        start = i + 1;
+      }
+      return outcomes;
+    });
+  }
+
+  /** A registry event: steps and the new registry in one transaction with its seq (see registry-change.ts). */
+  async #applyRegistry(e: SequencedEvent): Promise<ApplyOutcome> {
+    const running = this.#hash === null ? null : { hash: this.#hash, version: this.#version };
+    const step = e.duplicateOf !== undefined ? ({ action: "skip" } as const) : applyRegistryChange(running, e.params);
+    if (step.action === "run") {
       try {
-        await k.run(this.#write, "BEGIN TRANSACTION");
-        for (const run of splitRuns(fresh, this.#templates, this.#maxBatchRows)) await this.#execRun(run);
-        await k.exec(this.#write, setSeq, { seq: last });
-        await k.run(this.#write, "COMMIT");
-        this.#appliedSeq = last;
-        this.#logApplied(fresh);
-        return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
-      } catch (error) {
+        await this.#transaction(async () => {
+          for (const statement of step.statements) await k.run(this.#write, statement);
+          if (step.create) await createMeta(this.#write, e.seq, step.registry);
+          else await writeRegistry(this.#write, e.seq, step.registry);
+        });
+      } catch (cause) {
+        // Checked against the previous version's schema before it was appended; failing here means
+        // this replica's data differs from what the gateway saw. Stop rather than diverge.
+        throw new SyncError(
+          ErrorCode.INTERNAL,
+          `registry version ${step.registry.version} cannot be applied at seq ${e.seq}: ${cause instanceof Error ? cause.message : String(cause)}; this replica stops here`,
+          { cause, eventId: e.id },
+        );
+      }
+      this.#useRegistry(step.registry);
+      await this.#prepareMeta();
+      this.#appliedSeq = e.seq;
+      this.#log.info("registry version applied", { seq: e.seq, version: step.registry.version, hash: step.registry.hash.slice(0, 12), steps: step.statements.length });
+      return { seq: e.seq, template: e.template, ok: true };
+    }
+    await k.exec(this.#write, await this.#seqStatement(), { seq: e.seq });
+    this.#appliedSeq = e.seq;
+    if (step.action === "skip") return { seq: e.seq, template: e.template, ok: true };
+    this.#log.warn("registry event does not apply to this replica", { seq: e.seq, error: step.reason });
+    return { seq: e.seq, template: e.template, ok: false, error: step.reason };
+  }
+
+  /** Template events (no registry event among them), in one transaction when they all succeed. */
+  async #applyEvents(fresh: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    const setSeq = await this.#seqStatement();
+    const last = fresh[fresh.length - 1]!.seq;
+    try {
+      await k.run(this.#write, "BEGIN TRANSACTION");
+      for (const run of splitRuns(fresh, this.#templates, this.#maxBatchRows)) await this.#execRun(run);
+      await k.exec(this.#write, setSeq, { seq: last });
+      await k.run(this.#write, "COMMIT");
+      this.#appliedSeq = last;
+      this.#logApplied(fresh);
+      return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
+    } catch (error) {
+      await this.#rollback();
+      if (fresh.length === 1) return [await this.#applyOne(fresh[0]!, error)];
+      // One event in the batch failed: redo them one transaction each, so only that one fails.
+      const outcomes: ApplyOutcome[] = [];
+      for (const e of fresh) outcomes.push(await this.#applyOne(e));
+      return outcomes;
+    }
+  }
+
+  /**
+   * Run `statements` on the replica's data in a transaction that is rolled back, and say whether
+   * they fail (their error) or not (null). The gateway checks a registry upgrade's steps with it.
+   * @example const failure = await replica.dryRun(["ALTER TABLE Task ADD priority INT64 DEFAULT 0"]);
+   */
+  dryRun(statements: readonly string[]): Promise<string | null> {
+    return this.#serial(async () => {
+      await k.run(this.#write, "BEGIN TRANSACTION");
+      try {
+        for (const [i, s] of statements.entries()) {
+          try {
+            await k.run(this.#write, s);
+          } catch (error) {
+            return `step ${i} \`${s}\`: ${error instanceof Error ? error.message : String(error)}`;
+          }
+        }
+        return null;
+      } finally {
         await this.#rollback();
-        if (fresh.length === 1) return [await this.#applyOne(fresh[0]!, error)];
-        // One event in the batch failed: redo them one transaction each, so only that one fails.
-        const outcomes: ApplyOutcome[] = [];
-        for (const e of fresh) outcomes.push(await this.#applyOne(e));
-        return outcomes;
+        // Prepared statements may not survive the catalog's rollback.
+        this.#compiled = new Map();
+        if (this.#hash !== null) await this.#prepareMeta();
       }
     });
   }
@@ -259,7 +384,9 @@ export class Replica {
       if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
       if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
       await k.run(this.#write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
-      return { dir, seq: this.#appliedSeq, registryHash: this.#hash };
+      // Kuzu's export drops column defaults; put the declared statements back (snapshot-schema.ts).
+      if (this.#registry !== null) rewriteExportedSchema(dir, this.#registry.schema);
+      return { dir, seq: this.#appliedSeq, registryHash: this.#hash, registryVersion: this.#version };
     });
   }
 

@@ -9,7 +9,7 @@
  * recently active others (default 1000). Totals and per-template counts stay exact.
  * @module
  */
-import type { SequencedEvent } from "@kuzu-sync/protocol";
+import { REGISTRY_TEMPLATE, type SequencedEvent } from "@kuzu-sync/protocol";
 import { ClientPositions } from "./client-positions.ts";
 import { ClientTable } from "./client-table.ts";
 import { DmlCounters, type DmlCounts, type TemplateDmlCounts } from "./dml-counters.ts";
@@ -89,12 +89,13 @@ export class GatewayStats {
       case "rejected":
         this.#rejected.set(activity.code, (this.#rejected.get(activity.code) ?? 0) + 1);
         return this.metrics.eventsRejected.inc({ code: activity.code });
+      // Registry events (docs/PROTOCOL.md §10) are not DML: they are left out of every count.
       case "committed":
-        return this.#committed(activity.events);
+        return this.#committed(dml(activity.events));
       case "delivered":
-        return this.#delivered(activity.events, activity.recipients, activity.live);
+        return this.#delivered(dml(activity.events), activity.recipients, activity.live);
       case "applied":
-        return this.#applied(activity.events, activity.outcomes);
+        return this.#applied(dml(activity.events), activity.outcomes);
       case "aggregate-read":
         return this.metrics.aggregateReads.inc({ via: activity.via });
     }
@@ -198,4 +199,9 @@ export class GatewayStats {
       this.#clients.get(e.clientId).dml.record(e.template, outcome);
     }
   }
+}
+
+/** The events that count as DML: all but registry events. */
+function dml(events: readonly SequencedEvent[]): readonly SequencedEvent[] {
+  return events.some((e) => e.template === REGISTRY_TEMPLATE) ? events.filter((e) => e.template !== REGISTRY_TEMPLATE) : events;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Server } from "bun";
-import { CloseCode, encodeServerMessage, type SequencedEvent, type SnapshotOffer, type TemplateRegistry } from "@kuzu-sync/protocol";
+import { CloseCode, encodeServerMessage, type SequencedEvent, type SnapshotOffer } from "@kuzu-sync/protocol";
 import type { EventLog } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { Admission } from "./admission.ts";
@@ -21,6 +21,7 @@ import { GatewayStats } from "./gateway-stats.ts";
 import { httpRoutes } from "./http-routes.ts";
 import { GatewayMetrics, type MetricSources } from "./metrics.ts";
 import type { LimitsConfig } from "./security-config.ts";
+import type { RegistryState } from "./registry-state.ts";
 import { SocketSession, type Connection, type SessionContext, type Socket } from "./socket-session.ts";
 
 /** Catch-up pauses while this many bytes wait in a socket's send buffer (at most half the backpressure limit). */
@@ -30,7 +31,8 @@ export interface GatewayOptions {
   readonly port: number;
   readonly host: string;
   readonly serverId: string;
-  readonly registry: TemplateRegistry;
+  /** The registry in use and the log's versions (see registry-state.ts). */
+  readonly registry: RegistryState;
   readonly log: EventLog;
   readonly logger: Logger;
   readonly maxMessageBytes: number;
@@ -102,11 +104,9 @@ export function startGateway(options: GatewayOptions): Gateway {
   const write = (ws: Socket, frame: string): void => {
     if (ws.readyState === 1 && ws.send(frame) === -1) fanOut.check(ws);
   };
-  const registryWire = options.registry.toWire();
   const session: SessionContext = {
     serverId: options.serverId,
     registry: options.registry,
-    registryWire,
     log,
     logger,
     maxMessageBytes: options.maxMessageBytes,
@@ -133,7 +133,7 @@ export function startGateway(options: GatewayOptions): Gateway {
   const dashboard = new DashboardFeed(() => dashboardFrame(report));
   const routes = httpRoutes({
     ...report,
-    registryWire,
+    registry: options.registry,
     metrics,
     activity,
     snapshots: options.snapshots,

@@ -1,11 +1,10 @@
 /**
  * The gateway's HTTP routes (every request that is not a WebSocket upgrade): the dashboard page's
  * files (no data in them, so no token), the token check (all but /health when authentication is
- * on), then `GET /health`, `/stats`, `/metrics`, `/templates`, `/snapshot`, `/index-snapshot`,
+ * on), then `GET /health`, `/stats`, `/metrics`, `/templates`, `/registry`, `/snapshot`, `/index-snapshot`,
  * `/aggregates/…` and the dashboard's stream `/dashboard/stream`.
  * @module
  */
-import type { WireRegistry } from "@kuzu-sync/protocol";
 import type { EventLog } from "@kuzu-sync/log";
 import type { Admission } from "./admission.ts";
 import { aggregateRoute } from "./aggregate-api.ts";
@@ -13,12 +12,13 @@ import { dashboardAsset, isDashboardAsset } from "./dashboard-assets.ts";
 import type { ActivityFeed } from "./gateway-activity.ts";
 import type { GatewayStats } from "./gateway-stats.ts";
 import type { GatewayMetrics } from "./metrics.ts";
+import type { RegistryState } from "./registry-state.ts";
 
 /** What the routes read from. */
 export interface HttpRoutesContext {
   readonly serverId: string;
   readonly log: EventLog;
-  readonly registryWire: WireRegistry;
+  readonly registry: RegistryState;
   readonly admission: Admission;
   readonly metrics: GatewayMetrics;
   readonly stats: GatewayStats;
@@ -71,7 +71,7 @@ export type HttpRoutes = (req: Request, url: URL, remote: string | null) => Prom
 
 /**
  * @example
- * const routes = httpRoutes({ serverId, log, registryWire, admission, metrics, stats, fanOut, activity, connectedClients, snapshots, indexSnapshots, describe });
+ * const routes = httpRoutes({ serverId, log, registry, admission, metrics, stats, fanOut, activity, connectedClients, snapshots, indexSnapshots, describe });
  * fetch: (req, srv) => routes(req, new URL(req.url), srv.requestIP(req)?.address ?? null)
  */
 export function httpRoutes(c: HttpRoutesContext): HttpRoutes {
@@ -94,7 +94,9 @@ export function httpRoutes(c: HttpRoutesContext): HttpRoutes {
         return new Response(body, { headers: { "content-type": contentType } });
       }
       case "/templates":
-        return Response.json(c.registryWire);
+        return Response.json(c.registry.current.toWire());
+      case "/registry":
+        return Response.json(c.registry.describe());
       case "/snapshot":
         return c.snapshots ? c.snapshots.handle(req) : Response.json({ error: "snapshots are not enabled" }, { status: 404 });
       case "/index-snapshot":

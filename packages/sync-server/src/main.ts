@@ -4,7 +4,8 @@
  * `LOG_TS_PATH` sink, OTLP export), start the server, log the port, and on SIGINT/SIGTERM stop
  * cleanly and flush the logs. Exit codes: 0 stopped cleanly, 1 failed (start-up or shutdown),
  * 2 bad settings (one line on stderr naming the setting as it was given, checked before anything
- * starts). `sync-server check …` checks a registry instead (registry-check-command.ts).
+ * starts). `sync-server check …` checks a registry instead (registry-check-command.ts), `sync-server plan …`
+ * says what a start would do with it (registry-plan-command.ts).
  * @module
  */
 import { createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
@@ -12,11 +13,14 @@ import pkg from "../package.json" with { type: "json" };
 import { parseServerConfig, SERVER_USAGE } from "./config.ts";
 import { probeNats } from "./nats-probe.ts";
 import { runCheckCommand } from "./registry-check-command.ts";
+import { runPlanCommand } from "./registry-plan-command.ts";
 import { startServer } from "./server.ts";
 
-if (process.argv[2] === "check") {
+if (process.argv[2] === "check" || process.argv[2] === "plan") {
   const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
-  process.exitCode = await runCheckCommand(process.argv.slice(3), { out: write(process.stdout), err: write(process.stderr), env: process.env });
+  const io = { out: write(process.stdout), err: write(process.stderr), env: process.env };
+  const run = process.argv[2] === "check" ? runCheckCommand : runPlanCommand;
+  process.exitCode = await run(process.argv.slice(3), io);
   // Kuzu's native threads may keep the process alive after the scratch databases are closed.
   process.exit();
 }

@@ -19,9 +19,7 @@ import {
   type SequencedEvent,
   type ServerMessage,
   type SnapshotOffer,
-  type TemplateRegistry,
   type WelcomeMessage,
-  type WireRegistry,
 } from "@kuzu-sync/protocol";
 import { LogCursor, LogCursorError, type EventLog } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
@@ -31,6 +29,7 @@ import type { ConnectionGuard, GuardState } from "./connection-guard.ts";
 import type { CorkedReplies } from "./corked-replies.ts";
 import { checkEvent } from "./event-checks.ts";
 import type { FanOut } from "./fan-out.ts";
+import type { RegistryState } from "./registry-state.ts";
 import type { ActivityFeed } from "./gateway-activity.ts";
 
 /** Per-socket data (`ws.data`): set at the upgrade, the session attached when the socket opens. */
@@ -48,8 +47,7 @@ export type Socket = ServerWebSocket<Connection>;
 /** What every session of a gateway shares. */
 export interface SessionContext {
   readonly serverId: string;
-  readonly registry: TemplateRegistry;
-  readonly registryWire: WireRegistry;
+  readonly registry: RegistryState;
   readonly log: EventLog;
   readonly logger: Logger;
   readonly maxMessageBytes: number;
@@ -167,7 +165,7 @@ export class SocketSession {
       serverId: this.#c.serverId,
       headSeq: log.headSeq,
       horizonSeq: log.horizonSeq,
-      registry: this.#c.registryWire,
+      ...this.#c.registry.welcomeFor(hello),
       maxMessageBytes: this.#c.maxMessageBytes,
       ...(snapshot === null ? {} : { snapshot }),
     };
@@ -188,7 +186,7 @@ export class SocketSession {
   #event(event: ClientEvent): void {
     const ws = this.#ws;
     const { logger } = this.#c;
-    const checked = checkEvent(event, ws.data, this.#c.registry, this.#c.allowRawDml);
+    const checked = checkEvent(event, ws.data, this.#c.registry.current, this.#c.allowRawDml);
     if (!checked.ok) return this.#reject(event.id, checked.code, checked.message);
     this.#c.activity.emit({ type: "accepted", template: event.template, clientId: event.clientId });
     if (logger.isEnabled("debug")) {
