@@ -28,8 +28,10 @@ export type {
   SnapshotOffer,
   WelcomeMessage,
 } from "./messages.ts";
-export { TemplateRegistry, defineTemplates } from "./templates.ts";
-export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
+export { MAX_TEMPLATE_STATEMENTS, TemplateRegistry, cypherStatements, defineTemplates } from "./templates.ts";
+export type { BatchForm, CypherText, RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
+export { tokenizeCypher } from "./cypher-lexer.ts";
+export type { LexResult, Token, TokenKind } from "./cypher-lexer.ts";
 export { exampleRegistry } from "./example-templates.ts";
 export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
 export type { RawDmlCheck } from "./raw-dml.ts";

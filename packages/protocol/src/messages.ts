@@ -83,6 +83,8 @@ export interface WelcomeMessage {
   readonly snapshot?: SnapshotOffer;
 }
 
+const cypherText = z.union([z.string(), z.array(z.string()).min(1)]);
+
 const WelcomeSchema = z.object({
   type: z.literal("welcome"),
   serverId: z.string(),
@@ -95,8 +97,9 @@ const WelcomeSchema = z.object({
       z.object({
         name: z.string(),
         description: z.string().optional(),
-        cypher: z.string(),
-        batch: z.object({ cypher: z.string(), keys: z.array(z.string()) }).optional(),
+        // One statement, or a short list run in one transaction (a plain string when one).
+        cypher: cypherText,
+        batch: z.object({ cypher: cypherText, keys: z.array(z.string()) }).optional(),
         paramNames: z.array(z.string()),
         required: z.array(z.string()),
         paramsJsonSchema: z.unknown(),

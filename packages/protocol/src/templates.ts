@@ -13,22 +13,45 @@ import { RAW_DML_TEMPLATE } from "./raw-dml-event.ts";
 export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   /** Parameter schema as a zod shape; unknown keys are rejected. */
   readonly params: Shape;
-  /** Cypher for one event, parameters as `$name`. Must be deterministic (no now(), rand(), uuid). */
-  readonly cypher: string;
   /**
-   * Optional set-at-a-time form: `UNWIND $rows AS r …` reading `r.<param>`. A replica uses it for
-   * runs of this template where no two rows share the same `keys` values (Kuzu gives wrong
-   * results for MERGE on one key twice inside one UNWIND). Project the key before matching on it
-   * (`UNWIND $rows AS r WITH r, r.id AS k MERGE (n:T {id: k}) …`): Kuzu 0.11 looks a projected
-   * key up in the primary-key index, but joins `MERGE (n:T {id: r.id})` against the whole table.
+   * Cypher for one event, parameters as `$name`: one statement, or a short list of statements run
+   * in order in the event's transaction (see {@link CypherText}). Must be deterministic (no now(),
+   * rand(), uuid).
+   */
+  readonly cypher: CypherText;
+  /**
+   * Optional set-at-a-time form: `UNWIND $rows AS r …` reading `r.<param>`, one statement or a
+   * short list. A replica runs it for a group of events of this template that touch no common
+   * entity (see docs/BATCH-FORMS.md), so it must leave exactly what the single form, run once per
+   * row in any order, leaves, and fail whenever one of those runs would. Rows never repeat the
+   * `keys` values either (Kuzu gives wrong results for MERGE on one key twice inside one UNWIND).
    */
   readonly batch?: BatchForm;
   readonly description?: string;
 }
 
+/**
+ * A template's Cypher: one statement, or a list of at most {@link MAX_TEMPLATE_STATEMENTS} run in
+ * order in one transaction (for forms Kuzu 0.11 cannot write as one fast statement). Each
+ * statement is prepared on its own and gets only the parameters it names. A single statement
+ * stays a plain string on the wire, so registries without lists keep their hash.
+ */
+export type CypherText = string | readonly string[];
+
+/** Longest statement list a template (single or batch form) may have. */
+export const MAX_TEMPLATE_STATEMENTS = 4;
+
+/**
+ * The statements of a {@link CypherText}, in order.
+ * @example cypherStatements(["MERGE (p:Post {id: $id})", "MATCH …"]).length // 2
+ */
+export function cypherStatements(text: CypherText): readonly string[] {
+  return typeof text === "string" ? [text] : text;
+}
+
 /** The set-at-a-time form of a template (see {@link TemplateDefinition.batch}). */
 export interface BatchForm {
-  readonly cypher: string;
+  readonly cypher: CypherText;
   readonly keys: readonly string[];
 }
 
@@ -44,7 +67,7 @@ export interface RegistryDefinition {
 export interface WireTemplate {
   readonly name: string;
   readonly description?: string;
-  readonly cypher: string;
+  readonly cypher: CypherText;
   readonly batch?: BatchForm;
   /** Every parameter name; absent optional ones are bound as null. */
   readonly paramNames: readonly string[];
@@ -88,8 +111,12 @@ export class TemplateRegistry {
     for (const [name, t] of Object.entries(definition.templates)) {
       if (!NAME.test(name)) throw new TypeError(`template name ${JSON.stringify(name)} must match ${NAME}`);
       if (name === RAW_DML_TEMPLATE) throw new TypeError(`template name ${RAW_DML_TEMPLATE} is reserved for raw DML events`);
-      for (const text of [t.cypher, t.batch?.cypher ?? ""]) {
-        if (NONDETERMINISTIC.test(text)) throw new TypeError(`template ${name} is not deterministic: ${text}`);
+      for (const [form, text] of [["cypher", t.cypher], ["batch.cypher", t.batch?.cypher]] as const) {
+        if (text === undefined) continue;
+        const statements = checkStatementList(name, form, text);
+        for (const statement of statements) {
+          if (NONDETERMINISTIC.test(statement)) throw new TypeError(`template ${name} is not deterministic: ${statement}`);
+        }
       }
       const schema = z.strictObject(t.params);
       validators.set(name, schema as unknown as z.ZodType<Record<string, unknown>>);
@@ -102,8 +129,8 @@ export class TemplateRegistry {
       wireTemplates.push({
         name,
         ...(t.description === undefined ? {} : { description: t.description }),
-        cypher: t.cypher,
-        ...(t.batch === undefined ? {} : { batch: { cypher: t.batch.cypher, keys: [...t.batch.keys] } }),
+        cypher: copyText(t.cypher),
+        ...(t.batch === undefined ? {} : { batch: { cypher: copyText(t.batch.cypher), keys: [...t.batch.keys] } }),
         paramNames,
         required: json.required ?? [],
         paramsJsonSchema: json,
@@ -162,6 +189,23 @@ export class TemplateRegistry {
  */
 export function defineTemplates(definition: RegistryDefinition): TemplateRegistry {
   return new TemplateRegistry(definition);
+}
+
+/** The statements of a template's form, or a TypeError naming the template and the form. */
+function checkStatementList(name: string, form: string, text: unknown): readonly string[] {
+  const list = typeof text === "string" ? [text] : text;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_TEMPLATE_STATEMENTS) {
+    throw new TypeError(`template ${name}: ${form} must be a string or a list of 1 to ${MAX_TEMPLATE_STATEMENTS} strings`);
+  }
+  for (const statement of list) {
+    if (typeof statement !== "string" || statement.trim() === "") throw new TypeError(`template ${name}: every statement of ${form} must be a non-empty string`);
+  }
+  return list as readonly string[];
+}
+
+/** A copy the caller cannot change later (lists are copied; strings stay strings). */
+function copyText(text: CypherText): CypherText {
+  return typeof text === "string" ? text : [...text];
 }
 
 function deepFreeze<T>(value: T): T {

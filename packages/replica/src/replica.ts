@@ -5,11 +5,24 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { ErrorCode, RAW_DML_TEMPLATE, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import {
+  ErrorCode,
+  RAW_DML_TEMPLATE,
+  SyncError,
+  checkRawDmlParams,
+  checkReadOnlyCypher,
+  cypherStatements,
+  type SequencedEvent,
+  type WireRegistry,
+  type WireTemplate,
+} from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
+import { planApply, type PlanStep, type PlanTemplate } from "./apply-plan.ts";
 import { ApplyStrategy } from "./apply-strategy.ts";
+import { bindParams, pickParams, statementParams } from "./bind-params.ts";
+import { deriveFootprint } from "./footprint.ts";
 import * as k from "./kuzu.ts";
-import { bindParams, splitRuns } from "./runs.ts";
+import { readSchemaTables, type SchemaTables } from "./schema-tables.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
 
 /** Table holding the applied seq and the registry hash, inside the replica itself. */
@@ -20,7 +33,7 @@ export interface ReplicaOptions {
   /** Database file; null or absent for an in-memory replica. */
   readonly path?: string | null;
   readonly logger?: Logger;
-  /** Longest run of one template applied with a single UNWIND statement. */
+  /** Most rows of one UNWIND statement (longer groups of one template are split). */
   readonly maxBatchRows?: number;
 }
 
@@ -39,10 +52,17 @@ export interface ApplyOutcome {
   readonly error?: string;
 }
 
-interface Compiled {
+/** One prepared statement of a template, and the parameters it names. */
+interface Statement {
+  readonly prepared: k.PreparedStatement;
+  readonly params: readonly string[] | null;
+}
+
+/** A template ready to run: its statements prepared, its footprint derived (see apply-plan.ts). */
+interface Compiled extends PlanTemplate {
   readonly template: WireTemplate;
-  readonly single: k.PreparedStatement;
-  readonly batch: k.PreparedStatement | undefined;
+  readonly single: readonly Statement[];
+  readonly batch: readonly Statement[] | undefined;
 }
 
 /**
@@ -60,10 +80,11 @@ export class Replica {
   readonly #read: k.Connection;
   readonly #log: Logger;
   readonly #maxBatchRows: number;
-  readonly #strategy = new ApplyStrategy();
+  readonly #strategy = new ApplyStrategy<Compiled>();
   #appliedSeq: number;
   #hash: string | null;
   #templates = new Map<string, WireTemplate>();
+  #tables: SchemaTables = readSchemaTables([]);
   #compiled = new Map<string, Compiled>();
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -184,6 +205,7 @@ export class Replica {
         this.#hash = registry.hash;
       }
       this.#templates = new Map(registry.templates.map((t) => [t.name, t]));
+      this.#tables = readSchemaTables(registry.schema);
       this.#compiled = new Map();
       if (options.prepareAll) for (const t of registry.templates) await this.#compile(t.name);
       this.#setSeq = await k.prepare(this.#write, `MATCH (m:${META_TABLE} {k: 'state'}) SET m.seq = $seq`);
@@ -196,20 +218,47 @@ export class Replica {
     if (known) return known;
     const t = this.#templates.get(name);
     if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
+    const prepareAll = async (text: WireTemplate["cypher"]): Promise<Statement[]> => {
+      const out: Statement[] = [];
+      for (const statement of cypherStatements(text)) out.push({ prepared: await k.prepare(this.#write, statement), params: statementParams(statement) });
+      return out;
+    };
+    const footprint = deriveFootprint(cypherStatements(t.cypher), this.#tables);
+    if (!footprint.known) this.#log.debug("template is applied as a barrier", { template: name, reason: footprint.reason });
     const compiled: Compiled = {
       template: t,
-      single: await k.prepare(this.#write, t.cypher),
-      batch: t.batch ? await k.prepare(this.#write, t.batch.cypher) : undefined,
+      single: await prepareAll(t.cypher),
+      batch: t.batch ? await prepareAll(t.batch.cypher) : undefined,
+      accesses: footprint.known ? footprint.accesses : null,
+      batchKeys: t.batch ? t.batch.keys : null,
     };
     this.#compiled.set(name, compiled);
     return compiled;
+  }
+
+  /**
+   * Prepare the templates of `events` that are not prepared yet. One that cannot be prepared
+   * stays out of the plan (its events run alone, and fail there, the same on every replica).
+   */
+  async #compileFor(events: readonly SequencedEvent[]): Promise<void> {
+    for (const e of events) {
+      if (e.template === RAW_DML_TEMPLATE || this.#compiled.has(e.template) || !this.#templates.has(e.template)) continue;
+      try {
+        await this.#compile(e.template);
+      } catch {
+        // Reported when its event runs.
+      }
+    }
   }
 
   #setSeq: k.PreparedStatement | undefined;
 
   /**
    * Apply events in order. Events at or below {@link appliedSeq} are skipped (so redelivery is
-   * harmless); a gap throws, because applying past it would diverge.
+   * harmless); a gap throws, because applying past it would diverge. The events go in one
+   * transaction, in the order `planApply` gives (conflict-free layers, one group per template:
+   * equivalent to seq order); when it fails, each half is applied on its own, down to the single
+   * event that fails, so outcomes and state are those of applying one event at a time.
    */
   apply(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
     return this.#serial(async () => {
@@ -221,26 +270,30 @@ export class Replica {
           throw new SyncError(ErrorCode.INTERNAL, `gap in event stream: expected seq ${expected}, got ${fresh[i]!.seq}`);
         }
       }
-      const setSeq = this.#setSeq;
-      if (!setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
-      const last = fresh[fresh.length - 1]!.seq;
-      try {
-        await k.run(this.#write, "BEGIN TRANSACTION");
-        for (const run of splitRuns(fresh, this.#templates, this.#maxBatchRows)) await this.#execRun(run);
-        await k.exec(this.#write, setSeq, { seq: last });
-        await k.run(this.#write, "COMMIT");
-        this.#appliedSeq = last;
-        this.#logApplied(fresh);
-        return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
-      } catch (error) {
-        await this.#rollback();
-        if (fresh.length === 1) return [await this.#applyOne(fresh[0]!, error)];
-        // One event in the batch failed: redo them one transaction each, so only that one fails.
-        const outcomes: ApplyOutcome[] = [];
-        for (const e of fresh) outcomes.push(await this.#applyOne(e));
-        return outcomes;
-      }
+      if (!this.#setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+      await this.#compileFor(fresh);
+      return this.#applyRange(fresh);
     });
+  }
+
+  /** Apply consecutive events in one transaction, or, when that fails, each half on its own. */
+  async #applyRange(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    if (events.length === 1) return [await this.#applyOne(events[0]!)];
+    const last = events[events.length - 1]!.seq;
+    try {
+      await k.run(this.#write, "BEGIN TRANSACTION");
+      const plan = planApply(events, (e) => (e.template === RAW_DML_TEMPLATE ? null : (this.#compiled.get(e.template) ?? null)), this.#maxBatchRows);
+      for (const step of plan) await this.#execStep(step);
+      await k.exec(this.#write, this.#setSeq!, { seq: last });
+      await k.run(this.#write, "COMMIT");
+    } catch {
+      await this.#rollback();
+      const half = Math.ceil(events.length / 2);
+      return [...(await this.#applyRange(events.slice(0, half))), ...(await this.#applyRange(events.slice(half)))];
+    }
+    this.#appliedSeq = last;
+    this.#logApplied(events);
+    return events.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
   }
 
   /**
@@ -285,22 +338,21 @@ export class Replica {
     await this.#db.close();
   }
 
-  async #applyOne(e: SequencedEvent, knownError?: unknown): Promise<ApplyOutcome> {
+  /** One event in its own transaction, with its single form: the outcome every replica records. */
+  async #applyOne(e: SequencedEvent): Promise<ApplyOutcome> {
     const setSeq = this.#setSeq!;
-    let failure = knownError;
-    if (failure === undefined) {
-      try {
-        await k.run(this.#write, "BEGIN TRANSACTION");
-        await this.#execRun([e]);
-        await k.exec(this.#write, setSeq, { seq: e.seq });
-        await k.run(this.#write, "COMMIT");
-        this.#appliedSeq = e.seq;
-        this.#logApplied([e]);
-        return { seq: e.seq, template: e.template, ok: true };
-      } catch (error) {
-        failure = error;
-        await this.#rollback();
-      }
+    let failure: unknown;
+    try {
+      await k.run(this.#write, "BEGIN TRANSACTION");
+      if (e.duplicateOf === undefined) await this.#execAlone(e);
+      await k.exec(this.#write, setSeq, { seq: e.seq });
+      await k.run(this.#write, "COMMIT");
+      this.#appliedSeq = e.seq;
+      this.#logApplied([e]);
+      return { seq: e.seq, template: e.template, ok: true };
+    } catch (error) {
+      failure = error;
+      await this.#rollback();
     }
     // The statement fails the same way on every replica (same state, same order), so the event
     // is recorded as applied-with-failure and the stream moves on.
@@ -327,30 +379,42 @@ export class Replica {
     }
   }
 
-  async #execRun(events: readonly SequencedEvent[]): Promise<void> {
-    // A slot marked duplicateOf repeats an event already applied at a lower seq: no effect.
-    const run = events.filter((e) => e.duplicateOf === undefined);
-    const first = run[0];
-    if (!first) return;
-    if (first.template === RAW_DML_TEMPLATE) {
-      for (const e of run) await this.#execRawDml(e);
+  /**
+   * One step of a plan: a group of one template's events (they touch disjoint entities, so one
+   * batch statement, or one statement each, leaves the same state), or one barrier event.
+   */
+  async #execStep(step: PlanStep<Compiled>): Promise<void> {
+    const c = step.template;
+    if (c === null) {
+      for (const e of step.events) await this.#execAlone(e);
       return;
     }
-    const c = await this.#compile(first.template);
-    const plan = this.#strategy.choose(first.template, run.length, c.batch !== undefined);
+    const group = step.events;
+    const plan = this.#strategy.choose(c, group.length, c.batch !== undefined);
     let started = performance.now();
-    const probed = plan.how === "single" ? run.length : plan.probeSingle;
-    for (let i = 0; i < probed; i++) await k.exec(this.#write, c.single, bindParams(c.template, run[i]!.params));
-    if (probed > 0) this.#strategy.record(first.template, "single", probed, performance.now() - started);
-    if (probed === run.length) return;
-    const rest = probed === 0 ? run : run.slice(probed);
+    const probed = plan.how === "single" ? group.length : plan.probeSingle;
+    for (let i = 0; i < probed; i++) await this.#execSingle(c, group[i]!);
+    if (probed > 0) this.#strategy.record(c, "single", probed, performance.now() - started);
+    if (probed === group.length) return;
+    const rows = (probed === 0 ? group : group.slice(probed)).map((e) => bindParams(c.template, e.params));
     started = performance.now();
-    await k.exec(this.#write, c.batch!, { rows: rest.map((e) => bindParams(c.template, e.params)) });
-    this.#strategy.record(first.template, plan.how, rest.length, performance.now() - started);
+    for (const st of c.batch!) await k.exec(this.#write, st.prepared, pickParams({ rows }, st.params));
+    this.#strategy.record(c, "batch", rows.length, performance.now() - started);
+  }
+
+  /** An event on its own: raw DML, or its template's single form (preparing it if needed). */
+  async #execAlone(e: SequencedEvent): Promise<void> {
+    if (e.template === RAW_DML_TEMPLATE) return this.#execRawDml(e);
+    await this.#execSingle(await this.#compile(e.template), e);
+  }
+
+  async #execSingle(c: Compiled, e: SequencedEvent): Promise<void> {
+    const bound = bindParams(c.template, e.params);
+    for (const st of c.single) await k.exec(this.#write, st.prepared, pickParams(bound, st.params));
   }
 
   /**
-   * A raw DML event (never batched: it has no batch form, so each is a run of its own). The text
+   * A raw DML event (never batched: it is a barrier in every plan, see apply-plan.ts). The text
    * is checked again here, whatever the gateway said: nothing unchecked reaches Kuzu. A refusal
    * throws, so the event is recorded as failed, identically on every replica.
    */
