@@ -17,17 +17,21 @@ import {
   type WireTemplate,
 } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
-import { planApply, type PlanStep, type PlanTemplate } from "./apply-plan.ts";
+import type { PlanTemplate } from "./apply-plan.ts";
 import { ApplyStrategy } from "./apply-strategy.ts";
-import { bindParams, pickParams, statementParams } from "./bind-params.ts";
+import { applyWindow, type WindowExecutor } from "./apply-window.ts";
 import { deriveFootprint } from "./footprint.ts";
 import * as k from "./kuzu.ts";
+import { reopenDatabase } from "./reopen.ts";
+import { cutAtRelHazards, relEffects, type RelEffects } from "./rel-hazards.ts";
 import { readSchemaTables, type SchemaTables } from "./schema-tables.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
+import { bindParams, describeStatement, execStatements, prepareStatements, type Statement } from "./template-statements.ts";
 
 /** Table holding the applied seq and the registry hash, inside the replica itself. */
 export const META_TABLE = "KuzuSyncMeta";
 const META_DDL = `CREATE NODE TABLE ${META_TABLE}(k STRING, seq INT64, hash STRING, PRIMARY KEY(k))`;
+const SET_SEQ = `MATCH (m:${META_TABLE} {k: 'state'}) SET m.seq = $seq`;
 
 export interface ReplicaOptions {
   /** Database file; null or absent for an in-memory replica. */
@@ -52,17 +56,16 @@ export interface ApplyOutcome {
   readonly error?: string;
 }
 
-/** One prepared statement of a template, and the parameters it names. */
-interface Statement {
-  readonly prepared: k.PreparedStatement;
-  readonly params: readonly string[] | null;
-}
-
-/** A template ready to run: its statements prepared, its footprint derived (see apply-plan.ts). */
+/**
+ * A template of the installed registry: its footprint (see apply-plan.ts) and its statements,
+ * prepared on the current connection (null until then, and again after a reopen). The apply
+ * strategy and the plan are keyed by this object, not by the template's name.
+ */
 interface Compiled extends PlanTemplate {
   readonly template: WireTemplate;
-  readonly single: readonly Statement[];
-  readonly batch: readonly Statement[] | undefined;
+  /** Relationship tables it may MERGE on or delete from (see rel-hazards.ts). */
+  readonly rels: RelEffects;
+  forms: { readonly single: readonly Statement[]; readonly batch: readonly Statement[] | undefined } | null;
 }
 
 /**
@@ -75,9 +78,9 @@ interface Compiled extends PlanTemplate {
  */
 export class Replica {
   readonly path: string | null;
-  readonly #db: k.Database;
-  readonly #write: k.Connection;
-  readonly #read: k.Connection;
+  #db: k.Database;
+  #write: k.Connection;
+  #read: k.Connection;
   readonly #log: Logger;
   readonly #maxBatchRows: number;
   readonly #strategy = new ApplyStrategy<Compiled>();
@@ -89,6 +92,14 @@ export class Replica {
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The open transaction ran a statement that updates rows in place (see reopen.ts). */
+  #txUpdated = false;
+  /** Queries running on the read connection, and what holds new ones back during a reopen. */
+  #reads = 0;
+  #readsIdle: (() => void) | null = null;
+  #reopening: Promise<void> | null = null;
+  #setSeq: k.PreparedStatement | undefined;
+  readonly #executor: WindowExecutor<Compiled>;
 
   private constructor(path: string | null, db: k.Database, options: ReplicaOptions, seq: number, hash: string | null) {
     this.path = path;
@@ -97,6 +108,7 @@ export class Replica {
     this.#read = k.openConnection(db);
     this.#log = options.logger ?? silentLogger;
     this.#maxBatchRows = options.maxBatchRows ?? 2_000;
+    this.#executor = this.#makeExecutor();
     this.#appliedSeq = seq;
     this.#hash = hash;
   }
@@ -208,57 +220,60 @@ export class Replica {
       this.#tables = readSchemaTables(registry.schema);
       this.#compiled = new Map();
       if (options.prepareAll) for (const t of registry.templates) await this.#compile(t.name);
-      this.#setSeq = await k.prepare(this.#write, `MATCH (m:${META_TABLE} {k: 'state'}) SET m.seq = $seq`);
+      this.#setSeq = await k.prepare(this.#write, SET_SEQ);
     });
   }
 
-  /** The prepared statements of a template, prepared on first use. Runs inside the write queue. */
-  async #compile(name: string): Promise<Compiled> {
-    const known = this.#compiled.get(name);
-    if (known) return known;
-    const t = this.#templates.get(name);
-    if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
-    const prepareAll = async (text: WireTemplate["cypher"]): Promise<Statement[]> => {
-      const out: Statement[] = [];
-      for (const statement of cypherStatements(text)) out.push({ prepared: await k.prepare(this.#write, statement), params: statementParams(statement) });
-      return out;
-    };
-    const footprint = deriveFootprint(cypherStatements(t.cypher), this.#tables);
-    if (!footprint.known) this.#log.debug("template is applied as a barrier", { template: name, reason: footprint.reason });
-    const compiled: Compiled = {
-      template: t,
-      single: await prepareAll(t.cypher),
-      batch: t.batch ? await prepareAll(t.batch.cypher) : undefined,
-      accesses: footprint.known ? footprint.accesses : null,
-      batchKeys: t.batch ? t.batch.keys : null,
-    };
-    this.#compiled.set(name, compiled);
-    return compiled;
+  /**
+   * A template with its statements prepared, on first use (and again after a reopen). Runs inside
+   * the write queue. Throws UNKNOWN_TEMPLATE, or Kuzu's error when it cannot be prepared.
+   */
+  async #compile(name: string): Promise<Compiled & { forms: NonNullable<Compiled["forms"]> }> {
+    let c = this.#compiled.get(name);
+    if (!c) {
+      const t = this.#templates.get(name);
+      if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
+      const footprint = deriveFootprint(cypherStatements(t.cypher), this.#tables);
+      if (!footprint.known) this.#log.debug("template is applied as a barrier", { template: name, reason: footprint.reason });
+      const statements = [...cypherStatements(t.cypher), ...(t.batch ? cypherStatements(t.batch.cypher) : [])];
+      c = {
+        template: t,
+        forms: null,
+        rels: relEffects(statements, this.#tables),
+        accesses: footprint.known ? footprint.accesses : null,
+        batchKeys: t.batch ? t.batch.keys : null,
+      };
+      this.#compiled.set(name, c);
+    }
+    if (c.forms === null) {
+      const single = await prepareStatements(this.#write, c.template.cypher);
+      c.forms = { single, batch: c.template.batch ? await prepareStatements(this.#write, c.template.batch.cypher) : undefined };
+    }
+    return c as Compiled & { forms: NonNullable<Compiled["forms"]> };
   }
 
   /**
    * Prepare the templates of `events` that are not prepared yet. One that cannot be prepared
-   * stays out of the plan (its events run alone, and fail there, the same on every replica).
+   * (or is unknown) stays unprepared: its events run alone, and fail there, as on every replica.
    */
   async #compileFor(events: readonly SequencedEvent[]): Promise<void> {
     for (const e of events) {
-      if (e.template === RAW_DML_TEMPLATE || this.#compiled.has(e.template) || !this.#templates.has(e.template)) continue;
+      if (e.template === RAW_DML_TEMPLATE || this.#compiled.get(e.template)?.forms || !this.#templates.has(e.template)) continue;
       try {
         await this.#compile(e.template);
       } catch {
-        // Reported when its event runs.
+        // Reported when its event runs alone.
       }
     }
   }
 
-  #setSeq: k.PreparedStatement | undefined;
-
   /**
    * Apply events in order. Events at or below {@link appliedSeq} are skipped (so redelivery is
-   * harmless); a gap throws, because applying past it would diverge. The events go in one
-   * transaction, in the order `planApply` gives (conflict-free layers, one group per template:
-   * equivalent to seq order); when it fails, each half is applied on its own, down to the single
-   * event that fails, so outcomes and state are those of applying one event at a time.
+   * harmless); a gap throws, because applying past it would diverge. Consecutive template events
+   * go in one transaction, in the order `planApply` gives (conflict-free layers, one group per
+   * template: equivalent to seq order, see apply-plan.ts); raw DML and events of templates that
+   * cannot run go alone, in their own transaction. The outcomes, and the state, are those of
+   * applying one event at a time: an event that fails is found and left out (apply-window.ts).
    */
   apply(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
     return this.#serial(async () => {
@@ -272,28 +287,65 @@ export class Replica {
       }
       if (!this.#setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
       await this.#compileFor(fresh);
-      return this.#applyRange(fresh);
+      const outcomes: ApplyOutcome[] = [];
+      let window: SequencedEvent[] = [];
+      for (const e of fresh) {
+        if (e.duplicateOf !== undefined || this.#compiled.get(e.template)?.forms) {
+          window.push(e);
+          continue;
+        }
+        outcomes.push(...(await this.#applyWindow(window)), await this.#applyOne(e));
+        window = [];
+      }
+      outcomes.push(...(await this.#applyWindow(window)));
+      return outcomes;
     });
   }
 
-  /** Apply consecutive events in one transaction, or, when that fails, each half on its own. */
-  async #applyRange(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
-    if (events.length === 1) return [await this.#applyOne(events[0]!)];
+  /** Consecutive events of prepared templates (and duplicate slots), in few transactions. */
+  async #applyWindow(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    for (const run of cutAtRelHazards(events, (e) => this.#compiled.get(e.template)?.rels ?? null)) outcomes.push(...(await this.#applyRun(run)));
+    return outcomes;
+  }
+
+  /** Consecutive events of prepared templates (and duplicate slots), in one transaction. */
+  async #applyRun(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    if (events.length <= 1) return events.length === 0 ? [] : [await this.#applyOne(events[0]!)];
     const last = events[events.length - 1]!.seq;
+    let failed: Map<number, unknown>;
     try {
-      await k.run(this.#write, "BEGIN TRANSACTION");
-      const plan = planApply(events, (e) => (e.template === RAW_DML_TEMPLATE ? null : (this.#compiled.get(e.template) ?? null)), this.#maxBatchRows);
-      for (const step of plan) await this.#execStep(step);
-      await k.exec(this.#write, this.#setSeq!, { seq: last });
-      await k.run(this.#write, "COMMIT");
+      failed = await applyWindow(this.#executor, events, last);
     } catch {
-      await this.#rollback();
-      const half = Math.ceil(events.length / 2);
-      return [...(await this.#applyRange(events.slice(0, half))), ...(await this.#applyRange(events.slice(half)))];
+      // Nothing to pin the failure on: one transaction per event, as a last resort.
+      const outcomes: ApplyOutcome[] = [];
+      for (const e of events) outcomes.push(await this.#applyOne(e));
+      return outcomes;
     }
     this.#appliedSeq = last;
-    this.#logApplied(events);
-    return events.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
+    this.#logApplied(events.filter((e) => !failed.has(e.seq)));
+    return events.map((e) => (failed.has(e.seq) ? this.#failed(e, failed.get(e.seq)) : { seq: e.seq, template: e.template, ok: true }));
+  }
+
+  /** How a window reaches Kuzu (see apply-window.ts). */
+  #makeExecutor(): WindowExecutor<Compiled> {
+    return {
+    maxRows: this.#maxBatchRows,
+    strategy: this.#strategy,
+    templateOf: (e) => this.#compiled.get(e.template) ?? null,
+    hasBatch: (c) => c.template.batch !== undefined,
+    begin: () => this.#begin(),
+    single: async (c, e) => this.#run((await this.#compile(c.template.name)).forms.single, bindParams(c.template, e.params)),
+    batch: async (c, events) => {
+      const rows = events.map((e) => bindParams(c.template, e.params));
+      await this.#run((await this.#compile(c.template.name)).forms.batch!, { rows });
+    },
+    commit: async (lastSeq) => {
+      await k.exec(this.#write, this.#setSeq!, { seq: lastSeq });
+      await k.run(this.#write, "COMMIT");
+    },
+    rollback: () => this.#rollback(),
+    };
   }
 
   /**
@@ -321,10 +373,15 @@ export class Replica {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
     const check = checkReadOnlyCypher(cypher);
     if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
+    while (this.#reopening) await this.#reopening;
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
+    this.#reads++;
     try {
       return await k.runPrepared(this.#read, cypher, params);
     } catch (cause) {
       throw new SyncError(ErrorCode.BAD_MESSAGE, cause instanceof Error ? cause.message : String(cause), { cause });
+    } finally {
+      if (--this.#reads === 0) this.#readsIdle?.();
     }
   }
 
@@ -333,6 +390,7 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => {});
+    while (this.#reopening) await this.#reopening;
     await this.#read.close();
     await this.#write.close();
     await this.#db.close();
@@ -340,12 +398,11 @@ export class Replica {
 
   /** One event in its own transaction, with its single form: the outcome every replica records. */
   async #applyOne(e: SequencedEvent): Promise<ApplyOutcome> {
-    const setSeq = this.#setSeq!;
     let failure: unknown;
     try {
-      await k.run(this.#write, "BEGIN TRANSACTION");
+      await this.#begin();
       if (e.duplicateOf === undefined) await this.#execAlone(e);
-      await k.exec(this.#write, setSeq, { seq: e.seq });
+      await k.exec(this.#write, this.#setSeq!, { seq: e.seq });
       await k.run(this.#write, "COMMIT");
       this.#appliedSeq = e.seq;
       this.#logApplied([e]);
@@ -356,9 +413,16 @@ export class Replica {
     }
     // The statement fails the same way on every replica (same state, same order), so the event
     // is recorded as applied-with-failure and the stream moves on.
-    await k.exec(this.#write, setSeq, { seq: e.seq });
+    await k.exec(this.#write, this.#setSeq!, { seq: e.seq });
     this.#appliedSeq = e.seq;
-    const message = failure instanceof Error ? failure.message : String(failure);
+    return this.#failed(e, failure);
+  }
+
+  #failed(e: SequencedEvent, failure: unknown): ApplyOutcome {
+    // Kuzu names a node by its physical offset in some errors ("Node(nodeOffset: 3) has more
+    // than one neighbour…"); offsets depend on the order nodes were stored in, which differs
+    // between replicas (batched, one at a time, imported from a snapshot), so it is left out.
+    const message = (failure instanceof Error ? failure.message : String(failure)).replace(/\(nodeOffset: \d+\)/g, "");
     this.#log.warn("event failed to apply", { seq: e.seq, template: e.template, eventId: e.id, clientId: e.clientId, traceparent: e.traceparent, error: message });
     return { seq: e.seq, template: e.template, ok: false, error: message };
   }
@@ -371,50 +435,57 @@ export class Replica {
     }
   }
 
+  async #begin(): Promise<void> {
+    this.#txUpdated = false;
+    await k.run(this.#write, "BEGIN TRANSACTION");
+  }
+
+  /** Run statements in the open transaction, noting whether they update rows in place. */
+  async #run(statements: readonly Statement[], bound: Readonly<Record<string, unknown>>): Promise<void> {
+    if (statements.some((st) => st.updates)) this.#txUpdated = true;
+    await execStatements(this.#write, statements, bound);
+  }
+
+  /** Roll back; after a transaction that updated rows in place, reopen the database (reopen.ts). */
   async #rollback(): Promise<void> {
     try {
       await k.run(this.#write, "ROLLBACK");
     } catch {
       // Kuzu already rolled the transaction back when the statement failed.
     }
+    if (this.#txUpdated) await this.#reopen();
+    this.#txUpdated = false;
   }
 
-  /**
-   * One step of a plan: a group of one template's events (they touch disjoint entities, so one
-   * batch statement, or one statement each, leaves the same state), or one barrier event.
-   */
-  async #execStep(step: PlanStep<Compiled>): Promise<void> {
-    const c = step.template;
-    if (c === null) {
-      for (const e of step.events) await this.#execAlone(e);
-      return;
+  /** Reopen the database under the replica, once the queries running on it are done. */
+  async #reopen(): Promise<void> {
+    let release!: () => void;
+    this.#reopening = new Promise((resolve) => (release = resolve));
+    try {
+      if (this.#reads > 0) await new Promise<void>((idle) => (this.#readsIdle = idle));
+      this.#readsIdle = null;
+      await this.#read.close();
+      this.#db = await reopenDatabase(this.path, this.#db, this.#write);
+      this.#write = k.openConnection(this.#db);
+      this.#read = k.openConnection(this.#db);
+      for (const c of this.#compiled.values()) c.forms = null;
+      this.#setSeq = await k.prepare(this.#write, SET_SEQ);
+      this.#log.info("replica database reopened after a rollback", { path: this.path ?? ":memory:" });
+    } finally {
+      this.#reopening = null;
+      release();
     }
-    const group = step.events;
-    const plan = this.#strategy.choose(c, group.length, c.batch !== undefined);
-    let started = performance.now();
-    const probed = plan.how === "single" ? group.length : plan.probeSingle;
-    for (let i = 0; i < probed; i++) await this.#execSingle(c, group[i]!);
-    if (probed > 0) this.#strategy.record(c, "single", probed, performance.now() - started);
-    if (probed === group.length) return;
-    const rows = (probed === 0 ? group : group.slice(probed)).map((e) => bindParams(c.template, e.params));
-    started = performance.now();
-    for (const st of c.batch!) await k.exec(this.#write, st.prepared, pickParams({ rows }, st.params));
-    this.#strategy.record(c, "batch", rows.length, performance.now() - started);
   }
 
   /** An event on its own: raw DML, or its template's single form (preparing it if needed). */
   async #execAlone(e: SequencedEvent): Promise<void> {
     if (e.template === RAW_DML_TEMPLATE) return this.#execRawDml(e);
-    await this.#execSingle(await this.#compile(e.template), e);
-  }
-
-  async #execSingle(c: Compiled, e: SequencedEvent): Promise<void> {
-    const bound = bindParams(c.template, e.params);
-    for (const st of c.single) await k.exec(this.#write, st.prepared, pickParams(bound, st.params));
+    const c = await this.#compile(e.template);
+    await this.#run(c.forms.single, bindParams(c.template, e.params));
   }
 
   /**
-   * A raw DML event (never batched: it is a barrier in every plan, see apply-plan.ts). The text
+   * A raw DML event (never batched: it always runs alone, in its own transaction). The text
    * is checked again here, whatever the gateway said: nothing unchecked reaches Kuzu. A refusal
    * throws, so the event is recorded as failed, identically on every replica.
    */
@@ -424,6 +495,7 @@ export class Replica {
     // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
     const prepared = await this.#write.prepare(check.cypher);
     if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
+    if (describeStatement(check.cypher).updates) this.#txUpdated = true;
     await k.exec(this.#write, prepared, {});
   }
 
