@@ -31,7 +31,7 @@ describe("templates as statement lists", () => {
     const welcome = { type: "welcome", serverId: "s", headSeq: 0, horizonSeq: 1, registry: registry.toWire(), maxMessageBytes: 1000 };
     const parsed = parseServerMessage(JSON.stringify(welcome));
     if (!parsed.ok || parsed.message.type !== "welcome") throw new Error("welcome did not parse");
-    expect(parsed.message.registry.templates[1]!.cypher).toEqual(two!.cypher);
+    expect(parsed.message.registry.templates[1]!.cypher).toEqual(cypherStatements(two!.cypher) as string[]);
   });
 
   test("validation covers every statement of a list: non-determinism, empty and over-long lists", () => {
