@@ -1,38 +1,44 @@
 /**
- * Where one transaction must end and the next begin, because of a Kuzu 0.11 bug: once a
- * transaction has deleted a relationship it inserted itself, a later MERGE on that relationship
- * table in the same transaction can miss relationships the transaction inserted, and insert a
- * duplicate (MATCH still sees them; relationships committed earlier are found). Applied one event
- * per transaction this never happens; batched, it would. So a window of events is cut, in seq
- * order, so that no transaction holds both an event that may delete relationships of a table and
- * one that may MERGE on it. Registries that never delete relationships (or never MERGE them) are
- * never cut.
+ * Where one transaction must end and the next begin, because of Kuzu 0.11 bugs in a transaction's
+ * own relationship changes: once a transaction has both inserted relationships into a table and
+ * deleted relationships from it (in either order, the deleted ones committed earlier or not),
+ * reading that table in the same transaction can go wrong — a scan returns one new relationship
+ * twice and misses another, and MERGE misses a relationship the transaction inserted and inserts
+ * a duplicate. What commits is right; what the later statements of the transaction read is not.
+ * Applied one event per transaction this never happens; batched, it would. So a window of events
+ * is cut, in seq order, before an event that may delete from a relationship table some earlier
+ * event of the run may insert into, or insert into one it may delete from. Transactions that only
+ * insert into a table, or only delete from it, read it correctly. Registries whose hot paths
+ * never delete relationships are never cut (docs/BATCH-FORMS.md).
  * @module
  */
 import { tokenizeCypher, type SequencedEvent } from "@kuzu-sync/protocol";
 import type { SchemaTables } from "./schema-tables.ts";
 
-/** Relationship tables a template may MERGE on, and may delete from (upper-cased names). */
+/** Relationship tables a template may MERGE on, insert into, and delete from (upper-cased). */
 export interface RelEffects {
   readonly merges: ReadonlySet<string>;
+  readonly inserts: ReadonlySet<string>;
   readonly deletes: ReadonlySet<string>;
 }
 
 /**
  * What a template's statements (single and batch forms together) may do to relationships, read
- * from their tokens: a statement with MERGE may merge every relationship table it names; one with
- * DELETE may delete from every one it names, and with DETACH DELETE from every one touching a
- * node table it names. Unreadable text, or an unknown schema, may do anything.
+ * from their tokens: a statement with MERGE may merge and insert, one with CREATE may insert,
+ * every relationship table it names; one with DELETE may delete from every one it names, and with
+ * DETACH DELETE from every one touching a node table it names. Unreadable text, or an unknown
+ * schema, may do anything.
  * @example relEffects(["MATCH (u:User {id: $id}) DETACH DELETE u"], tables).deletes // FOLLOWS, AUTHORED
  */
 export function relEffects(statements: readonly string[], tables: SchemaTables): RelEffects {
   const all = new Set(tables.rels.keys());
-  if (tables.unknown !== null) return { merges: all, deletes: all };
+  if (tables.unknown !== null) return { merges: all, inserts: all, deletes: all };
   const merges = new Set<string>();
+  const inserts = new Set<string>();
   const deletes = new Set<string>();
   for (const statement of statements) {
     const lexed = tokenizeCypher(statement);
-    if (!lexed.ok) return { merges: all, deletes: all };
+    if (!lexed.ok) return { merges: all, inserts: all, deletes: all };
     const words = new Set<string>();
     const rels = new Set<string>();
     const nodes = new Set<string>();
@@ -46,6 +52,7 @@ export function relEffects(statements: readonly string[], tables: SchemaTables):
       }
     });
     if (words.has("MERGE")) for (const r of rels) merges.add(r);
+    if (words.has("MERGE") || words.has("CREATE")) for (const r of rels) inserts.add(r);
     if (words.has("DELETE")) {
       for (const r of rels) deletes.add(r);
       if (words.has("DETACH")) {
@@ -53,31 +60,31 @@ export function relEffects(statements: readonly string[], tables: SchemaTables):
       }
     }
   }
-  return { merges, deletes };
+  return { merges, inserts, deletes };
 }
 
 /**
  * Cut `events` (in seq order) into runs that each go in one transaction: a run ends before an
- * event that may delete from a relationship table some event of the run may MERGE on, or the
+ * event that may delete from a relationship table some event of the run may insert into, or the
  * other way round. `effectsOf` gives an event's effects (null: it touches no relationship).
  * @example for (const run of cutAtRelHazards(events, (e) => effects.get(e.template) ?? null)) await applyInOneTransaction(run);
  */
 export function cutAtRelHazards(events: readonly SequencedEvent[], effectsOf: (e: SequencedEvent) => RelEffects | null): SequencedEvent[][] {
   const runs: SequencedEvent[][] = [];
   let run: SequencedEvent[] = [];
-  let merged = new Set<string>();
+  let inserted = new Set<string>();
   let deleted = new Set<string>();
   for (const e of events) {
     const fx = e.duplicateOf === undefined ? effectsOf(e) : null;
-    if (fx && run.length > 0 && (intersects(fx.deletes, merged) || intersects(fx.merges, deleted))) {
+    if (fx && run.length > 0 && (intersects(fx.deletes, inserted) || intersects(fx.inserts, deleted))) {
       runs.push(run);
       run = [];
-      merged = new Set();
+      inserted = new Set();
       deleted = new Set();
     }
     run.push(e);
     if (fx) {
-      for (const r of fx.merges) merged.add(r);
+      for (const r of fx.inserts) inserted.add(r);
       for (const r of fx.deletes) deleted.add(r);
     }
   }
