@@ -56,6 +56,7 @@ const chatEvent: fc.Arbitrary<Draft> = fc.oneof(
   { weight: 5, arbitrary: draft("SEND_MESSAGE", { id: key("m", 6), channelId: key("ch", 3), authorId: key("u", 4), body: text }) },
   { weight: 2, arbitrary: draft("EDIT_MESSAGE", { id: key("m", 6), authorId: key("u", 4), body: text }) },
   { weight: 1, arbitrary: draft("DELETE_MESSAGE", { id: key("m", 6) }) },
+  { weight: 1, arbitrary: draft("PURGE_MESSAGE", { id: key("m", 6) }) },
   { weight: 1, arbitrary: draft("CLEAR_CHANNEL", { channelId: key("ch", 3) }) },
   { weight: 1, arbitrary: draft("DELETE_CHANNEL", { id: key("ch", 3) }) },
   { weight: 1, arbitrary: draft("MARK_REGULAR", { userId: key("u", 4), min: fc.integer({ min: 0, max: 2 }) }) },

@@ -95,12 +95,15 @@ export function hubMix(n: number, seed = 17): Mix {
 
 /**
  * A chat: 1 user per 20 events, 1 channel per 400, 4 joins per user up front; then messages 65%,
- * edits 12%, joins 10%, topic changes 5%, message deletes 5%, leaves 3%. Messages are sent by
- * members of the channel, edits by the message's author. (CLEAR_CHANNEL and MARK_REGULAR are
- * left out: a whole-table write and a barrier, which a chat would run rarely.)
+ * edits 12%, joins 10%, topic changes 5%, message deletes (tombstones) 5%, leaves 0.5% (by
+ * default; `leaveShare`). Messages are sent by members of the channel, edits by the message's
+ * author. Leaving deletes a MEMBER relationship while joins insert them, so every leave between
+ * joins ends a transaction (packages/replica/src/rel-hazards.ts): the share of leaves matters
+ * (docs/BENCHMARKS.md). CLEAR_CHANNEL, PURGE_MESSAGE and MARK_REGULAR are left out: a
+ * whole-table write, a relationship delete and a barrier, which a chat would run rarely.
  * @example const mix = chatMix(20_000);
  */
-export function chatMix(n: number, seed = 19): Mix {
+export function chatMix(n: number, seed = 19, leaveShare = 0.5): Mix {
   const rnd = seeded(seed);
   const events: Draft[] = [];
   const nUsers = Math.max(2, Math.round(n / 20));
@@ -116,7 +119,7 @@ export function chatMix(n: number, seed = 19): Mix {
   const setup = events.length;
   const messages: { id: string; author: string }[] = [];
   let sent = 0;
-  const next = chooser(rnd, { send: 65, edit: 12, join: 10, topic: 5, delete: 5, leave: 3 });
+  const next = chooser(rnd, { send: 65, edit: 12, join: 10, topic: 5, delete: 5, leave: leaveShare });
   while (events.length < n) {
     const c = Math.floor(rnd() * nChannels);
     const inChannel = [...members[c]!];

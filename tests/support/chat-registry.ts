@@ -3,7 +3,10 @@
  * channels, memberships, messages, edits and deletes. Written the way an application would, with
  * a batch form for every template whose footprint is known, and with templates that fail on
  * purpose (a second CREATE of one channel or message id violates the primary key) and one whose
- * footprint the replica cannot derive (a COUNT subquery: a barrier).
+ * footprint the replica cannot derive (a COUNT subquery: a barrier). Deleting a message leaves a
+ * tombstone, as chats show it (and as docs/BATCH-FORMS.md advises for frequent deletes: a
+ * transaction cannot both insert and delete relationships of one table under Kuzu 0.11, so each
+ * such mix costs a commit); PURGE_MESSAGE, LEAVE_CHANNEL and DELETE_CHANNEL delete for real.
  * @module
  */
 import { defineTemplates } from "@kuzu-sync/protocol";
@@ -16,7 +19,7 @@ export default defineTemplates({
   schema: [
     "CREATE NODE TABLE User(id STRING, name STRING, PRIMARY KEY(id))",
     "CREATE NODE TABLE Channel(id STRING, name STRING, topic STRING, PRIMARY KEY(id))",
-    "CREATE NODE TABLE Message(id STRING, channelId STRING, authorId STRING, body STRING, edits INT64, PRIMARY KEY(id))",
+    "CREATE NODE TABLE Message(id STRING, channelId STRING, authorId STRING, body STRING, edits INT64, deleted BOOLEAN, PRIMARY KEY(id))",
     "CREATE REL TABLE MEMBER(FROM User TO Channel, role STRING)",
     "CREATE REL TABLE POSTED(FROM User TO Message)",
     "CREATE REL TABLE IN_CHANNEL(FROM Message TO Channel)",
@@ -62,11 +65,11 @@ export default defineTemplates({
       params: { id, channelId: id, authorId: id, body: text },
       cypher:
         "MATCH (u:User {id: $authorId})-[:MEMBER]->(c:Channel {id: $channelId}) " +
-        "CREATE (u)-[:POSTED]->(m:Message {id: $id, channelId: $channelId, authorId: $authorId, body: $body, edits: 0})-[:IN_CHANNEL]->(c)",
+        "CREATE (u)-[:POSTED]->(m:Message {id: $id, channelId: $channelId, authorId: $authorId, body: $body, edits: 0, deleted: false})-[:IN_CHANNEL]->(c)",
       batch: {
         cypher:
           "UNWIND $rows AS r WITH r, r.authorId AS k MATCH (u:User {id: k})-[:MEMBER]->(c:Channel) WHERE c.id = r.channelId " +
-          "CREATE (u)-[:POSTED]->(m:Message {id: r.id, channelId: r.channelId, authorId: r.authorId, body: r.body, edits: 0})-[:IN_CHANNEL]->(c)",
+          "CREATE (u)-[:POSTED]->(m:Message {id: r.id, channelId: r.channelId, authorId: r.authorId, body: r.body, edits: 0, deleted: false})-[:IN_CHANNEL]->(c)",
         keys: ["id"],
       },
     },
@@ -80,6 +83,13 @@ export default defineTemplates({
       },
     },
     DELETE_MESSAGE: {
+      description: "Delete a message: a tombstone (body cleared, deleted set), as chats show it; its edges stay",
+      params: { id },
+      cypher: "MATCH (m:Message {id: $id}) SET m.body = '', m.deleted = true",
+      batch: { cypher: "UNWIND $rows AS r WITH r.id AS k MATCH (m:Message {id: k}) SET m.body = '', m.deleted = true", keys: ["id"] },
+    },
+    PURGE_MESSAGE: {
+      description: "Remove a message and its edges for good (moderation): a node and relationship delete",
       params: { id },
       cypher: "MATCH (m:Message {id: $id}) DETACH DELETE m",
       batch: { cypher: "UNWIND $rows AS r WITH r.id AS k MATCH (m:Message {id: k}) DETACH DELETE m", keys: ["id"] },

@@ -26,6 +26,27 @@ describe("relEffects", () => {
     expect(fx("CREATE_USER")).toEqual({ merges: [], inserts: [], deletes: [] });
   });
 
+  test("only the patterns of MERGE and CREATE insert; DELETE deletes the type of its variable; ON CREATE is no CREATE", () => {
+    const chat = readSchemaTables([
+      "CREATE NODE TABLE U(id STRING, PRIMARY KEY(id))",
+      "CREATE NODE TABLE C(id STRING, PRIMARY KEY(id))",
+      "CREATE NODE TABLE M(id STRING, PRIMARY KEY(id))",
+      "CREATE REL TABLE MEMBER(FROM U TO C, role STRING)",
+      "CREATE REL TABLE POSTED(FROM U TO M)",
+    ]);
+    const fx = (statement: string) => sorted(relEffects([statement], chat));
+    expect(fx("MATCH (u:U {id: $u})-[:MEMBER]->(c:C {id: $c}) CREATE (u)-[:POSTED]->(:M {id: $id})")).toEqual({ merges: [], inserts: ["POSTED"], deletes: [] });
+    expect(fx("MATCH (u:U {id: $u})-[m:MEMBER]->(c:C {id: $c}) DELETE m")).toEqual({ merges: [], inserts: [], deletes: ["MEMBER"] });
+    expect(fx("MATCH (u:U {id: $u}), (c:C {id: $c}) MERGE (u)-[m:MEMBER]->(c) ON CREATE SET m.role = 'x' ON MATCH SET m.role = 'y'")).toEqual({
+      merges: ["MEMBER"],
+      inserts: ["MEMBER"],
+      deletes: [],
+    });
+    expect(fx("MATCH (m:M {id: $id}) DETACH DELETE m")).toEqual({ merges: [], inserts: [], deletes: ["POSTED"] });
+    // A variable it cannot place: anything.
+    expect(fx("MATCH (x {id: $id}) DETACH DELETE x").deletes).toEqual(["MEMBER", "POSTED"]);
+  });
+
   test("text it cannot read, or an unknown schema, may do anything", () => {
     const all = ["AUTHORED", "FOLLOWS"];
     expect(sorted(relEffects(["MATCH (u:User) RETURN 'é'é"], tables))).toEqual({ merges: all, inserts: all, deletes: all });

@@ -12,7 +12,7 @@
  * never delete relationships are never cut (docs/BATCH-FORMS.md).
  * @module
  */
-import { tokenizeCypher, type SequencedEvent } from "@kuzu-sync/protocol";
+import { tokenizeCypher, type SequencedEvent, type Token } from "@kuzu-sync/protocol";
 import type { SchemaTables } from "./schema-tables.ts";
 
 /** Relationship tables a template may MERGE on, insert into, and delete from (upper-cased). */
@@ -24,43 +24,79 @@ export interface RelEffects {
 
 /**
  * What a template's statements (single and batch forms together) may do to relationships, read
- * from their tokens: a statement with MERGE may merge and insert, one with CREATE may insert,
- * every relationship table it names; one with DELETE may delete from every one it names, and with
- * DETACH DELETE from every one touching a node table it names. Unreadable text, or an unknown
- * schema, may do anything.
+ * from their tokens: the relationship types in the patterns of a MERGE clause may be merged and
+ * inserted, those of a CREATE clause inserted; a DELETE of a relationship variable may delete
+ * from its type, a DELETE of a node variable from every type touching its label. Anything it
+ * cannot place (an unreadable text, a variable of unknown type, an unknown schema) may do anything.
  * @example relEffects(["MATCH (u:User {id: $id}) DETACH DELETE u"], tables).deletes // FOLLOWS, AUTHORED
  */
 export function relEffects(statements: readonly string[], tables: SchemaTables): RelEffects {
   const all = new Set(tables.rels.keys());
-  if (tables.unknown !== null) return { merges: all, inserts: all, deletes: all };
+  const anything: RelEffects = { merges: all, inserts: all, deletes: all };
+  if (tables.unknown !== null) return anything;
   const merges = new Set<string>();
   const inserts = new Set<string>();
   const deletes = new Set<string>();
   for (const statement of statements) {
     const lexed = tokenizeCypher(statement);
-    if (!lexed.ok) return { merges: all, inserts: all, deletes: all };
-    const words = new Set<string>();
-    const rels = new Set<string>();
-    const nodes = new Set<string>();
-    lexed.tokens.forEach((t, i) => {
-      if (t.kind === "word") words.add(t.value);
-      const prev = lexed.tokens[i - 1];
-      if ((t.kind === "word" || t.kind === "quoted") && prev?.kind === "punct" && (prev.value === ":" || prev.value === "|")) {
+    if (!lexed.ok) return anything;
+    const tokens = lexed.tokens;
+    const relOf = new Map<string, string>();
+    const labelOf = new Map<string, string>();
+    const brackets: string[] = [];
+    let clause = "";
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      const prev = tokens[i - 1];
+      if (t.kind === "punct" && (t.value === "(" || t.value === "[" || t.value === "{")) brackets.push(t.value);
+      else if (t.kind === "punct" && (t.value === ")" || t.value === "]" || t.value === "}")) brackets.pop();
+      else if (t.kind === "word" && brackets.length === 0 && CLAUSES.has(t.value) && !(t.value === "CREATE" && prev?.value === "ON")) {
+        clause = t.value;
+        if (clause === "DELETE" && !deleteItems(tokens, i + 1, relOf, labelOf, tables, deletes)) return anything;
+      } else if ((t.kind === "word" || t.kind === "quoted") && (prev?.value === ":" || prev?.value === "|")) {
+        const inside = brackets[brackets.length - 1];
         const name = t.value.toUpperCase();
-        if (tables.rels.has(name)) rels.add(name);
-        if (tables.nodes.has(name)) nodes.add(name);
-      }
-    });
-    if (words.has("MERGE")) for (const r of rels) merges.add(r);
-    if (words.has("MERGE") || words.has("CREATE")) for (const r of rels) inserts.add(r);
-    if (words.has("DELETE")) {
-      for (const r of rels) deletes.add(r);
-      if (words.has("DETACH")) {
-        for (const [name, rel] of tables.rels) if (rel.pairs.some(([from, to]) => nodes.has(from) || nodes.has(to))) deletes.add(name);
+        const variable = tokens[i - 2];
+        const bound = variable && (variable.kind === "word" || variable.kind === "quoted") && prev?.value === ":" ? (variable.kind === "word" ? variable.text : variable.value) : null;
+        if (inside === "[" && tables.rels.has(name)) {
+          if (bound) relOf.set(bound, name);
+          if (clause === "MERGE") merges.add(name);
+          if (clause === "MERGE" || clause === "CREATE") inserts.add(name);
+        } else if (inside === "(" && tables.nodes.has(name) && bound) {
+          labelOf.set(bound, name);
+        }
       }
     }
   }
   return { merges, inserts, deletes };
+}
+
+/** Clause keywords (outside brackets) that start the patterns or items that follow them. */
+const CLAUSES = new Set(["MATCH", "MERGE", "CREATE", "DELETE", "SET", "REMOVE", "WITH", "UNWIND", "RETURN", "WHERE", "ORDER", "SKIP", "LIMIT", "ON", "CALL", "FOREACH", "LOAD", "UNION"]);
+
+/** The variables a DELETE names (up to the next clause); false when one cannot be placed. */
+function deleteItems(
+  tokens: readonly Token[],
+  from: number,
+  relOf: ReadonlyMap<string, string>,
+  labelOf: ReadonlyMap<string, string>,
+  tables: SchemaTables,
+  deletes: Set<string>,
+): boolean {
+  for (let i = from; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === "end" || (t.kind === "word" && CLAUSES.has(t.value))) return true;
+    if (t.kind === "punct" && t.value === ",") continue;
+    if (t.kind !== "word" && t.kind !== "quoted") return false;
+    const name = t.kind === "word" ? t.text : t.value;
+    const rel = relOf.get(name);
+    const label = labelOf.get(name);
+    if (rel) deletes.add(rel);
+    else if (label) {
+      for (const [r, def] of tables.rels) if (def.pairs.some(([a, b]) => a === label || b === label)) deletes.add(r);
+    } else return false;
+  }
+  return true;
 }
 
 /**
