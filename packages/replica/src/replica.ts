@@ -11,22 +11,18 @@ import {
   SyncError,
   checkRawDmlParams,
   checkReadOnlyCypher,
-  cypherStatements,
   type SequencedEvent,
   type WireRegistry,
-  type WireTemplate,
 } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
-import type { PlanTemplate } from "./apply-plan.ts";
 import { ApplyStrategy } from "./apply-strategy.ts";
 import { applyWindow, type WindowExecutor } from "./apply-window.ts";
-import { deriveFootprint } from "./footprint.ts";
+import { CompiledTemplates, type Compiled } from "./compiled-templates.ts";
+import { DatabaseHandle } from "./database-handle.ts";
 import * as k from "./kuzu.ts";
-import { reopenDatabase } from "./reopen.ts";
-import { cutAtRelHazards, relEffects, type RelEffects } from "./rel-hazards.ts";
-import { readSchemaTables, type SchemaTables } from "./schema-tables.ts";
+import { cutAtRelHazards } from "./rel-hazards.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
-import { bindParams, describeStatement, execStatements, prepareStatements, type Statement } from "./template-statements.ts";
+import { bindParams, describeStatement, execStatements, type Statement } from "./template-statements.ts";
 
 /** Table holding the applied seq and the registry hash, inside the replica itself. */
 export const META_TABLE = "KuzuSyncMeta";
@@ -57,18 +53,6 @@ export interface ApplyOutcome {
 }
 
 /**
- * A template of the installed registry: its footprint (see apply-plan.ts) and its statements,
- * prepared on the current connection (null until then, and again after a reopen). The apply
- * strategy and the plan are keyed by this object, not by the template's name.
- */
-interface Compiled extends PlanTemplate {
-  readonly template: WireTemplate;
-  /** Relationship tables it may MERGE on or delete from (see rel-hazards.ts). */
-  readonly rels: RelEffects;
-  forms: { readonly single: readonly Statement[]; readonly batch: readonly Statement[] | undefined } | null;
-}
-
-/**
  * @example
  * const replica = await Replica.open({ path: "./data/replica.kuzu" });
  * await replica.install(welcome.registry);
@@ -78,34 +62,24 @@ interface Compiled extends PlanTemplate {
  */
 export class Replica {
   readonly path: string | null;
-  #db: k.Database;
-  #write: k.Connection;
-  #read: k.Connection;
+  readonly #h: DatabaseHandle;
   readonly #log: Logger;
   readonly #maxBatchRows: number;
   readonly #strategy = new ApplyStrategy<Compiled>();
   #appliedSeq: number;
   #hash: string | null;
-  #templates = new Map<string, WireTemplate>();
-  #tables: SchemaTables = readSchemaTables([]);
-  #compiled = new Map<string, Compiled>();
+  #templates: CompiledTemplates | null = null;
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** The open transaction ran a statement that updates rows in place (see reopen.ts). */
   #txUpdated = false;
-  /** Queries running on the read connection, and what holds new ones back during a reopen. */
-  #reads = 0;
-  #readsIdle: (() => void) | null = null;
-  #reopening: Promise<void> | null = null;
   #setSeq: k.PreparedStatement | undefined;
   readonly #executor: WindowExecutor<Compiled>;
 
   private constructor(path: string | null, db: k.Database, options: ReplicaOptions, seq: number, hash: string | null) {
     this.path = path;
-    this.#db = db;
-    this.#write = k.openConnection(db);
-    this.#read = k.openConnection(db);
+    this.#h = new DatabaseHandle(path, db);
     this.#log = options.logger ?? silentLogger;
     this.#maxBatchRows = options.maxBatchRows ?? 2_000;
     this.#executor = this.#makeExecutor();
@@ -211,60 +185,15 @@ export class Replica {
       if (this.#hash === null) {
         // DDL is not transactional everywhere in Kuzu; the hash is written last, so a crash here
         // leaves a replica that refuses to open rather than one that is silently incomplete.
-        for (const ddl of registry.schema) await k.run(this.#write, ddl);
-        await k.run(this.#write, META_DDL);
-        await k.run(this.#write, `CREATE (:${META_TABLE} {k: 'state', seq: 0, hash: $hash})`, { hash: registry.hash });
+        for (const ddl of registry.schema) await k.run(this.#h.write, ddl);
+        await k.run(this.#h.write, META_DDL);
+        await k.run(this.#h.write, `CREATE (:${META_TABLE} {k: 'state', seq: 0, hash: $hash})`, { hash: registry.hash });
         this.#hash = registry.hash;
       }
-      this.#templates = new Map(registry.templates.map((t) => [t.name, t]));
-      this.#tables = readSchemaTables(registry.schema);
-      this.#compiled = new Map();
-      if (options.prepareAll) for (const t of registry.templates) await this.#compile(t.name);
-      this.#setSeq = await k.prepare(this.#write, SET_SEQ);
+      this.#templates = new CompiledTemplates(registry, this.#log);
+      if (options.prepareAll) for (const name of this.#templates.names()) await this.#templates.prepare(name, this.#h.write);
+      this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
     });
-  }
-
-  /**
-   * A template with its statements prepared, on first use (and again after a reopen). Runs inside
-   * the write queue. Throws UNKNOWN_TEMPLATE, or Kuzu's error when it cannot be prepared.
-   */
-  async #compile(name: string): Promise<Compiled & { forms: NonNullable<Compiled["forms"]> }> {
-    let c = this.#compiled.get(name);
-    if (!c) {
-      const t = this.#templates.get(name);
-      if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
-      const footprint = deriveFootprint(cypherStatements(t.cypher), this.#tables);
-      if (!footprint.known) this.#log.debug("template is applied as a barrier", { template: name, reason: footprint.reason });
-      const statements = [...cypherStatements(t.cypher), ...(t.batch ? cypherStatements(t.batch.cypher) : [])];
-      c = {
-        template: t,
-        forms: null,
-        rels: relEffects(statements, this.#tables),
-        accesses: footprint.known ? footprint.accesses : null,
-        batchKeys: t.batch ? t.batch.keys : null,
-      };
-      this.#compiled.set(name, c);
-    }
-    if (c.forms === null) {
-      const single = await prepareStatements(this.#write, c.template.cypher);
-      c.forms = { single, batch: c.template.batch ? await prepareStatements(this.#write, c.template.batch.cypher) : undefined };
-    }
-    return c as Compiled & { forms: NonNullable<Compiled["forms"]> };
-  }
-
-  /**
-   * Prepare the templates of `events` that are not prepared yet. One that cannot be prepared
-   * (or is unknown) stays unprepared: its events run alone, and fail there, as on every replica.
-   */
-  async #compileFor(events: readonly SequencedEvent[]): Promise<void> {
-    for (const e of events) {
-      if (e.template === RAW_DML_TEMPLATE || this.#compiled.get(e.template)?.forms || !this.#templates.has(e.template)) continue;
-      try {
-        await this.#compile(e.template);
-      } catch {
-        // Reported when its event runs alone.
-      }
-    }
   }
 
   /**
@@ -285,12 +214,13 @@ export class Replica {
           throw new SyncError(ErrorCode.INTERNAL, `gap in event stream: expected seq ${expected}, got ${fresh[i]!.seq}`);
         }
       }
-      if (!this.#setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
-      await this.#compileFor(fresh);
+      const templates = this.#templates;
+      if (!this.#setSeq || !templates) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+      await templates.prepareSome(new Set(fresh.map((e) => e.template)), this.#h.write);
       const outcomes: ApplyOutcome[] = [];
       let window: SequencedEvent[] = [];
       for (const e of fresh) {
-        if (e.duplicateOf !== undefined || this.#compiled.get(e.template)?.forms) {
+        if (e.duplicateOf !== undefined || templates.ready(e.template)) {
           window.push(e);
           continue;
         }
@@ -305,7 +235,7 @@ export class Replica {
   /** Consecutive events of prepared templates (and duplicate slots), in few transactions. */
   async #applyWindow(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
     const outcomes: ApplyOutcome[] = [];
-    for (const run of cutAtRelHazards(events, (e) => this.#compiled.get(e.template)?.rels ?? null)) outcomes.push(...(await this.#applyRun(run)));
+    for (const run of cutAtRelHazards(events, (e) => this.#templates!.known(e.template)?.rels ?? null)) outcomes.push(...(await this.#applyRun(run)));
     return outcomes;
   }
 
@@ -329,22 +259,21 @@ export class Replica {
 
   /** How a window reaches Kuzu (see apply-window.ts). */
   #makeExecutor(): WindowExecutor<Compiled> {
+    // Statements are prepared again when a rollback reopened the database (reopen.ts).
+    const forms = async (c: Compiled) => (await this.#templates!.prepare(c.template.name, this.#h.write)).forms;
     return {
-    maxRows: this.#maxBatchRows,
-    strategy: this.#strategy,
-    templateOf: (e) => this.#compiled.get(e.template) ?? null,
-    hasBatch: (c) => c.template.batch !== undefined,
-    begin: () => this.#begin(),
-    single: async (c, e) => this.#run((await this.#compile(c.template.name)).forms.single, bindParams(c.template, e.params)),
-    batch: async (c, events) => {
-      const rows = events.map((e) => bindParams(c.template, e.params));
-      await this.#run((await this.#compile(c.template.name)).forms.batch!, { rows });
-    },
-    commit: async (lastSeq) => {
-      await k.exec(this.#write, this.#setSeq!, { seq: lastSeq });
-      await k.run(this.#write, "COMMIT");
-    },
-    rollback: () => this.#rollback(),
+      maxRows: this.#maxBatchRows,
+      strategy: this.#strategy,
+      templateOf: (e) => this.#templates!.known(e.template),
+      hasBatch: (c) => c.template.batch !== undefined,
+      begin: () => this.#begin(),
+      single: async (c, e) => this.#run((await forms(c)).single, bindParams(c.template, e.params)),
+      batch: async (c, events) => this.#run((await forms(c)).batch!, { rows: events.map((e) => bindParams(c.template, e.params)) }),
+      commit: async (lastSeq) => {
+        await k.exec(this.#h.write, this.#setSeq!, { seq: lastSeq });
+        await k.run(this.#h.write, "COMMIT");
+      },
+      rollback: () => this.#rollback(),
     };
   }
 
@@ -360,7 +289,7 @@ export class Replica {
     return this.#serial(async () => {
       if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
       if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
-      await k.run(this.#write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
+      await k.run(this.#h.write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
       return { dir, seq: this.#appliedSeq, registryHash: this.#hash };
     });
   }
@@ -373,15 +302,10 @@ export class Replica {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
     const check = checkReadOnlyCypher(cypher);
     if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
-    while (this.#reopening) await this.#reopening;
-    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "replica is closed");
-    this.#reads++;
     try {
-      return await k.runPrepared(this.#read, cypher, params);
+      return await this.#h.read((conn) => k.runPrepared(conn, cypher, params));
     } catch (cause) {
       throw new SyncError(ErrorCode.BAD_MESSAGE, cause instanceof Error ? cause.message : String(cause), { cause });
-    } finally {
-      if (--this.#reads === 0) this.#readsIdle?.();
     }
   }
 
@@ -390,10 +314,7 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => {});
-    while (this.#reopening) await this.#reopening;
-    await this.#read.close();
-    await this.#write.close();
-    await this.#db.close();
+    await this.#h.close();
   }
 
   /** One event in its own transaction, with its single form: the outcome every replica records. */
@@ -402,8 +323,8 @@ export class Replica {
     try {
       await this.#begin();
       if (e.duplicateOf === undefined) await this.#execAlone(e);
-      await k.exec(this.#write, this.#setSeq!, { seq: e.seq });
-      await k.run(this.#write, "COMMIT");
+      await k.exec(this.#h.write, this.#setSeq!, { seq: e.seq });
+      await k.run(this.#h.write, "COMMIT");
       this.#appliedSeq = e.seq;
       this.#logApplied([e]);
       return { seq: e.seq, template: e.template, ok: true };
@@ -413,7 +334,7 @@ export class Replica {
     }
     // The statement fails the same way on every replica (same state, same order), so the event
     // is recorded as applied-with-failure and the stream moves on.
-    await k.exec(this.#write, this.#setSeq!, { seq: e.seq });
+    await k.exec(this.#h.write, this.#setSeq!, { seq: e.seq });
     this.#appliedSeq = e.seq;
     return this.#failed(e, failure);
   }
@@ -437,19 +358,19 @@ export class Replica {
 
   async #begin(): Promise<void> {
     this.#txUpdated = false;
-    await k.run(this.#write, "BEGIN TRANSACTION");
+    await k.run(this.#h.write, "BEGIN TRANSACTION");
   }
 
   /** Run statements in the open transaction, noting whether they update rows in place. */
   async #run(statements: readonly Statement[], bound: Readonly<Record<string, unknown>>): Promise<void> {
     if (statements.some((st) => st.updates)) this.#txUpdated = true;
-    await execStatements(this.#write, statements, bound);
+    await execStatements(this.#h.write, statements, bound);
   }
 
   /** Roll back; after a transaction that updated rows in place, reopen the database (reopen.ts). */
   async #rollback(): Promise<void> {
     try {
-      await k.run(this.#write, "ROLLBACK");
+      await k.run(this.#h.write, "ROLLBACK");
     } catch {
       // Kuzu already rolled the transaction back when the statement failed.
     }
@@ -457,30 +378,19 @@ export class Replica {
     this.#txUpdated = false;
   }
 
-  /** Reopen the database under the replica, once the queries running on it are done. */
+  /** Reopen the database (reopen.ts); statements are prepared again on the new connection. */
   async #reopen(): Promise<void> {
-    let release!: () => void;
-    this.#reopening = new Promise((resolve) => (release = resolve));
-    try {
-      if (this.#reads > 0) await new Promise<void>((idle) => (this.#readsIdle = idle));
-      this.#readsIdle = null;
-      await this.#read.close();
-      this.#db = await reopenDatabase(this.path, this.#db, this.#write);
-      this.#write = k.openConnection(this.#db);
-      this.#read = k.openConnection(this.#db);
-      for (const c of this.#compiled.values()) c.forms = null;
-      this.#setSeq = await k.prepare(this.#write, SET_SEQ);
-      this.#log.info("replica database reopened after a rollback", { path: this.path ?? ":memory:" });
-    } finally {
-      this.#reopening = null;
-      release();
-    }
+    await this.#h.reopen();
+    this.#templates?.unprepare();
+    this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
+    this.#log.info("replica database reopened after a rollback", { path: this.path ?? ":memory:" });
   }
 
   /** An event on its own: raw DML, or its template's single form (preparing it if needed). */
   async #execAlone(e: SequencedEvent): Promise<void> {
     if (e.template === RAW_DML_TEMPLATE) return this.#execRawDml(e);
-    const c = await this.#compile(e.template);
+    if (!this.#templates) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    const c = await this.#templates.prepare(e.template, this.#h.write);
     await this.#run(c.forms.single, bindParams(c.template, e.params));
   }
 
@@ -493,10 +403,10 @@ export class Replica {
     const check = checkRawDmlParams(e.params);
     if (!check.ok) throw new SyncError(check.code, `raw DML refused by the replica: ${check.message}`, { eventId: e.id });
     // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
-    const prepared = await this.#write.prepare(check.cypher);
+    const prepared = await this.#h.write.prepare(check.cypher);
     if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
     if (describeStatement(check.cypher).updates) this.#txUpdated = true;
-    await k.exec(this.#write, prepared, {});
+    await k.exec(this.#h.write, prepared, {});
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
