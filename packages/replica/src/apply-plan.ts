@@ -8,9 +8,7 @@
  * entities, so they commute: any order among them, including one UNWIND per template, leaves what
  * seq order leaves. Every conflicting pair stays in seq order across layers. An event whose
  * footprint is unknown (raw DML, a template the analysis does not understand, an unknown template)
- * is a barrier: a layer of its own, after everything before it and before everything after it —
- * except that consecutive barrier events of one template with distinct batch keys share one layer,
- * which is how runs of a template were batched before footprints existed.
+ * is a barrier: a layer of its own, after everything before it and before everything after it.
  *
  * The plan depends only on the events and the registry, never on timing, so every replica
  * computes the same one; and since it is equivalent to seq order, a replica that cuts its windows
@@ -22,13 +20,13 @@ import { entityAccesses, type Access } from "./footprint.ts";
 
 /** What the planner needs to know about a template. */
 export interface PlanTemplate {
-  /** The template's footprint; null when unknown (each event is a barrier). */
+  /** The template's footprint; null when unknown (each event is a barrier, applied alone). */
   readonly accesses: readonly Access[] | null;
   /** `batch.keys` when the template has a batch form: rows of one statement never repeat them. */
   readonly batchKeys: readonly string[] | null;
 }
 
-/** Events of one template (in seq order) to apply together; `template` null: one barrier event. */
+/** Events of one template (in seq order) to apply together; `template` null: an unknown template's event. */
 export interface PlanStep<T> {
   readonly template: T | null;
   readonly events: readonly SequencedEvent[];
@@ -62,14 +60,6 @@ export function planApply<T extends PlanTemplate>(
     const template = templateOf(e);
     const batchKey = template?.batchKeys ? keyOf(template.batchKeys, e.params) : null;
     if (template === null || template.accesses === null) {
-      const last = layers[layers.length - 1];
-      const group = last?.barrier ? last.groups.get(template) : undefined;
-      const keys = last?.keys.get(template);
-      if (template !== null && batchKey !== null && group && keys && !keys.has(batchKey) && group.length < maxRows) {
-        group.push(e);
-        keys.add(batchKey);
-        continue;
-      }
       layers.push(newLayer(true, template, e, batchKey));
       floor = layers.length - 1;
       continue;
