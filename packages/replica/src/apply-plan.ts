@@ -16,7 +16,7 @@
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
-import { entityAccesses, type Access } from "./footprint.ts";
+import { accessKey, type Access } from "./footprint.ts";
 
 /** What the planner needs to know about a template. */
 export interface PlanTemplate {
@@ -64,16 +64,17 @@ export function planApply<T extends PlanTemplate>(
       floor = layers.length - 1;
       continue;
     }
-    const accesses = entityAccesses(template.accesses, e.params);
+    const accesses = template.accesses;
+    const keys = accesses.map((a) => accessKey(a, e.params));
     let layer = floor + 1;
-    for (const a of accesses) layer = Math.max(layer, conflicts.after(a.write, a.table, a.key));
+    for (let i = 0; i < accesses.length; i++) layer = Math.max(layer, conflicts.after(accesses[i]!.write, accesses[i]!.table, keys[i]!));
     // Rows of one batch statement never repeat its batch key (Kuzu's MERGE needs that).
     if (batchKey !== null) {
       while (layer < layers.length && layers[layer]!.keys.get(template)?.has(batchKey)) layer++;
     }
     if (layer === layers.length) layers.push(newLayer(false, template, e, batchKey));
     else addTo(layers[layer]!, template, e, batchKey);
-    for (const a of accesses) conflicts.record(a.write, a.table, a.key, layer);
+    for (let i = 0; i < accesses.length; i++) conflicts.record(accesses[i]!.write, accesses[i]!.table, keys[i]!, layer);
   }
   const steps: PlanStep<T>[] = [];
   for (const layer of layers) {
@@ -106,6 +107,10 @@ function addTo<T>(layer: Layer<T>, template: T | null, e: SequencedEvent, batchK
 
 /** The batch key of an event (its values of `keys`), as one string. */
 function keyOf(keys: readonly string[], params: Readonly<Record<string, unknown>>): string {
+  if (keys.length === 1) {
+    const v = params[keys[0]!];
+    return typeof v === "string" ? v : JSON.stringify(v ?? null);
+  }
   return JSON.stringify(keys.map((k) => params[k] ?? null));
 }
 
@@ -115,38 +120,40 @@ function keyOf(keys: readonly string[], params: Readonly<Record<string, unknown>
  * read and write; whole-table accesses against every key of the table.
  */
 class ConflictIndex {
-  readonly #keyWrite = new Map<string, number>();
-  readonly #keyRead = new Map<string, number>();
-  readonly #tableWrite = new Map<string, number>();
-  readonly #tableRead = new Map<string, number>();
-  /** Highest layer of any key access in a table. */
-  readonly #anyKeyWrite = new Map<string, number>();
-  readonly #anyKeyRead = new Map<string, number>();
+  readonly #tables = new Map<string, TableLayers>();
 
   /** The first layer an access may go in. */
   after(write: boolean, table: string, key: string | null): number {
-    const at = (m: Map<string, number>, k: string) => (m.get(k) ?? -1) + 1;
-    let layer = at(this.#tableWrite, table);
-    if (write) layer = Math.max(layer, at(this.#tableRead, table));
-    if (key === null) {
-      layer = Math.max(layer, at(this.#anyKeyWrite, table));
-      if (write) layer = Math.max(layer, at(this.#anyKeyRead, table));
-    } else {
-      const id = `${table}\u0000${key}`;
-      layer = Math.max(layer, at(this.#keyWrite, id));
-      if (write) layer = Math.max(layer, at(this.#keyRead, id));
-    }
-    return layer;
+    const t = this.#tables.get(table);
+    if (!t) return 0;
+    let layer = Math.max(t.tableWrite, write ? t.tableRead : -1);
+    if (key === null) layer = Math.max(layer, t.anyKeyWrite, write ? t.anyKeyRead : -1);
+    else layer = Math.max(layer, t.keyWrite.get(key) ?? -1, write ? (t.keyRead.get(key) ?? -1) : -1);
+    return layer + 1;
   }
 
   record(write: boolean, table: string, key: string | null, layer: number): void {
-    const raise = (m: Map<string, number>, k: string) => {
-      if ((m.get(k) ?? -1) < layer) m.set(k, layer);
-    };
-    if (key === null) raise(write ? this.#tableWrite : this.#tableRead, table);
-    else {
-      raise(write ? this.#keyWrite : this.#keyRead, `${table}\u0000${key}`);
-      raise(write ? this.#anyKeyWrite : this.#anyKeyRead, table);
+    let t = this.#tables.get(table);
+    if (!t) this.#tables.set(table, (t = { tableWrite: -1, tableRead: -1, anyKeyWrite: -1, anyKeyRead: -1, keyWrite: new Map(), keyRead: new Map() }));
+    if (key === null) {
+      if (write) t.tableWrite = Math.max(t.tableWrite, layer);
+      else t.tableRead = Math.max(t.tableRead, layer);
+      return;
     }
+    const keys = write ? t.keyWrite : t.keyRead;
+    if ((keys.get(key) ?? -1) < layer) keys.set(key, layer);
+    if (write) t.anyKeyWrite = Math.max(t.anyKeyWrite, layer);
+    else t.anyKeyRead = Math.max(t.anyKeyRead, layer);
   }
+}
+
+/** The highest layers that read or wrote a table, as a whole or by key. */
+interface TableLayers {
+  tableWrite: number;
+  tableRead: number;
+  /** Highest layer of any key access in the table. */
+  anyKeyWrite: number;
+  anyKeyRead: number;
+  readonly keyWrite: Map<string, number>;
+  readonly keyRead: Map<string, number>;
 }

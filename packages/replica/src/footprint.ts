@@ -73,11 +73,17 @@ export interface EntityAccess {
  * @example entityAccesses(footprint.accesses, { id: "u1" }) // [{ write: true, table: "USER", key: "u1" }]
  */
 export function entityAccesses(accesses: readonly Access[], params: Readonly<Record<string, unknown>>): EntityAccess[] {
-  return accesses.map((a) => ({
-    write: a.write,
-    table: a.table,
-    key: a.key === null ? null : a.key.length === 1 ? keyText(a.key[0]!, params) : a.key.map((p) => keyText(p, params)).join("\u0000"),
-  }));
+  return accesses.map((a) => ({ write: a.write, table: a.table, key: accessKey(a, params) }));
+}
+
+/**
+ * The key one access of an event touches, as text (null: the whole table).
+ * @example accessKey({ write: true, table: "USER", key: [{ param: "id" }] }, { id: "u1" }) // "u1"
+ */
+export function accessKey(a: Access, params: Readonly<Record<string, unknown>>): string | null {
+  if (a.key === null) return null;
+  if (a.key.length === 1) return keyText(a.key[0]!, params);
+  return a.key.map((p) => keyText(p, params)).join("\u0000");
 }
 
 /**

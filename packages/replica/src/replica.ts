@@ -253,7 +253,7 @@ export class Replica {
       return outcomes;
     }
     this.#appliedSeq = last;
-    this.#logApplied(events.filter((e) => !failed.has(e.seq)));
+    if (this.#log.isEnabled("debug")) this.#logApplied(events.filter((e) => !failed.has(e.seq)));
     return events.map((e) => (failed.has(e.seq) ? this.#failed(e, failed.get(e.seq)) : { seq: e.seq, template: e.template, ok: true }));
   }
 
