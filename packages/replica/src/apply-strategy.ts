@@ -110,14 +110,15 @@ export class ApplyStrategy<K = unknown> {
 }
 
 /**
- * `fixed + perRow × rows` fitted to the decayed measurements. With one group length only, the
- * split is unknown: all of it counts as fixed, which errs towards single statements for shorter
- * groups and towards batches for longer ones.
+ * `fixed + perRow × rows` fitted to the decayed measurements. While the group lengths measured
+ * are too alike to tell the two apart (their spread under a quarter of their mean), all of it
+ * counts as fixed, which errs towards single statements for shorter groups and towards batches
+ * for longer ones; a fit over a narrow range would extrapolate noise.
  */
 function fit(f: BatchFit): { fixed: number; perRow: number } {
   const mean = f.y / f.w;
   const spread = f.w * f.xx - f.x * f.x;
-  if (spread <= 1e-9 * f.w * f.xx) return { fixed: mean, perRow: 0 };
+  if (spread <= 0.0625 * f.x * f.x) return { fixed: mean, perRow: 0 };
   let perRow = (f.w * f.xy - f.x * f.y) / spread;
   let fixed = (f.y - perRow * f.x) / f.w;
   if (perRow < 0) [perRow, fixed] = [0, mean];
