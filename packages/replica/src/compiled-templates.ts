@@ -36,12 +36,15 @@ export interface Compiled extends PlanTemplate {
  * const c = await templates.prepare("CREATE_USER", conn);
  */
 export class CompiledTemplates {
+  /** Hash of the registry these templates come from. */
+  readonly hash: string;
   readonly #templates: ReadonlyMap<string, WireTemplate>;
   readonly #tables: SchemaTables;
   readonly #compiled = new Map<string, Compiled>();
   readonly #log: Logger;
 
-  constructor(registry: Pick<WireRegistry, "schema" | "templates">, log: Logger) {
+  constructor(registry: Pick<WireRegistry, "hash" | "schema" | "templates">, log: Logger) {
+    this.hash = registry.hash;
     this.#templates = new Map(registry.templates.map((t) => [t.name, t]));
     this.#tables = readSchemaTables(registry.schema);
     this.#log = log;

@@ -190,7 +190,8 @@ export class Replica {
         await k.run(this.#h.write, `CREATE (:${META_TABLE} {k: 'state', seq: 0, hash: $hash})`, { hash: registry.hash });
         this.#hash = registry.hash;
       }
-      this.#templates = new CompiledTemplates(registry, this.#log);
+      // The same registry again (a client reconnecting): keep what was prepared and measured.
+      if (this.#templates?.hash !== registry.hash) this.#templates = new CompiledTemplates(registry, this.#log);
       if (options.prepareAll) for (const name of this.#templates.names()) await this.#templates.prepare(name, this.#h.write);
       this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
     });
