@@ -38,9 +38,11 @@ export type {
   SnapshotOffer,
   WelcomeMessage,
 } from "./messages.ts";
-export { BATCH_ROWS_PARAM, RegistryCheckError, checkTemplate, checkTemplates, formatProblems, parameterNames, statementsOf } from "./registry-check.ts";
+export { BATCH_ROWS_PARAM, MAX_TEMPLATE_STATEMENTS, RegistryCheckError, checkTemplate, checkTemplates, formatProblems, parameterNames, statementsOf } from "./registry-check.ts";
 export type { CheckableTemplate, RegistryProblem, Statements } from "./registry-check.ts";
-export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
+export type { BatchForm, RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
+export { tokenizeCypher } from "./cypher-lexer.ts";
+export type { LexResult, Token, TokenKind } from "./cypher-lexer.ts";
 export { WireRegistrySchema } from "./wire-registry.ts";
 export { REGISTRY_CLIENT_ID, REGISTRY_TEMPLATE, RESERVED_PREFIX, readRegistryChange, registryChange, registryEvent, registryEventId } from "./registry-event.ts";
 export type { RegistryChange, RegistryChangeKind, RegistryChangeRead } from "./registry-event.ts";

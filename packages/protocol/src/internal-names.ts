@@ -4,6 +4,7 @@
  * name them, and neither may a registry (see {@link checkRegistryInternals}).
  * @module
  */
+import { statementsOf, type Statements } from "./registry-check.ts";
 
 /**
  * The node table each replica keeps its state in (`KuzuSyncMeta {k: 'state', seq, hash}`). Kuzu
@@ -14,12 +15,13 @@ export const INTERNAL_TABLE = "KuzuSyncMeta";
 
 const INTERNAL_TABLE_PATTERN = new RegExp(INTERNAL_TABLE, "i");
 
+/** A template's statements as the check reads them (one statement or a list). */
+type TemplateTexts = { readonly cypher: Statements; readonly batch?: { readonly cypher: Statements } };
+
 /** The parts of a registry its statements live in (a `RegistryDefinition` or a `WireRegistry`). */
 export interface RegistryTexts {
   readonly schema: readonly string[];
-  readonly templates:
-    | Readonly<Record<string, { readonly cypher: string; readonly batch?: { readonly cypher: string } }>>
-    | readonly { readonly name: string; readonly cypher: string; readonly batch?: { readonly cypher: string } }[];
+  readonly templates: Readonly<Record<string, TemplateTexts>> | readonly (TemplateTexts & { readonly name: string })[];
 }
 
 /**
@@ -37,11 +39,12 @@ export function checkRegistryInternals(registry: RegistryTexts): string[] {
     if (INTERNAL_TABLE_PATTERN.test(ddl)) problems.push(`schema statement ${i + 1} ${why}`);
   });
   const templates = Array.isArray(registry.templates)
-    ? (registry.templates as readonly { readonly name: string; readonly cypher: string; readonly batch?: { readonly cypher: string } }[])
-    : Object.entries(registry.templates).map(([name, t]) => ({ name, ...t }));
+    ? (registry.templates as readonly (TemplateTexts & { readonly name: string })[])
+    : Object.entries(registry.templates as Readonly<Record<string, TemplateTexts>>).map(([name, t]) => ({ name, ...t }));
+  const names = (text: Statements) => statementsOf(text).some((s) => INTERNAL_TABLE_PATTERN.test(s));
   for (const t of templates) {
-    if (INTERNAL_TABLE_PATTERN.test(t.cypher)) problems.push(`template ${t.name} ${why}`);
-    if (t.batch !== undefined && INTERNAL_TABLE_PATTERN.test(t.batch.cypher)) problems.push(`template ${t.name} (batch form) ${why}`);
+    if (names(t.cypher)) problems.push(`template ${t.name} ${why}`);
+    if (t.batch !== undefined && names(t.batch.cypher)) problems.push(`template ${t.name} (batch form) ${why}`);
   }
   return problems;
 }

@@ -15,6 +15,12 @@ import { position } from "./token-cursor.ts";
 /** The Cypher of a template or of its batch form: one statement, or a short list run in order. */
 export type Statements = string | readonly string[];
 
+/**
+ * Most statements in one template form: lists are for forms Kuzu 0.11 cannot write as one fast
+ * statement (see docs/BATCH-FORMS.md), not for programs.
+ */
+export const MAX_TEMPLATE_STATEMENTS = 4;
+
 /** A template as the checks read it (only the names of its parameters matter here). */
 export interface CheckableTemplate {
   readonly params: Readonly<Record<string, unknown>>;

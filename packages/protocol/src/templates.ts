@@ -10,20 +10,24 @@ import { ErrorCode } from "./errors.ts";
 import { RAW_DML_TEMPLATE } from "./raw-dml-event.ts";
 import { RESERVED_PREFIX } from "./registry-event.ts";
 import { checkRegistryInternals } from "./internal-names.ts";
-import { assertTemplates, checkStatements, statementsOf } from "./registry-check.ts";
+import { MAX_TEMPLATE_STATEMENTS, assertTemplates, checkStatements, type Statements } from "./registry-check.ts";
 
 /** How one template is declared by a deployment. */
 export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   /** Parameter schema as a zod shape; unknown keys are rejected. */
   readonly params: Shape;
-  /** Cypher for one event, parameters as `$name`. Must be deterministic (no now(), rand(), uuid). */
-  readonly cypher: string;
   /**
-   * Optional set-at-a-time form: `UNWIND $rows AS r …` reading `r.<param>`. A replica uses it for
-   * runs of this template where no two rows share the same `keys` values (Kuzu gives wrong
-   * results for MERGE on one key twice inside one UNWIND). Project the key before matching on it
-   * (`UNWIND $rows AS r WITH r, r.id AS k MERGE (n:T {id: k}) …`): Kuzu 0.11 looks a projected
-   * key up in the primary-key index, but joins `MERGE (n:T {id: r.id})` against the whole table.
+   * Cypher for one event, parameters as `$name`: one statement, or a short list of statements run
+   * in order in the event's transaction (see {@link Statements}). Must be deterministic (no now(),
+   * rand(), uuid).
+   */
+  readonly cypher: Statements;
+  /**
+   * Optional set-at-a-time form: `UNWIND $rows AS r …` reading `r.<param>`, one statement or a
+   * short list. A replica runs it for a group of events of this template that touch no common
+   * entity (see docs/BATCH-FORMS.md), so it must leave exactly what the single form, run once per
+   * row in any order, leaves, and fail whenever one of those runs would. Rows never repeat the
+   * `keys` values either (Kuzu gives wrong results for MERGE on one key twice inside one UNWIND).
    */
   readonly batch?: BatchForm;
   readonly description?: string;
@@ -31,7 +35,7 @@ export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape>
 
 /** The set-at-a-time form of a template (see {@link TemplateDefinition.batch}). */
 export interface BatchForm {
-  readonly cypher: string;
+  readonly cypher: Statements;
   readonly keys: readonly string[];
 }
 
@@ -60,7 +64,7 @@ export interface RegistryDefinition {
 export interface WireTemplate {
   readonly name: string;
   readonly description?: string;
-  readonly cypher: string;
+  readonly cypher: Statements;
   readonly batch?: BatchForm;
   /** Every parameter name; absent optional ones are bound as null. */
   readonly paramNames: readonly string[];
@@ -129,6 +133,10 @@ export class TemplateRegistry {
       if (!NAME.test(name)) throw new TypeError(`template name ${JSON.stringify(name)} must match ${NAME}`);
       if (name === RAW_DML_TEMPLATE) throw new TypeError(`template name ${RAW_DML_TEMPLATE} is reserved for raw DML events`);
       if (name.startsWith(RESERVED_PREFIX)) throw new TypeError(`template name ${name}: names starting with ${RESERVED_PREFIX} are reserved for kuzu-sync's own events`);
+      // The shape of a statement list (1 to MAX_TEMPLATE_STATEMENTS strings); what is in them is
+      // checked by assertTemplates below.
+      if (t.batch !== undefined) checkStatementList(name, "batch.cypher", t.batch.cypher);
+      checkStatementList(name, "cypher", t.cypher);
       const schema = z.strictObject(t.params);
       validators.set(name, schema as unknown as z.ZodType<Record<string, unknown>>);
       const json = z.toJSONSchema(schema, { unrepresentable: "any", io: "input" }) as { required?: string[] };
@@ -137,8 +145,8 @@ export class TemplateRegistry {
       wireTemplates.push({
         name,
         ...(t.description === undefined ? {} : { description: t.description }),
-        cypher: t.cypher,
-        ...(t.batch === undefined ? {} : { batch: { cypher: t.batch.cypher, keys: [...t.batch.keys] } }),
+        cypher: copyText(t.cypher),
+        ...(t.batch === undefined ? {} : { batch: { cypher: copyText(t.batch.cypher), keys: [...t.batch.keys] } }),
         paramNames,
         required: json.required ?? [],
         paramsJsonSchema: json,
@@ -148,11 +156,7 @@ export class TemplateRegistry {
     // run is refused here, at start-up, instead of failing on every replica for every event.
     assertTemplates(definition.templates);
     // No template or schema statement may touch the replicas' own bookkeeping table.
-    const texts = (c: string | readonly string[]): string => statementsOf(c).join("\n");
-    const internal = checkRegistryInternals({
-      schema: definition.schema,
-      templates: Object.entries(definition.templates).map(([name, t]) => ({ name, cypher: texts(t.cypher), ...(t.batch === undefined ? {} : { batch: { cypher: texts(t.batch.cypher) } }) })),
-    });
+    const internal = checkRegistryInternals(definition);
     internal.push(...checkRegistryInternals({ schema: definition.migrate ?? [], templates: [] }).map((p) => p.replace(/^schema statement/, "migrate step")));
     if (internal.length > 0) throw new TypeError(`the template registry has a problem:\n  ${internal.join("\n  ")}`);
     this.version = version;
@@ -242,6 +246,23 @@ export class TemplateRegistry {
  */
 export function defineTemplates(definition: RegistryDefinition): TemplateRegistry {
   return new TemplateRegistry(definition);
+}
+
+/** The statements of a template's form, or a TypeError naming the template and the form. */
+function checkStatementList(name: string, form: string, text: unknown): readonly string[] {
+  const list = typeof text === "string" ? [text] : text;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_TEMPLATE_STATEMENTS) {
+    throw new TypeError(`template ${name}: ${form} must be a string or a list of 1 to ${MAX_TEMPLATE_STATEMENTS} strings`);
+  }
+  for (const statement of list) {
+    if (typeof statement !== "string" || statement.trim() === "") throw new TypeError(`template ${name}: every statement of ${form} must be a non-empty string`);
+  }
+  return list as readonly string[];
+}
+
+/** A copy the caller cannot change later (lists are copied; strings stay strings). */
+function copyText(text: Statements): Statements {
+  return typeof text === "string" ? text : [...text];
 }
 
 function deepFreeze<T>(value: T): T {

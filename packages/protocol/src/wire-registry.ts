@@ -5,6 +5,8 @@
  */
 import { z } from "zod";
 
+const cypherText = z.union([z.string(), z.array(z.string()).min(1)]);
+
 const wireAggregate = (() => {
   const base = { name: z.string(), description: z.string().optional() };
   return z.discriminatedUnion("kind", [
@@ -32,8 +34,9 @@ export const WireRegistrySchema = z.object({
     z.object({
       name: z.string(),
       description: z.string().optional(),
-      cypher: z.string(),
-      batch: z.object({ cypher: z.string(), keys: z.array(z.string()) }).optional(),
+      // One statement, or a short list run in one transaction (a plain string when one).
+      cypher: cypherText,
+      batch: z.object({ cypher: cypherText, keys: z.array(z.string()) }).optional(),
       paramNames: z.array(z.string()),
       required: z.array(z.string()),
       paramsJsonSchema: z.unknown(),

@@ -31,6 +31,16 @@ export function writeFileSync(path: string, _data: string): void {
   unavailable(`writing ${path}`);
 }
 
+export function mkdtempSync(prefix: string): string {
+  unavailable(`a scratch directory (${prefix}…), e.g. to rebuild an in-memory replica after a rollback,`);
+}
+
+export function rmSync(_path: string, _options?: { recursive?: boolean; force?: boolean }): void {}
+
+export function tmpdir(): string {
+  return "/tmp";
+}
+
 /** POSIX dirname, enough for the replica's own paths. */
 export function dirname(path: string): string {
   const i = path.replace(/\/+$/, "").lastIndexOf("/");

@@ -4,5 +4,6 @@
  * host-fs-browser.ts is the browser's counterpart.
  * @module
  */
-export { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+export { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+export { tmpdir } from "node:os";
 export { dirname, join } from "node:path";

@@ -5,7 +5,7 @@
  * registry event; `sync-server plan` and `sync-server check` print it.
  * @module
  */
-import type { WireRegistry, WireTemplate } from "@kuzu-sync/protocol";
+import { statementsOf, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
 import * as k from "./kuzu.ts";
 import { describeSchema, diffSchemas, type SchemaDifference } from "./schema-shape.ts";
 
@@ -55,7 +55,7 @@ export async function checkMigration(previous: WireRegistry, next: WireRegistry)
 
 /** Every statement a template runs (its single form, then its batch form). */
 export function templateStatements(t: WireTemplate): string[] {
-  return [t.cypher, ...(t.batch ? [t.batch.cypher] : [])];
+  return [...statementsOf(t.cypher), ...(t.batch ? statementsOf(t.batch.cypher) : [])];
 }
 
 async function runAll(conn: k.Connection, statements: readonly string[], what: string): Promise<string[]> {

@@ -7,23 +7,26 @@ import { dirname, existsSync, mkdirSync } from "#host-fs";
 import {
   ErrorCode,
   RAW_DML_TEMPLATE,
-  RawDmlLimits,
   REGISTRY_TEMPLATE,
+  RawDmlLimits,
   SyncError,
   checkRawDmlParams,
   checkReadOnlyCypher,
   type SequencedEvent,
   type WireRegistry,
-  type WireTemplate,
 } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import { ApplyStrategy } from "./apply-strategy.ts";
+import { applyWindow, type WindowExecutor } from "./apply-window.ts";
+import { CompiledTemplates, type Compiled } from "./compiled-templates.ts";
+import { DatabaseHandle } from "./database-handle.ts";
 import * as k from "./kuzu.ts";
 import { META_TABLE, SET_SEQ, createMeta, readMeta, upgradeMetaColumns, writeRegistry, type MetaState } from "./meta.ts";
 import { applyRegistryChange } from "./registry-change.ts";
-import { bindParams, splitRuns } from "./runs.ts";
-import { rewriteExportedSchema } from "./snapshot-schema.ts";
+import { cutAtRelHazards } from "./rel-hazards.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
+import { rewriteExportedSchema } from "./snapshot-schema.ts";
+import { bindParams, describeStatement, execStatements, type Statement } from "./template-statements.ts";
 
 export { META_TABLE };
 
@@ -31,7 +34,7 @@ export interface ReplicaOptions {
   /** Database file; null or absent for an in-memory replica. */
   readonly path?: string | null;
   readonly logger?: Logger;
-  /** Longest run of one template applied with a single UNWIND statement. */
+  /** Most rows of one UNWIND statement (longer groups of one template are split). */
   readonly maxBatchRows?: number;
   /** Kuzu query timeout for one raw DML statement, in ms (default `RawDmlLimits.timeoutMs`). */
   readonly rawDmlTimeoutMs?: number;
@@ -54,12 +57,6 @@ export interface ApplyOutcome {
   readonly error?: string;
 }
 
-interface Compiled {
-  readonly template: WireTemplate;
-  readonly single: k.PreparedStatement;
-  readonly batch: k.PreparedStatement | undefined;
-}
-
 /**
  * @example
  * const replica = await Replica.open({ path: "./data/replica.kuzu" });
@@ -70,37 +67,37 @@ interface Compiled {
  */
 export class Replica {
   readonly path: string | null;
-  readonly #db: k.Database;
-  readonly #write: k.Connection;
-  readonly #read: k.Connection;
+  readonly #h: DatabaseHandle;
   readonly #log: Logger;
   readonly #maxBatchRows: number;
   readonly #rawDmlTimeoutMs: number;
-  readonly #strategy = new ApplyStrategy();
+  readonly #strategy = new ApplyStrategy<Compiled>();
   #appliedSeq: number;
   #hash: string | null;
   /** The registry in force (null: none installed, or a replica from before versions not yet told). */
   #registry: WireRegistry | null;
   #version: number | null;
-  #templates = new Map<string, WireTemplate>();
-  #compiled = new Map<string, Compiled>();
+  #templates: CompiledTemplates | null = null;
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The open transaction ran a statement that updates rows in place (see reopen.ts). */
+  #txUpdated = false;
+  #setSeq: k.PreparedStatement | undefined;
+  readonly #executor: WindowExecutor<Compiled>;
 
   private constructor(path: string | null, db: k.Database, options: ReplicaOptions, meta: MetaState | null) {
     this.path = path;
-    this.#db = db;
-    this.#write = k.openConnection(db);
-    this.#read = k.openConnection(db);
+    this.#h = new DatabaseHandle(path, db);
     this.#log = options.logger ?? silentLogger;
     this.#maxBatchRows = options.maxBatchRows ?? 2_000;
     this.#rawDmlTimeoutMs = options.rawDmlTimeoutMs ?? RawDmlLimits.timeoutMs;
+    this.#executor = this.#makeExecutor();
     this.#appliedSeq = meta?.seq ?? 0;
     this.#hash = meta?.hash ?? null;
     this.#registry = meta?.registry ?? null;
     this.#version = meta?.version ?? null;
-    if (this.#registry) this.#templates = new Map(this.#registry.templates.map((t) => [t.name, t]));
+    if (this.#registry) this.#templates = new CompiledTemplates(this.#registry, this.#log);
   }
 
   /** Open (or create) a replica. A persistent one resumes from the seq it stored. */
@@ -194,77 +191,59 @@ export class Replica {
       if (this.#hash !== null && this.#hash !== registry.hash) {
         throw new SyncError(
           ErrorCode.REGISTRY_MISMATCH,
-          `replica ${this.path ?? ":memory:"} runs registry ${this.#describeRegistry()}, not version ${registry.version} (${registry.hash.slice(0, 12)})`,
+          `replica ${this.path ?? ":memory:"} runs registry ${this.#version === null ? "" : `version ${this.#version} `}(${this.#hash.slice(0, 12)}), not version ${registry.version} (${registry.hash.slice(0, 12)})`,
         );
       }
       if (this.#hash === null) {
         await this.#transaction(async () => {
-          for (const ddl of registry.schema) await k.run(this.#write, ddl);
-          await createMeta(this.#write, this.#appliedSeq, registry);
+          for (const ddl of registry.schema) await k.run(this.#h.write, ddl);
+          await createMeta(this.#h.write, this.#appliedSeq, registry);
         });
       } else if (this.#registry === null) {
-        await writeRegistry(this.#write, this.#appliedSeq, registry);
+        await writeRegistry(this.#h.write, this.#appliedSeq, registry);
       }
       this.#useRegistry(registry);
-      await this.#prepareMeta();
-      if (options.prepareAll) for (const t of registry.templates) await this.#compile(t.name);
+      this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
+      if (options.prepareAll) for (const name of this.#templates!.names()) await this.#templates!.prepare(name, this.#h.write);
     });
-  }
-
-  #describeRegistry(): string {
-    return `${this.#version === null ? "" : `version ${this.#version} `}(${(this.#hash ?? "none").slice(0, 12)})`;
   }
 
   #useRegistry(registry: WireRegistry): void {
     this.#hash = registry.hash;
     this.#version = registry.version;
     this.#registry = registry;
-    this.#templates = new Map(registry.templates.map((t) => [t.name, t]));
-    // Statements prepared against the old catalog may not survive DDL: prepare again on first use.
-    this.#compiled = new Map();
+    // Statements prepared against the old catalog may not survive DDL: prepared again on first use.
+    this.#templates = new CompiledTemplates(registry, this.#log);
   }
 
-  async #prepareMeta(): Promise<void> {
-    this.#setSeq = await k.prepare(this.#write, SET_SEQ);
+  /** The statement that moves the applied seq, prepared on first use (a reopened replica needs no install). */
+  async #seqStatement(): Promise<k.PreparedStatement> {
+    if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    return (this.#setSeq ??= await k.prepare(this.#h.write, SET_SEQ));
   }
 
+  /** Run `task` in one transaction (rolled back, and the database reopened if needed, when it throws). */
   async #transaction(task: () => Promise<void>): Promise<void> {
-    await k.run(this.#write, "BEGIN TRANSACTION");
+    await this.#begin();
+    // DDL and data steps may update rows in place: a rollback reopens (reopen.ts).
+    this.#txUpdated = true;
     try {
       await task();
-      await k.run(this.#write, "COMMIT");
+      await k.run(this.#h.write, "COMMIT");
+      this.#txUpdated = false;
     } catch (error) {
       await this.#rollback();
       throw error;
     }
   }
 
-  /** The prepared statements of a template, prepared on first use. Runs inside the write queue. */
-  async #compile(name: string): Promise<Compiled> {
-    const known = this.#compiled.get(name);
-    if (known) return known;
-    const t = this.#templates.get(name);
-    if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
-    const compiled: Compiled = {
-      template: t,
-      single: await k.prepare(this.#write, t.cypher),
-      batch: t.batch ? await k.prepare(this.#write, t.batch.cypher) : undefined,
-    };
-    this.#compiled.set(name, compiled);
-    return compiled;
-  }
-
-  #setSeq: k.PreparedStatement | undefined;
-
-  /** The statement that moves the applied seq, prepared on first use (a reopened replica needs no install). */
-  async #seqStatement(): Promise<k.PreparedStatement> {
-    if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
-    return (this.#setSeq ??= await k.prepare(this.#write, SET_SEQ));
-  }
-
   /**
    * Apply events in order. Events at or below {@link appliedSeq} are skipped (so redelivery is
-   * harmless); a gap throws, because applying past it would diverge.
+   * harmless); a gap throws, because applying past it would diverge. Consecutive template events
+   * go in one transaction, in the order `planApply` gives (conflict-free layers, one group per
+   * template: equivalent to seq order, see apply-plan.ts); raw DML and events of templates that
+   * cannot run go alone, in their own transaction. The outcomes, and the state, are those of
+   * applying one event at a time: an event that fails is found and left out (apply-window.ts).
    */
   apply(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
     return this.#serial(async () => {
@@ -282,12 +261,32 @@ export class Replica {
         const e = fresh[i];
         if (e !== undefined && e.template !== REGISTRY_TEMPLATE) continue;
         // Registry events are barriers: what comes before runs with the registry then in force.
-        if (i > start) outcomes.push(...(await this.#applyEvents(fresh.slice(start, i))));
+        if (i > start) outcomes.push(...(await this.#applyTemplateEvents(fresh.slice(start, i))));
         if (e !== undefined) outcomes.push(await this.#applyRegistry(e));
         start = i + 1;
       }
       return outcomes;
     });
+  }
+
+  /** Template events (no registry event among them): windows of prepared templates, the rest alone. */
+  async #applyTemplateEvents(fresh: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    const templates = this.#templates;
+    if (!templates) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    this.#setSeq = await this.#seqStatement();
+    await templates.prepareSome(new Set(fresh.map((e) => e.template)), this.#h.write);
+    const outcomes: ApplyOutcome[] = [];
+    let window: SequencedEvent[] = [];
+    for (const e of fresh) {
+      if (e.duplicateOf !== undefined || templates.ready(e.template)) {
+        window.push(e);
+        continue;
+      }
+      outcomes.push(...(await this.#applyWindow(window)), await this.#applyOne(e));
+      window = [];
+    }
+    outcomes.push(...(await this.#applyWindow(window)));
+    return outcomes;
   }
 
   /** A registry event: steps and the new registry in one transaction with its seq (see registry-change.ts). */
@@ -297,9 +296,9 @@ export class Replica {
     if (step.action === "run") {
       try {
         await this.#transaction(async () => {
-          for (const statement of step.statements) await k.run(this.#write, statement);
-          if (step.create) await createMeta(this.#write, e.seq, step.registry);
-          else await writeRegistry(this.#write, e.seq, step.registry);
+          for (const statement of step.statements) await k.run(this.#h.write, statement);
+          if (step.create) await createMeta(this.#h.write, e.seq, step.registry);
+          else await writeRegistry(this.#h.write, e.seq, step.registry);
         });
       } catch (cause) {
         // Checked against the previous version's schema before it was appended; failing here means
@@ -311,64 +310,61 @@ export class Replica {
         );
       }
       this.#useRegistry(step.registry);
-      await this.#prepareMeta();
+      this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
       this.#appliedSeq = e.seq;
       this.#log.info("registry version applied", { seq: e.seq, version: step.registry.version, hash: step.registry.hash.slice(0, 12), steps: step.statements.length });
       return { seq: e.seq, template: e.template, ok: true };
     }
-    await k.exec(this.#write, await this.#seqStatement(), { seq: e.seq });
+    await k.exec(this.#h.write, await this.#seqStatement(), { seq: e.seq });
     this.#appliedSeq = e.seq;
     if (step.action === "skip") return { seq: e.seq, template: e.template, ok: true };
     this.#log.warn("registry event does not apply to this replica", { seq: e.seq, error: step.reason });
     return { seq: e.seq, template: e.template, ok: false, error: step.reason };
   }
 
-  /** Template events (no registry event among them), in one transaction when they all succeed. */
-  async #applyEvents(fresh: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
-    const setSeq = await this.#seqStatement();
-    const last = fresh[fresh.length - 1]!.seq;
-    try {
-      await k.run(this.#write, "BEGIN TRANSACTION");
-      for (const run of splitRuns(fresh, this.#templates, this.#maxBatchRows)) await this.#execRun(run);
-      await k.exec(this.#write, setSeq, { seq: last });
-      await k.run(this.#write, "COMMIT");
-      this.#appliedSeq = last;
-      this.#logApplied(fresh);
-      return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
-    } catch (error) {
-      await this.#rollback();
-      if (fresh.length === 1) return [await this.#applyOne(fresh[0]!, error)];
-      // One event in the batch failed: redo them one transaction each, so only that one fails.
-      const outcomes: ApplyOutcome[] = [];
-      for (const e of fresh) outcomes.push(await this.#applyOne(e));
-      return outcomes;
-    }
+  /** Consecutive events of prepared templates (and duplicate slots), in few transactions. */
+  async #applyWindow(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    for (const run of cutAtRelHazards(events, (e) => this.#templates!.known(e.template)?.rels ?? null)) outcomes.push(...(await this.#applyRun(run)));
+    return outcomes;
   }
 
-  /**
-   * Run `statements` on the replica's data in a transaction that is rolled back, and say whether
-   * they fail (their error) or not (null). The gateway checks a registry upgrade's steps with it.
-   * @example const failure = await replica.dryRun(["ALTER TABLE Task ADD priority INT64 DEFAULT 0"]);
-   */
-  dryRun(statements: readonly string[]): Promise<string | null> {
-    return this.#serial(async () => {
-      await k.run(this.#write, "BEGIN TRANSACTION");
-      try {
-        for (const [i, s] of statements.entries()) {
-          try {
-            await k.run(this.#write, s);
-          } catch (error) {
-            return `step ${i} \`${s}\`: ${error instanceof Error ? error.message : String(error)}`;
-          }
-        }
-        return null;
-      } finally {
-        await this.#rollback();
-        // Prepared statements may not survive the catalog's rollback.
-        this.#compiled = new Map();
-        if (this.#hash !== null) await this.#prepareMeta();
-      }
-    });
+  /** Consecutive events of prepared templates (and duplicate slots), in one transaction. */
+  async #applyRun(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    if (events.length <= 1) return events.length === 0 ? [] : [await this.#applyOne(events[0]!)];
+    const last = events[events.length - 1]!.seq;
+    let failed: Map<number, unknown>;
+    try {
+      failed = await applyWindow(this.#executor, events, last);
+    } catch {
+      // Nothing to pin the failure on: one transaction per event, as a last resort.
+      const outcomes: ApplyOutcome[] = [];
+      for (const e of events) outcomes.push(await this.#applyOne(e));
+      return outcomes;
+    }
+    this.#appliedSeq = last;
+    if (this.#log.isEnabled("debug")) this.#logApplied(events.filter((e) => !failed.has(e.seq)));
+    return events.map((e) => (failed.has(e.seq) ? this.#failed(e, failed.get(e.seq)) : { seq: e.seq, template: e.template, ok: true }));
+  }
+
+  /** How a window reaches Kuzu (see apply-window.ts). */
+  #makeExecutor(): WindowExecutor<Compiled> {
+    // Statements are prepared again when a rollback reopened the database (reopen.ts).
+    const forms = async (c: Compiled) => (await this.#templates!.prepare(c.template.name, this.#h.write)).forms;
+    return {
+      maxRows: this.#maxBatchRows,
+      strategy: this.#strategy,
+      templateOf: (e) => this.#templates!.known(e.template),
+      hasBatch: (c) => c.template.batch !== undefined,
+      begin: () => this.#begin(),
+      single: async (c, e) => this.#run((await forms(c)).single, bindParams(c.template, e.params)),
+      batch: async (c, events) => this.#run((await forms(c)).batch!, { rows: events.map((e) => bindParams(c.template, e.params)) }),
+      commit: async (lastSeq) => {
+        await k.exec(this.#h.write, this.#setSeq!, { seq: lastSeq });
+        await k.run(this.#h.write, "COMMIT");
+      },
+      rollback: () => this.#rollback(),
+    };
   }
 
   /**
@@ -383,10 +379,38 @@ export class Replica {
     return this.#serial(async () => {
       if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
       if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
-      await k.run(this.#write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
+      await k.run(this.#h.write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
       // Kuzu's export drops column defaults; put the declared statements back (snapshot-schema.ts).
       if (this.#registry !== null) rewriteExportedSchema(dir, this.#registry.schema);
       return { dir, seq: this.#appliedSeq, registryHash: this.#hash, registryVersion: this.#version };
+    });
+  }
+
+  /**
+   * Run `statements` on the replica's data in a transaction that is rolled back, and say whether
+   * they fail (their error) or not (null). The gateway checks a registry upgrade's steps with it.
+   * @example const failure = await replica.dryRun(["ALTER TABLE Task ADD priority INT64 DEFAULT 0"]);
+   */
+  dryRun(statements: readonly string[]): Promise<string | null> {
+    return this.#serial(async () => {
+      await this.#begin();
+      // The steps may update rows in place: the rollback reopens the database (reopen.ts).
+      this.#txUpdated = true;
+      try {
+        for (const [i, s] of statements.entries()) {
+          try {
+            await k.run(this.#h.write, s);
+          } catch (error) {
+            return `step ${i} \`${s}\`: ${error instanceof Error ? error.message : String(error)}`;
+          }
+        }
+        return null;
+      } finally {
+        await this.#rollback();
+        // Prepared statements may not survive the catalog's rollback.
+        this.#templates?.unprepare();
+        if (this.#hash !== null) this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
+      }
     });
   }
 
@@ -399,7 +423,7 @@ export class Replica {
     const check = checkReadOnlyCypher(cypher);
     if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
     try {
-      return await k.runPrepared(this.#read, cypher, params);
+      return await this.#h.read((conn) => k.runPrepared(conn, cypher, params));
     } catch (cause) {
       throw new SyncError(ErrorCode.BAD_MESSAGE, cause instanceof Error ? cause.message : String(cause), { cause });
     }
@@ -410,35 +434,38 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => {});
-    await this.#read.close();
-    await this.#write.close();
-    await this.#db.close();
+    await this.#h.close();
   }
 
-  async #applyOne(e: SequencedEvent, knownError?: unknown): Promise<ApplyOutcome> {
-    const setSeq = this.#setSeq!;
-    let failure = knownError;
-    if (failure === undefined) {
-      try {
-        await k.run(this.#write, "BEGIN TRANSACTION");
-        await this.#execRun([e]);
-        await k.exec(this.#write, setSeq, { seq: e.seq });
-        await k.run(this.#write, "COMMIT");
-        this.#appliedSeq = e.seq;
-        this.#logApplied([e]);
-        return { seq: e.seq, template: e.template, ok: true };
-      } catch (error) {
-        failure = error;
-        await this.#rollback();
-      }
+  /** One event in its own transaction, with its single form: the outcome every replica records. */
+  async #applyOne(e: SequencedEvent): Promise<ApplyOutcome> {
+    let failure: unknown;
+    try {
+      await this.#begin();
+      if (e.duplicateOf === undefined) await this.#execAlone(e);
+      await k.exec(this.#h.write, this.#setSeq!, { seq: e.seq });
+      await k.run(this.#h.write, "COMMIT");
+      this.#appliedSeq = e.seq;
+      this.#logApplied([e]);
+      return { seq: e.seq, template: e.template, ok: true };
+    } catch (error) {
+      failure = error;
+      await this.#rollback();
     }
     // The engine giving up is not a property of the statement: stop here, do not move past it.
     if (failure instanceof SyncError && failure.code === ErrorCode.APPLY_TIMEOUT) throw failure;
     // The statement fails the same way on every replica (same state, same order), so the event
     // is recorded as applied-with-failure and the stream moves on.
-    await k.exec(this.#write, setSeq, { seq: e.seq });
+    await k.exec(this.#h.write, this.#setSeq!, { seq: e.seq });
     this.#appliedSeq = e.seq;
-    const message = failure instanceof Error ? failure.message : String(failure);
+    return this.#failed(e, failure);
+  }
+
+  #failed(e: SequencedEvent, failure: unknown): ApplyOutcome {
+    // Kuzu names a node by its physical offset in some errors ("Node(nodeOffset: 3) has more
+    // than one neighbour…"); offsets depend on the order nodes were stored in, which differs
+    // between replicas (batched, one at a time, imported from a snapshot), so it is left out.
+    const message = (failure instanceof Error ? failure.message : String(failure)).replace(/\(nodeOffset: \d+\)/g, "");
     this.#log.warn("event failed to apply", { seq: e.seq, template: e.template, eventId: e.id, clientId: e.clientId, traceparent: e.traceparent, error: message });
     return { seq: e.seq, template: e.template, ok: false, error: message };
   }
@@ -451,55 +478,63 @@ export class Replica {
     }
   }
 
+  async #begin(): Promise<void> {
+    this.#txUpdated = false;
+    await k.run(this.#h.write, "BEGIN TRANSACTION");
+  }
+
+  /** Run statements in the open transaction, noting whether they update rows in place. */
+  async #run(statements: readonly Statement[], bound: Readonly<Record<string, unknown>>): Promise<void> {
+    if (statements.some((st) => st.updates)) this.#txUpdated = true;
+    await execStatements(this.#h.write, statements, bound);
+  }
+
+  /** Roll back; after a transaction that updated rows in place, reopen the database (reopen.ts). */
   async #rollback(): Promise<void> {
     try {
-      await k.run(this.#write, "ROLLBACK");
+      await k.run(this.#h.write, "ROLLBACK");
     } catch {
       // Kuzu already rolled the transaction back when the statement failed.
     }
+    if (this.#txUpdated) await this.#reopen();
+    this.#txUpdated = false;
   }
 
-  async #execRun(events: readonly SequencedEvent[]): Promise<void> {
-    // A slot marked duplicateOf repeats an event already applied at a lower seq: no effect.
-    const run = events.filter((e) => e.duplicateOf === undefined);
-    const first = run[0];
-    if (!first) return;
-    if (first.template === RAW_DML_TEMPLATE) {
-      for (const e of run) await this.#execRawDml(e);
-      return;
-    }
-    const c = await this.#compile(first.template);
-    const plan = this.#strategy.choose(first.template, run.length, c.batch !== undefined);
-    let started = performance.now();
-    const probed = plan.how === "single" ? run.length : plan.probeSingle;
-    for (let i = 0; i < probed; i++) await k.exec(this.#write, c.single, bindParams(c.template, run[i]!.params));
-    if (probed > 0) this.#strategy.record(first.template, "single", probed, performance.now() - started);
-    if (probed === run.length) return;
-    const rest = probed === 0 ? run : run.slice(probed);
-    started = performance.now();
-    await k.exec(this.#write, c.batch!, { rows: rest.map((e) => bindParams(c.template, e.params)) });
-    this.#strategy.record(first.template, plan.how, rest.length, performance.now() - started);
+  /** Reopen the database (reopen.ts); statements are prepared again on the new connection. */
+  async #reopen(): Promise<void> {
+    await this.#h.reopen();
+    this.#templates?.unprepare();
+    this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
+    this.#log.info("replica database reopened after a rollback", { path: this.path ?? ":memory:" });
+  }
+
+  /** An event on its own: raw DML, or its template's single form (preparing it if needed). */
+  async #execAlone(e: SequencedEvent): Promise<void> {
+    if (e.template === RAW_DML_TEMPLATE) return this.#execRawDml(e);
+    if (!this.#templates) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    const c = await this.#templates.prepare(e.template, this.#h.write);
+    await this.#run(c.forms.single, bindParams(c.template, e.params));
   }
 
   /**
-   * A raw DML event (never batched: it has no batch form, so each is a run of its own). The text
+   * A raw DML event (never batched: it always runs alone, in its own transaction). The text
    * is checked again here, whatever the gateway said: nothing unchecked reaches Kuzu. A refusal
-   * throws, so the event is recorded as failed, identically on every replica.
-   *
-   * Kuzu's query timeout (`RawDmlLimits.timeoutMs`) bounds the work no static check sees. Hitting
-   * it is not deterministic (a slower machine gives up where a faster one finished), so it throws
+   * throws, so the event is recorded as failed, identically on every replica. Kuzu's query timeout
+   * (`RawDmlLimits.timeoutMs`) bounds the work no static check sees; hitting it throws
    * APPLY_TIMEOUT, which stops this replica before the event rather than recording a failure.
    */
   async #execRawDml(e: SequencedEvent): Promise<void> {
     const check = checkRawDmlParams(e.params);
     if (!check.ok) throw new SyncError(check.code, `raw DML refused by the replica: ${check.message}`, { eventId: e.id });
+    if (describeStatement(check.cypher).updates) this.#txUpdated = true;
     const timeoutMs = this.#rawDmlTimeoutMs;
+    const write = this.#h.write;
     try {
-      await k.withQueryTimeout(this.#write, timeoutMs, async () => {
+      await k.withQueryTimeout(write, timeoutMs, async () => {
         // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
-        const prepared = await this.#write.prepare(check.cypher);
+        const prepared = await write.prepare(check.cypher);
         if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
-        await k.exec(this.#write, prepared, {});
+        await k.exec(write, prepared, {});
       });
     } catch (error) {
       if (!k.isInterrupted(error)) throw error;
