@@ -25,6 +25,7 @@ import { META_TABLE, SET_SEQ, createMeta, readMeta, upgradeMetaColumns, writeReg
 import { applyRegistryChange } from "./registry-change.ts";
 import { cutAtRelHazards } from "./rel-hazards.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
+import { splitByShape } from "./row-shapes.ts";
 import { rewriteExportedSchema } from "./snapshot-schema.ts";
 import { bindParams, describeStatement, execStatements, type Statement } from "./template-statements.ts";
 
@@ -358,7 +359,11 @@ export class Replica {
       hasBatch: (c) => c.template.batch !== undefined,
       begin: () => this.#begin(),
       single: async (c, e) => this.#run((await forms(c)).single, bindParams(c.template, e.params)),
-      batch: async (c, events) => this.#run((await forms(c)).batch!, { rows: events.map((e) => bindParams(c.template, e.params)) }),
+      // One statement per row shape: Kuzu types a row list by its first row (row-shapes.ts).
+      batch: async (c, events) => {
+        const statements = (await forms(c)).batch!;
+        for (const rows of splitByShape(events.map((e) => bindParams(c.template, e.params)))) await this.#run(statements, { rows });
+      },
       commit: async (lastSeq) => {
         await k.exec(this.#h.write, this.#setSeq!, { seq: lastSeq });
         await k.run(this.#h.write, "COMMIT");
