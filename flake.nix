@@ -5,7 +5,7 @@
   #   nix run .#bun-client -- --help      the CLI (sync-client)
   #   nix run .#archiver -- run --older-than 30d
   #   nix run .#test                      the README test command (./dev test)
-  #   nix develop                         bun, nats-server, minio, minio-client, test tools
+  #   nix develop                         bun, nats-server, minio, minio-client, test tools (chromium too)
   # Apps run the checkout in the current directory (or KUZU_SYNC_ROOT): node_modules, with kuzu's
   # prebuilt native addon, is installed from npm by `bun install --frozen-lockfile` on first use
   # rather than built in the Nix store. Each app's PATH holds only what it runs (deploy/nix/apps.nix).
@@ -34,7 +34,7 @@
           bun = pkgs.callPackage ./deploy/nix/bun.nix { };
           tool = name: if name == "bun" then bun else pkgs.${name};
           # Everything any app runs, for the dev shell.
-          runtimeTools = with pkgs; [ bun nats-server tmux docker-compose nix wget bash coreutils gnugrep util-linux ];
+          runtimeTools = with pkgs; [ bun nats-server tmux docker-compose nix wget bash coreutils gnugrep util-linux chromium ];
 
           runApp = name: app:
             pkgs.writeShellApplication {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { ClientPool } from "./support/clients.ts";
 import { REPO_ROOT, runCli, runCommand } from "./support/cli-process.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
+import { FIRST_CLIENT_SEQ, headAfter } from "./support/log-start.ts";
 
 /** Each test spawns several CLI processes (each opens KuzuDB): more than bun's 5 s default. */
 const SLOW = 60_000;
@@ -20,17 +21,19 @@ describe("sync-client send / query / status", () => {
   test("send prints the seq; k=v values are typed by the template's schema; query reads them back", async () => {
     await using gw = await startGatewayProcess();
     const url = ["--url", gw.url];
+    // The new log's first writes: their seqs follow the genesis registry event.
+    const [s1, s2, s3] = [FIRST_CLIENT_SEQ, FIRST_CLIENT_SEQ + 1, FIRST_CLIENT_SEQ + 2];
     const counter = await runCli(["send", "INCREMENT_COUNTER", "counterId=c1", "amount=5", ...url]);
-    expect(counter).toMatchObject({ code: 0, stdout: "1\n" });
+    expect(counter).toMatchObject({ code: 0, stdout: `${s1}\n` });
     // SYNC_URL instead of --url; name=5 stays the string "5" because name is a string parameter.
     const user = await runCli(["send", "CREATE_USER", "id=u1", "name=5", "--output", "json"], { env: { SYNC_URL: gw.url } });
     expect(user.code).toBe(0);
-    expect(JSON.parse(user.stdout)).toEqual({ seq: 2, duplicate: false, template: "CREATE_USER" });
+    expect(JSON.parse(user.stdout)).toEqual({ seq: s2, duplicate: false, template: "CREATE_USER" });
     const fromJson = await runCli(["send", "CREATE_USER", "--json", '{"id":"u2","name":"Bob","email":"b@x"}', "name=Bobby", "--id", "key-1", ...url]);
-    expect(fromJson).toMatchObject({ code: 0, stdout: "3\n" });
+    expect(fromJson).toMatchObject({ code: 0, stdout: `${s3}\n` });
     // Same idempotency key again: the original seq, not a new event.
     const again = await runCli(["send", "CREATE_USER", "id=u2", "name=Other", "--id", "key-1", "--output", "json", ...url]);
-    expect(JSON.parse(again.stdout)).toEqual({ seq: 3, duplicate: true, template: "CREATE_USER" });
+    expect(JSON.parse(again.stdout)).toEqual({ seq: s3, duplicate: true, template: "CREATE_USER" });
 
     const users = await runCli(["query", "MATCH (u:User) RETURN u.id AS id, u.name AS name, u.email AS email ORDER BY id", "--json", ...url]);
     expect(users.code).toBe(0);
@@ -62,7 +65,7 @@ describe("sync-client send / query / status", () => {
     expect(unknown.stderr).toContain("UNKNOWN_TEMPLATE");
     expect(unknown.stderr).toContain("CREATE_USER"); // the server lists the known templates
     const health = (await (await fetch(`${gw.httpUrl}/health`)).json()) as { headSeq: number };
-    expect(health.headSeq).toBe(0);
+    expect(health.headSeq).toBe(headAfter(0)); // nothing stored after the log's genesis
   }, SLOW);
 
   test("usage errors exit 2 with a message, before any connection", async () => {
@@ -173,22 +176,23 @@ describe("sync-client send / query / status", () => {
     using dir = tempDir("cli-db-");
     const db = join(dir.path, "replica.kuzu");
     const writer = await pool.connect(gw.url);
-    for (const id of ["a", "b", "c"]) await writer.executeTemplate("CREATE_USER", { id, name: id.toUpperCase() });
+    let head = 0;
+    for (const id of ["a", "b", "c"]) head = (await writer.executeTemplate("CREATE_USER", { id, name: id.toUpperCase() })).seq;
 
     const before = await runCli(["status", "--db", db, "--json", "--url", gw.url]);
     expect(before.code).toBe(0);
-    expect(JSON.parse(before.stdout)).toMatchObject({ health: { status: "ok", headSeq: 3 }, local: { path: db, exists: false } });
+    expect(JSON.parse(before.stdout)).toMatchObject({ health: { status: "ok", headSeq: head }, local: { path: db, exists: false } });
 
     const first = await runCli(["query", "MATCH (u:User) RETURN count(*) AS n", "--db", db, "--json", "--url", gw.url]);
     expect(JSON.parse(first.stdout)).toEqual([{ n: 3 }]);
     await writer.executeTemplate("DELETE_USER", { id: "a" });
 
     const lagging = await runCli(["status", "--db", db, "--json", "--url", gw.url]);
-    expect(JSON.parse(lagging.stdout)).toMatchObject({ health: { headSeq: 4, replicaSeq: expect.any(Number) }, local: { exists: true, seq: 3, lag: 1, pending: 0 } });
+    expect(JSON.parse(lagging.stdout)).toMatchObject({ health: { headSeq: head + 1, replicaSeq: expect.any(Number) }, local: { exists: true, seq: head, lag: 1, pending: 0 } });
     const text = await runCli(["status", "--db", db, "--url", gw.url]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/head seq\s+4/);
-    expect(text.stdout).toMatch(/local replica\s+.*seq 3, lag 1/);
+    expect(text.stdout).toMatch(new RegExp(`head seq\\s+${head + 1}\n`));
+    expect(text.stdout).toMatch(new RegExp(`local replica\\s+.*seq ${head}, lag 1\n`));
 
     const write = await runCli(["query", "CREATE (:User {id: 'evil', name: 'E'})", "--db", db, "--url", gw.url]);
     expect(write.code).toBe(1);
@@ -200,7 +204,7 @@ describe("sync-client send / query / status", () => {
     const after = await runCli(["query", "MATCH (u:User) RETURN u.id AS id ORDER BY id", "--db", db, "--json", "--url", gw.url]);
     expect(JSON.parse(after.stdout)).toEqual([{ id: "b" }, { id: "c" }]);
     const synced = await runCli(["status", "--db", db, "--json", "--url", gw.url]);
-    expect(JSON.parse(synced.stdout)).toMatchObject({ local: { seq: 4, lag: 0 } });
+    expect(JSON.parse(synced.stdout)).toMatchObject({ local: { seq: head + 1, lag: 0 } });
   }, SLOW);
 
   test("catching up on a long history prints plain progress lines when stderr is not a terminal", async () => {
@@ -208,13 +212,15 @@ describe("sync-client send / query / status", () => {
     await using pool = new ClientPool();
     const writer = await pool.connect(gw.url);
     const acks = await Promise.all(Array.from({ length: 1_200 }, (_, i) => writer.executeTemplate("INCREMENT_COUNTER", { counterId: `c${i % 7}` })));
-    expect(Math.max(...acks.map((a) => a.seq))).toBe(1_200);
+    const head = headAfter(1_200);
+    expect(Math.max(...acks.map((a) => a.seq))).toBe(head);
     const r = await runCli(["query", "MATCH (c:Counter) RETURN sum(c.value) AS total", "--json", "--url", gw.url]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ total: 1_200 }]);
+    // Progress counts the seqs a fresh replica replays: the 1,200 writes and the genesis before them.
     const lines = r.stderr.trimEnd().split("\n");
-    expect(lines[0]).toBe("catching up: 1,200 events");
-    expect(lines.at(-1)).toMatch(/^catching up: done, 1,200 events in \S+ \([\d,]+\/s\)$/);
+    expect(lines[0]).toBe(`catching up: ${head.toLocaleString("en-US")} events`);
+    expect(lines.at(-1)).toMatch(new RegExp(`^catching up: done, ${head.toLocaleString("en-US")} events in \\S+ \\([\\d,]+/s\\)$`));
     expect(r.stderr).not.toContain("\r");
     const quiet = await runCli(["query", "RETURN 1 AS one", "--quiet", "--url", gw.url]);
     expect(quiet).toMatchObject({ code: 0, stderr: "" });

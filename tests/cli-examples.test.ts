@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { REPO_ROOT, runCommand } from "./support/cli-process.ts";
 import { startGatewayProcess } from "./support/gateway-process.ts";
+import { FIRST_CLIENT_SEQ } from "./support/log-start.ts";
 
 const SLOW = 60_000;
 const example = (name: string) => resolve(REPO_ROOT, "examples", name);
@@ -12,7 +13,9 @@ describe("examples run against a real gateway", () => {
     const r = await runCommand(["bun", "run", example("two_replicas.ts")], { env: { SYNC_URL: gw.url } });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/A: CREATE_USER (alice-\w+) -> seq 1\n {2}replica B applied #1 CREATE_USER .*\nB reads: \[\{"id":"alice-\w+","name":"Alice"\}\]/);
+    // A new log: its first write follows the registry's genesis.
+    const first = FIRST_CLIENT_SEQ;
+    expect(r.stdout).toMatch(new RegExp(`A: CREATE_USER (alice-\\w+) -> seq ${first}\n {2}replica B applied #${first} CREATE_USER .*\nB reads: \\[\\{"id":"alice-\\w+","name":"Alice"\\}\\]`));
     expect(r.stdout).toContain(',"name":"Alice Liddell"}]');
     expect(r.stdout).toMatch(/A reads: \[\{"id":"alice-\w+-likes","value":3\}\]/);
     expect(r.stdout).toContain("both replicas hold the same graph");

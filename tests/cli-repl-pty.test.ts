@@ -29,15 +29,15 @@ test("in a terminal: Tab completes, a live event prints above a half-typed line,
   await term.waitFor((s) => lastLine(s) === "sync> CREATE_USER id=u1 name=");
 
   const other = await pool.connect(gw.url);
-  await other.executeTemplate("CREATE_POST", { id: "p1", authorId: "x", content: "hello from elsewhere" });
-  const screen = await term.waitFor(/← #1 CREATE_POST/);
+  const { seq: posted } = await other.executeTemplate("CREATE_POST", { id: "p1", authorId: "x", content: "hello from elsewhere" });
+  const screen = await term.waitFor(new RegExp(`← #${posted} CREATE_POST`));
   const lines = screen.trimEnd().split("\n");
-  expect(lines.at(-2)).toMatch(/^← #1 CREATE_POST id=p1 authorId=x content="hello from elsewhere" {2}· client-/);
+  expect(lines.at(-2)).toMatch(new RegExp(`^← #${posted} CREATE_POST id=p1 authorId=x content="hello from elsewhere" {2}· client-`));
   expect(lines.at(-1)).toBe("sync> CREATE_USER id=u1 name="); // the typed line survived, intact
 
   await term.type("Alice");
   await term.press("Enter");
-  await term.waitFor(/✓ CREATE_USER seq 2/);
+  await term.waitFor(new RegExp(`✓ CREATE_USER seq ${posted + 1}`));
   await term.type("cre");
   await term.waitFor((s) => lastLine(s) === "sync> cre");
   await term.press("Tab");

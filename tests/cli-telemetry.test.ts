@@ -7,6 +7,7 @@ import { startOtlpLogReceiver, type ReceivedLogRecord } from "@kuzu-sync/telemet
 import clientPackage from "../packages/client/package.json" with { type: "json" };
 import { runCli } from "./support/cli-process.ts";
 import { startGatewayProcess } from "./support/gateway-process.ts";
+import { FIRST_CLIENT_SEQ } from "./support/log-start.ts";
 
 // Real gateway and CLI processes (bunfig has no test timeout setting).
 setDefaultTimeout(60_000);
@@ -25,7 +26,7 @@ describe("sync-client telemetry", () => {
         LOG_LEVEL: "info",
       },
     });
-    expect(r).toEqual({ code: 0, stdout: "1\n", stderr: "" });
+    expect(r).toEqual({ code: 0, stdout: `${FIRST_CLIENT_SEQ}\n`, stderr: "" }); // the new log's first write
     // The process has exited: what it logged was exported before that, not left in a batch.
     const [record, ...rest] = finished(receiver.records);
     expect(rest).toEqual([]);
@@ -68,7 +69,7 @@ describe("sync-client telemetry", () => {
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint },
     });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("✓ CREATE_USER seq 1\n");
+    expect(r.stdout).toBe(`✓ CREATE_USER seq ${FIRST_CLIENT_SEQ}\n`);
     expect(r.stderr).toMatch(/^info: command finished \(command=repl /m);
     expect(r.stderr).not.toMatch(/^\{/m);
     // --verbose exports from debug up: the client's own lifecycle records are there too.

@@ -1,9 +1,14 @@
 import { describe, expect, test } from "bun:test";
+import { join, resolve } from "node:path";
 import { ClientPool } from "./support/clients.ts";
 import { spawnCli } from "./support/cli-process.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
+import { getJson } from "./support/jetstream.ts";
+import { FIRST_CLIENT_SEQ, GENESIS_SEQ } from "./support/log-start.ts";
+import trackerV1 from "./support/registries/tracker-v1.ts";
 
 const SLOW = 60_000;
+const tracker = (name: string): string => join(resolve(import.meta.dir, "support/registries"), `tracker-${name}.ts`);
 
 interface WatchedEvent {
   seq: number;
@@ -17,20 +22,20 @@ describe("sync-client watch", () => {
     await using gw = await startGatewayProcess();
     await using pool = new ClientPool();
     const writer = await pool.connect(gw.url);
-    await writer.executeTemplate("CREATE_USER", { id: "old", name: "before the watch" });
+    const old = await writer.executeTemplate("CREATE_USER", { id: "old", name: "before the watch" });
 
     await using watch = spawnCli(["watch", "--json", "--template", "CREATE_USER", "--template", "DELETE_USER", "--count", "3", "--url", gw.url]);
-    await watch.waitForStderr(/^watching .*new events after seq 1/);
-    await writer.executeTemplate("CREATE_USER", { id: "u1", name: "Alice" });
+    await watch.waitForStderr(new RegExp(`^watching .*new events after seq ${old.seq},`));
+    const created = await writer.executeTemplate("CREATE_USER", { id: "u1", name: "Alice" });
     await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c" });
-    await writer.executeTemplate("DELETE_USER", { id: "u1" });
-    await writer.executeTemplate("CREATE_USER", { id: "u2", name: "Bob Smith" });
+    const deleted = await writer.executeTemplate("DELETE_USER", { id: "u1" });
+    const again = await writer.executeTemplate("CREATE_USER", { id: "u2", name: "Bob Smith" });
     expect(await watch.exited).toBe(0);
     const events = watch.stdoutLines.map((l) => JSON.parse(l) as WatchedEvent);
     expect(events.map((e) => [e.seq, e.template, e.params])).toEqual([
-      [2, "CREATE_USER", { id: "u1", name: "Alice" }],
-      [4, "DELETE_USER", { id: "u1" }],
-      [5, "CREATE_USER", { id: "u2", name: "Bob Smith" }],
+      [created.seq, "CREATE_USER", { id: "u1", name: "Alice" }],
+      [deleted.seq, "DELETE_USER", { id: "u1" }],
+      [again.seq, "CREATE_USER", { id: "u2", name: "Bob Smith" }],
     ]);
     expect(events.every((e) => e.clientId === writer.clientId)).toBe(true);
   }, SLOW);
@@ -39,18 +44,20 @@ describe("sync-client watch", () => {
     await using gw = await startGatewayProcess();
     await using pool = new ClientPool();
     const writer = await pool.connect(gw.url);
-    for (let i = 1; i <= 5; i++) await writer.executeTemplate("INCREMENT_COUNTER", { counterId: `c${i}`, amount: i });
+    const seqs: number[] = [];
+    for (let i = 1; i <= 5; i++) seqs.push((await writer.executeTemplate("INCREMENT_COUNTER", { counterId: `c${i}`, amount: i })).seq);
 
-    await using watch = spawnCli(["watch", "--from-seq", "3", "--url", gw.url]);
-    await watch.waitForStdout(/^#5 /);
-    await writer.executeTemplate("CREATE_USER", { id: "u9", name: "Zoë Q" });
-    await watch.waitForStdout(/^#6 /);
+    // From the third write's seq: the third, fourth and fifth writes, then live ones.
+    await using watch = spawnCli(["watch", "--from-seq", String(seqs[2]), "--url", gw.url]);
+    await watch.waitForStdout(new RegExp(`^#${seqs[4]} `));
+    const live = await writer.executeTemplate("CREATE_USER", { id: "u9", name: "Zoë Q" });
+    await watch.waitForStdout(new RegExp(`^#${live.seq} `));
     expect(await watch.signal("SIGINT")).toBe(0);
     expect(watch.stdoutLines.map((l) => l.replace(/ {2}· .*$/, ""))).toEqual([
-      "#3 INCREMENT_COUNTER counterId=c3 amount:=3",
-      "#4 INCREMENT_COUNTER counterId=c4 amount:=4",
-      "#5 INCREMENT_COUNTER counterId=c5 amount:=5",
-      '#6 CREATE_USER id=u9 name="Zoë Q"',
+      `#${seqs[2]} INCREMENT_COUNTER counterId=c3 amount:=3`,
+      `#${seqs[3]} INCREMENT_COUNTER counterId=c4 amount:=4`,
+      `#${seqs[4]} INCREMENT_COUNTER counterId=c5 amount:=5`,
+      `#${live.seq} CREATE_USER id=u9 name="Zoë Q"`,
     ]);
     expect(watch.stdoutLines[0]).toContain(`· ${writer.clientId.slice(0, "client-".length + 8)} `);
   }, SLOW);
@@ -62,8 +69,8 @@ describe("sync-client watch", () => {
     await using pool = new ClientPool();
     await using watch = spawnCli(["watch", "--from-seq", "1", "--json", "--url", first.url]);
     const a = await pool.connect(first.url, { autoReconnect: false });
-    await a.executeTemplate("CREATE_USER", { id: "a", name: "A" });
-    await watch.waitForStdout(/"seq":1/);
+    const { seq: s1 } = await a.executeTemplate("CREATE_USER", { id: "a", name: "A" });
+    await watch.waitForStdout(new RegExp(`"seq":${s1}\\b`));
     await a.close();
     await first.stop();
     await watch.waitForStderr(/connection lost/);
@@ -71,10 +78,46 @@ describe("sync-client watch", () => {
     await using second = await startGatewayProcess({ dataDir: dir.path, port });
     const b = await pool.connect(second.url);
     await b.executeTemplate("CREATE_USER", { id: "b", name: "B" });
-    await b.executeTemplate("CREATE_USER", { id: "c", name: "C" });
-    await watch.waitForStdout(/"seq":3/);
+    const { seq: s3 } = await b.executeTemplate("CREATE_USER", { id: "c", name: "C" });
+    await watch.waitForStdout(new RegExp(`"seq":${s3}\\b`));
     expect(await watch.signal("SIGTERM")).toBe(0);
-    expect(watch.stdoutLines.map((l) => (JSON.parse(l) as WatchedEvent).seq)).toEqual([1, 2, 3]);
-    expect(watch.stderrLines.some((l) => /reconnected; resuming after seq 1/.test(l))).toBe(true);
+    const lines = watch.stdoutLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    // From seq 1: the log's genesis registry event first, as an object of its own type, then the events.
+    const registry = await getJson<{ version: number; hash: string }>(second.httpUrl, "/registry");
+    expect(lines[0]).toEqual({ type: "registry", seq: GENESIS_SEQ, kind: "genesis", version: 1, hash: registry.hash, serverTimestamp: expect.any(Number) });
+    expect(lines.slice(1).map((l) => [l["type"], l["seq"]])).toEqual([undefined, undefined, undefined].map((t, i) => [t, FIRST_CLIENT_SEQ + i]));
+    expect(watch.stderrLines.some((l) => new RegExp(`reconnected; resuming after seq ${s1}$`).test(l))).toBe(true);
+  }, SLOW);
+});
+
+describe("sync-client watch and registry versions", () => {
+  test("a registry version change is one line, shown whatever --template, and not counted by --count", async () => {
+    using dir = tempDir("cli-watch-registry-");
+    await using pool = new ClientPool();
+    await using first = await startGatewayProcess({ dataDir: dir.path, args: ["--templates", tracker("v1")] });
+    const a = await pool.connect(first.url, { autoReconnect: false });
+    const t1 = await a.executeTemplate("ADD_TASK", { id: "t1", title: "one" });
+    await using watch = spawnCli(["watch", "--from-seq", "1", "--template", "ADD_TASK", "--count", "2", "--url", first.url]);
+    await watch.waitForStdout(new RegExp(`^#${t1.seq} ADD_TASK`));
+    await a.close();
+    await first.stop();
+    await watch.waitForStderr(/connection lost/);
+
+    // The same log, started with version 2: the gateway appends the upgrade, the watch resumes through it.
+    await using second = await startGatewayProcess({ dataDir: dir.path, port: first.port, args: ["--templates", tracker("v2")] });
+    const b = await pool.connect(second.url);
+    await b.executeTemplate("SET_PRIORITY", { id: "t1", priority: 3 }); // filtered out
+    const t2 = await b.executeTemplate("ADD_TASK", { id: "t2", title: "two" });
+    expect(await watch.exited).toBe(0); // after the second ADD_TASK: registry lines do not count
+    const { history } = await getJson<{ history: { version: number; seq: number; hash: string }[] }>(second.httpUrl, "/registry");
+    expect(history.map((h) => h.version)).toEqual([1, 2]);
+    expect(history[0]!.hash).toBe(trackerV1.hash);
+    const line = (h: { version: number; seq: number; hash: string }) => `registry version ${h.version} (${h.hash.slice(0, 12)}…) at seq ${h.seq}`;
+    expect(watch.stdoutLines.map((l) => l.replace(/ {2}· .*$/, ""))).toEqual([
+      line(history[0]!),
+      `#${t1.seq} ADD_TASK id=t1 title=one`,
+      line(history[1]!),
+      `#${t2.seq} ADD_TASK id=t2 title=two`,
+    ]);
   }, SLOW);
 });

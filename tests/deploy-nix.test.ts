@@ -22,7 +22,7 @@ interface App {
  * what it was given. Only the flake's own wiring is evaluated; nothing is built.
  */
 const STUB_NIXPKGS = `{ system }:
-let names = [ "nats-server" "tmux" "docker-compose" "nix" "wget" "bash" "coreutils" "gnugrep" "util-linux" "minio" "minio-client" "bun" ];
+let names = [ "nats-server" "tmux" "docker-compose" "nix" "wget" "bash" "coreutils" "gnugrep" "util-linux" "minio" "minio-client" "bun" "chromium" ];
 in builtins.listToAttrs (map (n: { name = n; value = { pname = n; }; }) names) // {
   callPackage = path: args: { pname = "pinned-bun"; };
   writeShellApplication = a: { inherit (a) name; runtimeInputs = map (p: p.pname) a.runtimeInputs; };
@@ -129,7 +129,7 @@ describe("flake.nix", () => {
       for (const app of ["server", "bun-client", "archiver"]) {
         expect({ app, tools: packages[app]?.runtimeInputs }).toEqual({ app, tools: ["pinned-bun", "bash", "coreutils", "gnugrep"] });
       }
-      expect(packages["test"]?.runtimeInputs).toEqual(expect.arrayContaining(["pinned-bun", "nats-server", "tmux", "docker-compose", "nix", "wget", "util-linux"]));
+      expect(packages["test"]?.runtimeInputs).toEqual(expect.arrayContaining(["pinned-bun", "nats-server", "tmux", "docker-compose", "nix", "wget", "util-linux", "chromium"]));
       expect(packages["default"]?.paths).toEqual(["sync-server", "sync-client", "sync-archiver"]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { REPO_ROOT, runCommand } from "./support/cli-process.ts";
 import { spawnCommand } from "./support/command-process.ts";
 import { loadCompose, requireBinary, type ComposeConfig } from "./support/compose.ts";
 import { buildDockerfileLayout, isSymlink, type BuiltImage } from "./support/dockerfile-layout.ts";
+import { FIRST_CLIENT_SEQ } from "./support/log-start.ts";
 
 let image: BuiltImage;
 beforeAll(() => {
@@ -52,7 +53,7 @@ describe("the image with a mounted registry (TEMPLATES_PATH)", () => {
     expect(templates.templates.map((t) => t.name)).toContain("ADD_DEPENDENCY");
     const sent = await runCommand(["sync-client", "--url", `ws://127.0.0.1:${port}`, "send", "CREATE_PROJECT", "id=p1", "name=From the image"], { cwd: image.workdir, env: env() });
     expect(sent.stderr).toBe("");
-    expect(sent.stdout.trim()).toBe("1");
+    expect(sent.stdout.trim()).toBe(String(FIRST_CLIENT_SEQ)); // the first write of the new log
     expect(await gateway.stop()).toBe(0);
     expect(existsSync(join(image.env["DATA_DIR"]!, "replica"))).toBe(true);
   });

@@ -7,6 +7,7 @@ import { createLogger, type DmlStatsSnapshot, type LogRecord } from "@kuzu-sync/
 import { ClientPool } from "./support/clients.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
 import { waitForReplica } from "./support/health.ts";
+import { headAfter } from "./support/log-start.ts";
 import { parsePrometheusText, sampleValue, type Family } from "./support/prometheus.ts";
 import { Resources } from "./support/resources.ts";
 import { STRICT_TEMPLATES_PATH } from "./support/strict-templates.ts";
@@ -56,6 +57,7 @@ describe("GET /metrics", () => {
     expect(delta("kuzu_sync_aggregate_reads_total", { via: "http" })).toBe(1);
     expect(delta("kuzu_sync_aggregate_reads_total", { via: "socket" })).toBe(1);
     expect(sampleValue(m1, "kuzu_sync_connected_clients")).toBe(2);
+    expect(head).toBe(headAfter(N)); // the log starts with the registry's genesis
     expect(sampleValue(m1, "kuzu_sync_log_head_seq")).toBe(head);
     expect(sampleValue(m1, "kuzu_sync_log_horizon_seq")).toBe(1);
     expect(sampleValue(m1, "kuzu_sync_log_events")).toBe(head);
@@ -67,7 +69,8 @@ describe("GET /metrics", () => {
     await pool.connect(gw.url);
     await waitForReplica(gw.httpUrl, head);
     const m2 = await scrape(gw.httpUrl);
-    expect(sampleValue(m2, "kuzu_sync_catchup_events_total") - sampleValue(m1, "kuzu_sync_catchup_events_total")).toBe(head);
+    // Registry events are not counted: the N writes, not the genesis before them.
+    expect(sampleValue(m2, "kuzu_sync_catchup_events_total") - sampleValue(m1, "kuzu_sync_catchup_events_total")).toBe(N);
     expect(sampleValue(m2, "kuzu_sync_connected_clients")).toBe(3);
     expect(sampleValue(m2, "kuzu_sync_replica_apply_lag_events")).toBe(0);
   });
@@ -89,7 +92,8 @@ describe("GET /stats and DML statistics", () => {
     await waitForReplica(gw.httpUrl, head);
 
     const s = await stats(gw.httpUrl);
-    expect(s).toMatchObject({ headSeq: 4, horizonSeq: 1, connectedClients: 2, replicaSeq: 4 });
+    expect(head).toBe(headAfter(4));
+    expect(s).toMatchObject({ headSeq: head, horizonSeq: 1, connectedClients: 2, replicaSeq: head });
     expect(s["events"]).toMatchObject({
       total: 4,
       byTemplate: { ADD_ITEM: 2, TOUCH_ITEM: 2 },
@@ -125,7 +129,7 @@ describe("GET /stats and DML statistics", () => {
     gw = started.use(await startGatewayProcess({ dataDir: dir.path, keepDataDir: true, args }));
     const after = await stats(gw.httpUrl);
     expect(after["events"]).toMatchObject({ total: 4, byTemplate: { ADD_ITEM: 2, TOUCH_ITEM: 2 }, byClient: { "client-a": 3, "client-b": 1 }, byClientSinceStart: {} });
-    expect(after).toMatchObject({ headSeq: 4, horizonSeq: 1, connectedClients: 0 });
+    expect(after).toMatchObject({ headSeq: head, horizonSeq: 1, connectedClients: 0 });
   });
 
   test("the client's periodic report (statsIntervalMs) counts what happened against a real gateway", async () => {

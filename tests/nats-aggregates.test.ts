@@ -12,8 +12,9 @@ import { logSubject } from "@kuzu-sync/log";
 import { fromGraph, httpValues, writeMix, type MixResult } from "./support/aggregate-mix.ts";
 import { ClientPool } from "./support/clients.ts";
 import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gateway-process.ts";
-import { waitForHead } from "./support/health.ts";
+import { waitForHead, waitForReplica } from "./support/health.ts";
 import { getJson, natsClient } from "./support/jetstream.ts";
+import { FIRST_CLIENT_SEQ, GENESIS_SEQ } from "./support/log-start.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { parsePrometheusText, sampleValue, type Family } from "./support/prometheus.ts";
 import { Resources } from "./support/resources.ts";
@@ -149,24 +150,26 @@ describe("aggregates and counts on gateways sharing a JetStream stream", () => {
     let seq = 0;
     for (let i = 1; i <= 20; i++) seq = (await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: i })).seq;
     await waitForHead(late1, seq);
+    await waitForReplica(late1, seq); // the replica that survives has everything the stream will lose
     expect(await late1.stop()).toBe(0);
     // Its id index is lost (say, a restore of the data directory without it) while its server
-    // replica survives, and the stream loses seqs 1..10 meanwhile: the replica can go on from the
-    // stream, the counts and aggregates cannot be rebuilt.
+    // replica survives, and the stream loses the registry's genesis and the first 10 writes
+    // meanwhile: the replica can go on from the stream, the counts and aggregates cannot be rebuilt.
     rmSync(join(dir.path, "jetstream-index.sqlite"), { force: true });
     await using nc = await natsClient(nats.url);
-    await (await nc.jetstreamManager()).streams.purge(STREAM, { seq: 11 }); // keeps 11..20
+    const kept = FIRST_CLIENT_SEQ + 10; // the 11th write: keeps writes 11..20
+    await (await nc.jetstreamManager()).streams.purge(STREAM, { seq: kept });
 
     await using late = await startGatewayProcess({ args, dataDir: dir.path });
     seq = (await writer.executeTemplate("INCREMENT_COUNTER", { counterId: "c", amount: 100 })).seq;
     await waitForHead(late, seq);
-    // The late gateway cannot know seqs 1..10 any more: it counts from 11 and says so, instead of a wrong sum.
-    expect(await httpValues(late.httpUrl, "counters")).toEqual({ name: "counters", seq, fromSeq: 11, values: { c: 100 + (11 + 20) * 5 } });
+    // The late gateway cannot know the purged seqs any more: it counts from the first it read and says so, instead of a wrong sum.
+    expect(await httpValues(late.httpUrl, "counters")).toEqual({ name: "counters", seq, fromSeq: kept, values: { c: 100 + (11 + 20) * 5 } });
     const stats = await getJson<Stats>(late.httpUrl, "/stats");
-    expect(stats.countsFromSeq).toBe(11);
+    expect(stats.countsFromSeq).toBe(kept);
     expect(stats.events.byTemplate).toEqual({ INCREMENT_COUNTER: 11 });
     // The gateway that saw everything still answers for all of it.
-    expect(await httpValues(gw1.httpUrl, "counters")).toEqual({ name: "counters", seq, fromSeq: 1, values: { c: 100 + 210 } });
-    expect((await getJson<Stats>(gw1.httpUrl, "/stats")).countsFromSeq).toBe(1);
+    expect(await httpValues(gw1.httpUrl, "counters")).toEqual({ name: "counters", seq, fromSeq: GENESIS_SEQ, values: { c: 100 + 210 } });
+    expect((await getJson<Stats>(gw1.httpUrl, "/stats")).countsFromSeq).toBe(GENESIS_SEQ);
   });
 });

@@ -4,6 +4,7 @@ import { ClientPool, graphState } from "./support/clients.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
 import { waitForReplica } from "./support/health.ts";
 import { getJson, serverReplicaState, streamContents } from "./support/jetstream.ts";
+import { FIRST_CLIENT_SEQ, GENESIS_SEQ, headAfter, isRegistryEventId } from "./support/log-start.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { Resources } from "./support/resources.ts";
 
@@ -41,16 +42,20 @@ describe("JetStream log shared by several gateways", () => {
       }
     }
     const acks = await Promise.all(sends);
-    const head = acks.length;
-    expect(new Set(acks.map((x) => x.seq)).size).toBe(head);
+    const written = acks.length;
+    const head = headAfter(written);
+    expect(new Set(acks.map((x) => x.seq)).size).toBe(written);
     expect(Math.max(...acks.map((x) => x.seq))).toBe(head);
     for (const client of [a, b, c]) await client.waitForSeq(head);
-    // One order: every client applied the same ids at the same seqs, 1..head with no gap.
-    expect(orders[0]!.map(([seq]) => seq)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+    // One order: every client applied the same ids at the same seqs, after the genesis up to head with no gap.
+    expect(orders[0]!.map(([seq]) => seq)).toEqual(Array.from({ length: written }, (_, i) => FIRST_CLIENT_SEQ + i));
     expect(orders[1]).toEqual(orders[0]!);
     expect(orders[2]).toEqual(orders[0]!);
+    // The stream: the registry's genesis (stored once though both gateways started on it empty), then that order.
     const stream = await streamContents(nats.url, STREAM);
-    expect(stream.map((m) => [m.seq, m.id])).toEqual(orders[0]!);
+    expect(stream[0]!.seq).toBe(GENESIS_SEQ);
+    expect(isRegistryEventId(stream[0]!.id)).toBe(true);
+    expect(stream.slice(1).map((m) => [m.seq, m.id])).toEqual(orders[0]!);
 
     const state = await graphState(a);
     expect(await graphState(b)).toEqual(state);
@@ -64,7 +69,7 @@ describe("JetStream log shared by several gateways", () => {
     for (const gw of [gw1, gw2]) {
       const stats = await getJson<{ headSeq: number; events: { total: number } }>(gw.httpUrl, "/stats");
       expect(stats.headSeq).toBe(head);
-      expect(stats.events.total).toBe(head);
+      expect(stats.events.total).toBe(written); // client events: the registry event is not counted
       await waitForReplica(gw, head);
     }
     await gw2.stop();
@@ -96,10 +101,12 @@ describe("JetStream log shared by several gateways", () => {
     }
     const acks = await Promise.all(all); // the writer's outbox resends what the crash cut off
     const head = Math.max(...acks.map((x) => x.seq));
-    expect(head).toBe(350);
+    expect(head).toBe(headAfter(350));
+    // Every event exactly once (and the genesis once: the restarted gateway found it in the stream).
     const stream = await streamContents(nats.url, STREAM);
-    expect(stream.length).toBe(350);
-    expect(new Set(stream.map((m) => m.id)).size).toBe(350);
+    expect(stream.length).toBe(head);
+    expect(new Set(stream.map((m) => m.id)).size).toBe(head);
+    expect(stream.filter((m) => isRegistryEventId(m.id)).map((m) => m.seq)).toEqual([GENESIS_SEQ]);
     await writer.waitForSeq(head);
     await bystander.waitForSeq(head);
     expect(await writer.query("MATCH (c:Counter) RETURN c.id AS id, c.value AS v ORDER BY id")).toEqual([

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { headers } from "nats";
 import { join } from "node:path";
-import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
+import { defineTemplates, registryChange, registryEvent, z, type ClientEvent, type SequencedEvent } from "@kuzu-sync/protocol";
 import { JetStreamEventLog, logSubject, NatsLink } from "@kuzu-sync/log";
 import { ensureStream, openConsumer, originOf, rawHeaders } from "../packages/log/src/jetstream-stream.ts";
 import { createLogger } from "@kuzu-sync/telemetry";
@@ -171,6 +171,29 @@ describe("JetStream event log", () => {
       expect(answer.seq).toBe(Math.min(...copies));
       expect(a.log.headSeq).toBeGreaterThanOrEqual(answer.seq);
     }
+  });
+
+  test("a registry event's append resolves only once this gateway consumed it: the log's registry history has it (start-up reads it next)", async () => {
+    const nats = await startNats();
+    const a = await openLog(nats.url, join(dir(), "index.sqlite"));
+    const b = await openLog(nats.url, join(dir(), "index.sqlite"));
+    // Warm up: both consumers were caught up just now, so ordinary appends are answered from the PubAck.
+    await a.log.append([event()]);
+    await consumed(b.log, 1);
+    const v1 = defineTemplates({ schema: ["CREATE NODE TABLE Note(id STRING, PRIMARY KEY(id))"], templates: { PUT_NOTE: { params: { id: z.string() }, cypher: "MERGE (n:Note {id: $id})" } } });
+    const other = defineTemplates({ schema: ["CREATE NODE TABLE Memo(id STRING, PRIMARY KEY(id))"], templates: { PUT_MEMO: { params: { id: z.string() }, cypher: "MERGE (n:Memo {id: $id})" } } });
+    // Two gateways record a genesis for version 1 at once, with different registries: each, once
+    // its append resolved, sees the one the stream holds first (and the other as no version).
+    const [fromA, fromB] = await Promise.all([
+      a.log.append([event(), registryEvent(registryChange("genesis", v1.toWire()), Date.now())]).then((o) => o[1]!),
+      b.log.append([registryEvent(registryChange("genesis", other.toWire()), Date.now())]).then((o) => o[0]!),
+    ]);
+    const winner = fromA.seq < fromB.seq ? v1 : other;
+    for (const g of [a, b]) {
+      expect(g.log.registry.latest()).toMatchObject({ version: 1, hash: winner.hash, seq: Math.min(fromA.seq, fromB.seq) });
+    }
+    expect(a.log.headSeq).toBeGreaterThanOrEqual(fromA.seq);
+    expect(b.log.headSeq).toBeGreaterThanOrEqual(fromB.seq);
   });
 
   test("the origin header is read from the raw header block, as the NATS client would read it", async () => {

@@ -4,6 +4,7 @@ import type { SequencedEvent } from "@kuzu-sync/protocol";
 import { ClientPool } from "./support/clients.ts";
 import { startGatewayProcess } from "./support/gateway-process.ts";
 import { getJson, natsClient } from "./support/jetstream.ts";
+import { FIRST_CLIENT_SEQ, headAfter, REGISTRY_EVENT } from "./support/log-start.ts";
 import { NatsServer } from "./support/nats-server.ts";
 
 // These tests start real nats-server and gateway processes (bunfig has no test timeout setting).
@@ -46,7 +47,9 @@ describe("publishing committed events on NATS", () => {
     }
     const acks = await Promise.all(sends);
     await got.until(200);
-    expect(got.events.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    // The gateway's genesis registry event (seq 1, before any write) is not published: DML events only.
+    expect(got.events.map((e) => e.seq)).toEqual(Array.from({ length: 200 }, (_, i) => FIRST_CLIENT_SEQ + i));
+    expect(got.subjects).not.toContain(`kuzu-sync.events.${REGISTRY_EVENT.template}`);
     expect(new Set(got.events.map((e) => e.id)).size).toBe(200);
     expect(got.subjects.every((s, i) => s === `kuzu-sync.events.${got.events[i]!.template}`)).toBe(true);
     expect(new Set(acks.map((x) => x.seq))).toEqual(new Set(got.events.map((e) => e.seq)));
@@ -64,8 +67,9 @@ describe("publishing committed events on NATS", () => {
     await nats.kill();
     await gw.waitForLine(/NATS connection lost/);
     const acks = await Promise.all(Array.from({ length: 50 }, () => a.executeTemplate("INCREMENT_COUNTER", { counterId: "c" })));
-    expect(Math.max(...acks.map((x) => x.seq))).toBe(51);
-    expect(await getJson<{ status: string }>(gw.httpUrl, "/health")).toMatchObject({ status: "ok", headSeq: 51, nats: { connected: false } });
+    const head = headAfter(1 + 50);
+    expect(Math.max(...acks.map((x) => x.seq))).toBe(head);
+    expect(await getJson<{ status: string }>(gw.httpUrl, "/health")).toMatchObject({ status: "ok", headSeq: head, nats: { connected: false } });
   });
 
   test("JetStream log with two gateways: each committed event is published once, by the gateway that appended it", async () => {
@@ -86,7 +90,9 @@ describe("publishing committed events on NATS", () => {
     }
     await Promise.all(sends);
     await got.until(120);
-    expect(got.events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+    // The genesis registry event both gateways started on is published by neither.
+    expect(got.events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: 120 }, (_, i) => FIRST_CLIENT_SEQ + i));
+    expect(got.subjects).not.toContain(`kuzu-sync.events.${REGISTRY_EVENT.template}`);
     // Each gateway publishes its own events in stream order.
     for (const clientId of [a.clientId, b.clientId]) {
       const seqs = got.events.filter((e) => e.clientId === clientId).map((e) => e.seq);

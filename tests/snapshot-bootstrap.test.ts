@@ -4,6 +4,7 @@ import type { SyncClient } from "@kuzu-sync/client";
 import { ClientPool, graphState } from "./support/clients.ts";
 import { startGatewayProcess, tempDir } from "./support/gateway-process.ts";
 import { waitForReplica } from "./support/health.ts";
+import { FIRST_CLIENT_SEQ, GENESIS_SEQ } from "./support/log-start.ts";
 
 async function writeUsers(c: SyncClient, from: number, n: number): Promise<number> {
   const acks = await Promise.all(
@@ -42,11 +43,15 @@ describe("bootstrap from a snapshot when the replay would be long", () => {
     const replaying = pool.make(gw.url, { useSnapshots: false });
     let snapshotEvents = 0;
     const seen: number[] = [];
+    const versions: { version: number; seq: number }[] = [];
     replaying.on("snapshot", () => snapshotEvents++);
     replaying.on("event", (e) => seen.push(e.seq));
+    replaying.on("registry", ({ version, seq }) => versions.push({ version, seq }));
     await replaying.connect();
     expect(snapshotEvents).toBe(0);
-    expect(seen.length).toBe(head);
+    // The whole log replayed: the registry's genesis, then every write.
+    expect(versions).toEqual([{ version: 1, seq: GENESIS_SEQ }]);
+    expect(seen).toEqual(Array.from({ length: head - GENESIS_SEQ }, (_, i) => FIRST_CLIENT_SEQ + i));
 
     // 60 events behind (< 100): the log is the cheaper way, no offer.
     const next = await writeUsers(writer, 250, 60);

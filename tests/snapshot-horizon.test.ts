@@ -10,6 +10,7 @@ import { startArchiveStack } from "./support/archive-stack.ts";
 import { ClientPool, connectCounting, graphState, writeHistory } from "./support/clients.ts";
 import { tempDir } from "./support/gateway-process.ts";
 import { health } from "./support/health.ts";
+import { FIRST_CLIENT_SEQ } from "./support/log-start.ts";
 import { makeEvent, RawSocket } from "./support/raw-socket.ts";
 
 for (const backend of ["embedded", "jetstream"] as const) {
@@ -90,7 +91,8 @@ for (const backend of ["embedded", "jetstream"] as const) {
         const { socket } = await RawSocket.hello(gw.url, "raw", 0);
         await using _s = socket;
         socket.send({ type: "event", event: first });
-        expect(await socket.nextOfType("ack")).toMatchObject({ id: first["id"], seq: 1, duplicate: false });
+        // The new log's first write (after the registry's genesis).
+        expect(await socket.nextOfType("ack")).toMatchObject({ id: first["id"], seq: FIRST_CLIENT_SEQ, duplicate: false });
       }
       const c = await pool.connect(gw.url);
       const head = await writeHistory(c, 40, "x");
@@ -111,7 +113,7 @@ for (const backend of ["embedded", "jetstream"] as const) {
       expect(w2["snapshot"]).toBeUndefined();
       // Dedupe outlives archiving: the archived event's id is still known.
       current.send({ type: "event", event: first });
-      expect(await current.nextOfType("ack")).toMatchObject({ id: first["id"], seq: 1, duplicate: true });
+      expect(await current.nextOfType("ack")).toMatchObject({ id: first["id"], seq: FIRST_CLIENT_SEQ, duplicate: true });
 
       const res = await fetch(`${gw.httpUrl}/snapshot`);
       expect(res.status).toBe(200);

@@ -4,7 +4,7 @@
  * @module
  */
 import kuzu from "kuzu";
-import { exampleRegistry } from "@kuzu-sync/protocol";
+import { statementsOf, exampleRegistry } from "@kuzu-sync/protocol";
 
 type Row = { id: string; name: string; email: string | null };
 const SCHEMA = "CREATE NODE TABLE User(id STRING, name STRING, email STRING, PRIMARY KEY(id))";
@@ -26,7 +26,7 @@ async function withDb<T>(fn: (conn: InstanceType<typeof kuzu.Connection>) => Pro
  * key projected), and a plain CREATE, the fastest way to the same graph when every id is new.
  */
 export const BATCHED = {
-  upsert: exampleRegistry.toWire().templates.find((t) => t.name === "CREATE_USER")!.batch!.cypher,
+  upsert: statementsOf(exampleRegistry.toWire().templates.find((t) => t.name === "CREATE_USER")!.batch!.cypher)[0]!,
   insert: "UNWIND $rows AS r CREATE (:User {id: r.id, name: r.name, email: r.email})",
 } as const;
 

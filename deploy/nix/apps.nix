@@ -30,8 +30,9 @@ in
     program = "dev";
     args = [ "test" ];
     # The tests start nats-server, drive a terminal through tmux (setsid from util-linux), check
-    # docker-compose.yml (docker-compose) and flake.nix (nix-instantiate), run the nats healthcheck (wget).
-    tools = runner ++ [ "nats-server" "tmux" "util-linux" "docker-compose" "nix" "wget" ];
+    # docker-compose.yml (docker-compose) and flake.nix (nix-instantiate), run the nats healthcheck
+    # (wget), and open pages in a headless chromium.
+    tools = runner ++ [ "nats-server" "tmux" "util-linux" "docker-compose" "nix" "wget" "chromium" ];
     description = "the README test command: ./dev test (typecheck and every test)";
   };
 }

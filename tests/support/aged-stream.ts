@@ -4,14 +4,33 @@
  * stream's state, and the server replica positions the gateways record in KV for the archiver.
  * @module
  */
-import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
+import { nanos, StorageType } from "nats";
+import { exampleRegistry, registryChange, registryEvent, type ClientEvent, type SequencedEvent, type TemplateRegistry } from "@kuzu-sync/protocol";
 import { ARCHIVE_KV_BUCKET, encodeStreamEvent, logSubject, parseReplicaPosition, replicaPositionFilter } from "@kuzu-sync/log";
 import type { AgedBatch } from "./aged-log.ts";
 import { natsClient, withDeadline } from "./jetstream.ts";
 
 /**
+ * A new log stream as its first gateway would have written it at time `at`: the stream (settings
+ * of docs/PROTOCOL.md §9.2; a gateway that starts later updates whatever else it wants) holding
+ * the `genesis` registry event of `registry` (the gateways' default: the example registry) at
+ * seq 1, with server timestamp `at`. Gateways started on it find their registry recorded and
+ * append nothing, so the aged events published next are the whole rest of the log — as old as
+ * the tests say, behind a genesis that is older still. Returns the genesis as sequenced.
+ * @example const genesis = await createAgedStream(natsUrl, STREAM, now - 40 * DAY);
+ */
+export async function createAgedStream(natsUrl: string, stream: string, at: number, registry: TemplateRegistry = exampleRegistry): Promise<SequencedEvent> {
+  await using nc = await natsClient(natsUrl);
+  await (await nc.jetstreamManager()).streams.add({ name: stream, subjects: [logSubject(stream)], storage: StorageType.File, duplicate_window: nanos(120_000) });
+  const event = registryEvent(registryChange("genesis", registry.toWire()), at);
+  const ack = await nc.jetstream().publish(logSubject(stream), encodeStreamEvent(event, at), { msgID: event.id });
+  return { ...event, seq: ack.seq, serverTimestamp: at };
+}
+
+/**
  * Publish `count` events per batch with server timestamp `at` into the stream (created by a
- * gateway beforehand). `tag` keeps ids unique across calls. Returns the events as sequenced.
+ * gateway or by {@link createAgedStream} beforehand). `tag` keeps ids unique across calls.
+ * Returns the events as sequenced.
  */
 export async function publishAged(natsUrl: string, stream: string, batches: readonly AgedBatch[], tag = "aged"): Promise<SequencedEvent[]> {
   await using nc = await natsClient(natsUrl);

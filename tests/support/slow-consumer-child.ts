@@ -26,7 +26,9 @@ interface Tracked {
 const tracked: Tracked[] = Array.from({ length: count }, (_, i) => {
   const client = createSyncClient(url, { clientId: `slow-${i}`, statsIntervalMs: 0, backoff: { initialDelayMs: 20, maxDelayMs: 300 }, connectTimeoutMs: 60_000 });
   const t: Tracked = { client, applied: [], disconnects: [], errors: [] };
+  // Every seq the replica applies: DML events and registry events (the log's genesis at seq 1).
   client.on("event", (e) => t.applied.push(e.seq));
+  client.on("registry", (r) => t.applied.push(r.seq));
   client.on("disconnected", (d) => t.disconnects.push(d.code));
   client.on("error", (e) => t.errors.push(`${e.code}: ${e.message}`));
   return t;

@@ -6,7 +6,7 @@
  */
 import { Command, Option } from "commander";
 import { existsSync } from "node:fs";
-import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import { ErrorCode, readRegistryChange, REGISTRY_TEMPLATE, SyncError, type SequencedEvent } from "@kuzu-sync/protocol";
 import { JetStreamArchivableLog, SqliteArchivableLog, type ArchivableLog } from "@kuzu-sync/log";
 import { createLogger, type Level, type Logger } from "@kuzu-sync/telemetry";
 import { replayIntoLog, restoreEvents, verifyArchive } from "./archive-inspect.ts";
@@ -225,7 +225,8 @@ export function createProgram(io: CliIo): Command {
     .requiredOption("--from-seq <n>", "first seq")
     .option("--to-seq <n>", "last seq (default: the last archived)")
     .option("--replay", "put the events back into the hot log (the range must end just below its horizon)")
-    .action(async (flags: { fromSeq: string; toSeq?: string; replay?: boolean }, cmd: Command) => {
+    .option("--registry", "print only the registry events of the range, one line each (version, seq, kind, hash, steps)")
+    .action(async (flags: { fromSeq: string; toSeq?: string; replay?: boolean; registry?: boolean }, cmd: Command) => {
       const from = parseSeq("--from-seq", flags.fromSeq)!;
       const to = parseSeq("--to-seq", flags.toSeq);
       const { config, store } = await setup(cmd);
@@ -247,6 +248,11 @@ export function createProgram(io: CliIo): Command {
         }
         let buffer = "";
         const n = await restoreEvents(store, from, to, (e) => {
+          if (flags.registry) {
+            if (e.template !== REGISTRY_TEMPLATE) return;
+            buffer += `${describeRegistryEvent(e)}\n`;
+            return;
+          }
           buffer += `${JSON.stringify(e)}\n`;
           if (buffer.length > 1 << 16) (io.stdout.write(buffer), (buffer = ""));
         });
@@ -258,4 +264,12 @@ export function createProgram(io: CliIo): Command {
     });
 
   return program;
+}
+
+/** One line for a registry event in the archive (`restore --registry`). */
+function describeRegistryEvent(e: SequencedEvent): string {
+  const read = readRegistryChange(e.params);
+  if (!read.ok) return `seq ${e.seq}: a registry event that does not read (${read.message})`;
+  const c = read.change;
+  return `seq ${e.seq}: registry version ${c.version} (${c.kind}), hash ${c.hash}, ${c.steps.length} step(s), ${c.registry.templates.length} templates`;
 }

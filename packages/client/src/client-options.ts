@@ -5,7 +5,7 @@
 import type { SequencedEvent, SyncError } from "@kuzu-sync/protocol";
 import type { DmlStatsSnapshot, Logger } from "@kuzu-sync/telemetry";
 import type { BackoffOptions } from "./backoff.ts";
-import type { SnapshotProgress } from "./snapshot-bootstrap.ts";
+import type { SnapshotProgress } from "./bootstrap-options.ts";
 
 export interface SyncClientOptions {
   /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
@@ -49,4 +49,9 @@ export interface SyncClientEvents extends Record<string, unknown> {
   error: SyncError;
   /** Bootstrap from a snapshot: `download` (repeated as bytes arrive), `import`, `done`. */
   snapshot: SnapshotProgress;
+  /**
+   * The local replica moved to another registry version (a registry event applied at `seq`):
+   * templates may have been added, changed or removed, and the schema may have new tables or columns.
+   */
+  registry: { readonly version: number; readonly hash: string; readonly seq: number };
 }

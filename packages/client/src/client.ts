@@ -7,6 +7,7 @@ import {
   ErrorCode,
   Limits,
   RAW_DML_TEMPLATE,
+  REGISTRY_TEMPLATE,
   SyncError,
   isRetryable,
   type ClientEvent,
@@ -19,6 +20,7 @@ import {
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
+import { AppliedReports } from "./applied-reports.ts";
 import { backoffDelay } from "./backoff.ts";
 import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 import { ConnectWaiters } from "./connect-waiters.ts";
@@ -30,7 +32,9 @@ import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
 import { startStatsReports } from "./stats-reports.ts";
-import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-bootstrap.ts";
+import { registryKnown, registryProblem } from "./registry-compat.ts";
+import { SNAPSHOTS_SUPPORTED, bootstrapFromSnapshot, removeBootstrapLeftovers } from "#snapshot-bootstrap";
+import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
 
 /**
  * @example
@@ -38,7 +42,7 @@ import { bootstrapFromSnapshot, removeBootstrapLeftovers } from "./snapshot-boot
  * await client.connect();
  * const { seq } = await client.executeTemplate("CREATE_USER", { id: "u1", name: "Alice" });
  * await client.waitForSeq(seq);
- * console.log(await client.query("MATCH (u:User) RETURN u.name AS name"));
+ * const names = await client.query("MATCH (u:User) RETURN u.name AS name");
  * await client.close();
  */
 export function createSyncClient(url: string, options: SyncClientOptions = {}): SyncClient {
@@ -59,12 +63,21 @@ export class SyncClient {
   #replica: Replica | null = null;
   /** The socket and its state machine (connection-state.ts); the rest of this class is the data side. */
   readonly #connection: Connection;
-  readonly #url: string;
+  /** `url` without its query string (which may carry `?token=`), for messages. */
+  readonly #safeUrl: string;
   #registry: WireRegistry | null = null;
+  /** The last welcome (its registry history judges a snapshot). */
+  #welcome: WelcomeMessage | null = null;
   #stopStats = (): void => {};
   readonly #seqWaiters = new SeqWaiters(() => this.lastAppliedSeq);
   readonly #aggregates = new AggregateRequests();
   readonly #connectWaiters = new ConnectWaiters();
+  /** `applied {seq}` to the gateway, for its dashboard: how far this replica is. */
+  readonly #appliedReports = new AppliedReports((seq) => {
+    if (this.#connection.liveSocket === null) return false;
+    this.#connection.send({ type: "applied", seq });
+    return true;
+  }, () => this.lastAppliedSeq);
   /** Work received from the server, processed strictly in arrival order by one drain loop. */
   readonly #inbox = new Inbox(
     (events) => this.#apply(events),
@@ -79,12 +92,18 @@ export class SyncClient {
     this.url = url;
     this.#options = { ...options };
     this.#log = options.logger ?? createLogger({ serviceName: "sync-client", level: "warn" });
-    this.#url = safeUrl(url);
-    const context = { url: this.#url, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false };
+    this.#safeUrl = safeUrl(url);
+    const context = { url: this.#safeUrl, autoReconnect: options.autoReconnect !== false, useSnapshots: options.useSnapshots !== false && SNAPSHOTS_SUPPORTED };
     this.#connection = new Connection(
       { url, context, token: options.token, getToken: options.getToken, backoff: options.backoff },
       {
-        hello: () => ({ type: "hello", clientId: this.#clientId, lastSeq: this.lastAppliedSeq, ...(this.#replica?.registryHash ? { registryHash: this.#replica.registryHash } : {}) }),
+        hello: () => ({
+          type: "hello",
+          clientId: this.#clientId,
+          lastSeq: this.lastAppliedSeq,
+          ...(this.#replica?.registryHash ? { registryHash: this.#replica.registryHash } : {}),
+          ...(this.#replica?.registryVersion ? { registryVersion: this.#replica.registryVersion } : {}),
+        }),
         message: (msg, socket) => this.#onMessage(msg, socket),
         handshake: (welcome) => this.#handshake(welcome),
         bootstrap: (offer, token) => this.#bootstrap(offer, token),
@@ -153,11 +172,13 @@ export class SyncClient {
   /** Open the replica, connect, and resolve once caught up to the head the server had at connect. */
   async connect(): Promise<void> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    const badClientId = clientIdRefusal(this.#clientId);
+    if (badClientId) throw badClientId;
     await (this.#opening ??= this.#open());
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
     if (this.connected && this.#connectWaiters.size === 0) return;
     const timeoutMs = this.#options.connectTimeoutMs ?? 30_000;
-    const live = this.#connectWaiters.wait(timeoutMs, () => new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.#url} within ${timeoutMs} ms`));
+    const live = this.#connectWaiters.wait(timeoutMs, () => new SyncError(ErrorCode.TIMEOUT, `could not sync with ${this.#safeUrl} within ${timeoutMs} ms`));
     this.#connection.dispatch({ type: "connect" });
     await live;
   }
@@ -188,6 +209,8 @@ export class SyncClient {
       timestamp: Date.now(),
       ...(options.traceparent === undefined ? {} : { traceparent: options.traceparent }),
     };
+    const refused = eventRefusal(event);
+    if (refused) return Promise.reject(refused);
     // In the outbox at the end of this turn (one transaction for every event of the turn), then sent.
     const acked = writes.track(event);
     this.#stats.record(template, "sent");
@@ -253,6 +276,7 @@ export class SyncClient {
     if (this.#closed) return;
     this.#connection.dispatch({ type: "close" });
     this.#stopStats();
+    this.#appliedReports.stop();
     this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#connectWaiters.rejectAll(closed);
@@ -283,7 +307,8 @@ export class SyncClient {
       case "welcome":
         return this.#onWelcome(socket, msg);
       case "events":
-        for (const e of msg.events) if (e.duplicateOf === undefined) this.#stats.record(e.template, "received");
+        // Registry events are not DML: they show up as `registry`, not in the statistics.
+        for (const e of msg.events) if (e.duplicateOf === undefined && e.template !== REGISTRY_TEMPLATE) this.#stats.record(e.template, "received");
         return this.#enqueue(msg.events);
       case "live":
         return this.#enqueue(async () => {
@@ -302,8 +327,11 @@ export class SyncClient {
 
   #onWelcome(socket: WebSocket, msg: WelcomeMessage): void {
     const replica = this.#replica!;
-    if (replica.registryHash !== null && replica.registryHash !== msg.registry.hash) {
-      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `local replica was built with another template registry than ${this.#url} serves; use a new dbPath`);
+    const problem = registryProblem({ hash: replica.registryHash, version: replica.registryVersion }, msg);
+    if (problem !== null) {
+      // Another deployment's replica: nothing of it is touched, the outbox stays where it is.
+      const kept = this.#writes.size > 0 ? `; its ${this.#writes.size} unsent event(s) stay in its outbox` : "";
+      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `${problem}. The replica${this.#options.dbPath ? ` at ${this.#options.dbPath}` : ""} belongs to another deployment than ${this.#safeUrl}${kept}; the client stops`);
       this.#connectWaiters.rejectAll(error);
       this.#fail(error);
       void this.close();
@@ -313,13 +341,20 @@ export class SyncClient {
       this.#fail(new SyncError(ErrorCode.INTERNAL, `local replica is at seq ${replica.appliedSeq} but the server's head is ${msg.headSeq}: the server lost history or is another deployment`));
     }
     this.#registry = msg.registry;
+    this.#welcome = msg;
     this.#connection.dispatch({ type: "welcome", socket, welcome: msg, appliedSeq: replica.appliedSeq });
   }
 
-  /** The handshake is done: install the registry (in order with the events), then resend the outbox. */
+  /**
+   * The handshake is done: give the replica the registry it starts from when it has none of its
+   * own (in order with the events), then resend the outbox. A replica that has one moves through
+   * later versions by the registry events in the stream (docs/PROTOCOL.md §10.4).
+   */
   #handshake(welcome: WelcomeMessage): void {
     const replica = this.#replica!;
-    this.#enqueue(() => replica.install(welcome.registry));
+    const start = welcome.base ?? (welcome.registryHistory === undefined ? welcome.registry : undefined);
+    if (start !== undefined && replica.registry === null) this.#enqueue(() => replica.install(start));
+    this.#appliedReports.reconnected();
     this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
     this.#frames = { maxEvents: welcome.maxEventsPerFrame ?? 1, maxBytes: welcome.maxMessageBytes };
     this.#sendEvents(this.#writes.durable());
@@ -337,7 +372,7 @@ export class SyncClient {
    * On failure the old replica stays and the client reconnects with backoff, which asks again.
    */
   #bootstrap(offer: SnapshotOffer, token: string | undefined): void {
-    const registry = this.#registry!;
+    const welcome = this.#welcome!;
     const dbPath = this.#options.dbPath ?? null;
     this.#enqueue(async () => {
       const current = this.#replica!;
@@ -347,7 +382,7 @@ export class SyncClient {
           offer,
           current,
           dbPath,
-          registryHash: registry.hash,
+          accepts: (version, hash) => registryKnown(welcome, version, hash),
           logger: this.#log,
           onProgress: (p) => this.#emit("snapshot", p),
           signal: this.#abort.signal,
@@ -378,7 +413,7 @@ export class SyncClient {
         const event = writes.get(msg.id);
         if (event && ws !== null && this.#connection.liveSocket === ws) this.#connection.send({ type: "event", event });
       }, backoffDelay(tries, this.#options.backoff));
-      timer.unref?.();
+      (timer as { unref?: () => void }).unref?.(); // a browser timer has no unref
       return;
     }
     const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
@@ -405,10 +440,18 @@ export class SyncClient {
       const e = bySeq.get(o.seq)!;
       // A duplicate slot (see SequencedEvent.duplicateOf) moved the replica's seq and nothing else.
       if (e.duplicateOf !== undefined) continue;
+      if (e.template === REGISTRY_TEMPLATE) {
+        const replica = this.#replica!;
+        if (o.ok && replica.registryVersion !== null && replica.registryHash !== null) {
+          this.#emit("registry", { version: replica.registryVersion, hash: replica.registryHash, seq: o.seq });
+        }
+        continue;
+      }
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
       if (listened) this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
     }
     this.#seqWaiters.applied();
+    this.#appliedReports.applied();
   }
 
   #enqueue(item: InboxItem): void {

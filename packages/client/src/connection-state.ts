@@ -2,8 +2,9 @@
  * The client's connection as a state machine: one discriminated union for where the connection
  * is, and one pure {@link transition} from (state, event) to the next state plus the effects the
  * client must carry out. No sockets, timers or promises here, so every path is unit-tested without
- * a network (connection-state.test.ts); `client.ts` owns the socket, runs the effects and feeds
- * back what happened as events.
+ * a network (connection-state.test.ts); `connection.ts` owns the socket and the timer, runs the
+ * effects and feeds back what happened as events. A new way for the connection to change (a
+ * pause, a registry upgrade) is a new event or state here, with its test, before any socket code.
  *
  * | state | event | next state | effects |
  * | --- | --- | --- | --- |
@@ -51,8 +52,6 @@ export type ConnectionState<S> =
   | { readonly kind: "backoff"; readonly attempt: number }
   /** `close()` was called; nothing happens any more. */
   | { readonly kind: "closed" };
-
-export type ConnectionKind = ConnectionState<unknown>["kind"];
 
 /** What happened: calls on the client, answers of `getToken()`, the socket, the timer, the bootstrap. */
 export type ConnectionEvent<S> =

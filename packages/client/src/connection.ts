@@ -10,6 +10,7 @@ import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import { fatalClose, refusedUpgrade } from "./close-reasons.ts";
 import { INITIAL_STATE, transition, type ConnectionContext, type ConnectionEffect, type ConnectionEvent, type ConnectionState } from "./connection-state.ts";
 import { fetchToken } from "./token-source.ts";
+import { openSocket } from "#open-socket";
 
 export interface ConnectionOptions {
   /** The gateway's WebSocket URL. */
@@ -131,7 +132,7 @@ export class Connection {
     const url = this.#options.url;
     let ws: WebSocket;
     try {
-      ws = token === undefined ? new WebSocket(url) : new WebSocket(url, { headers: { Authorization: `Bearer ${token}` } });
+      ws = openSocket(url, token);
     } catch (error) {
       return this.dispatch({ type: "socket-failed", error });
     }

@@ -5,7 +5,7 @@
 export { createSyncClient, SyncClient, MAX_CLIENT_ID_LENGTH } from "./client.ts";
 export type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 export { backoffDelay } from "./backoff.ts";
-export type { SnapshotProgress } from "./snapshot-bootstrap.ts";
+export type { SnapshotProgress } from "./bootstrap-options.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export { ErrorCode, SyncError } from "@kuzu-sync/protocol";
 export type { SequencedEvent } from "@kuzu-sync/protocol";

@@ -1,12 +1,13 @@
 /**
  * Events sent but not yet acknowledged. Kept in SQLite next to a persistent replica, so an event
- * handed to the client survives a crash and is resent (dedupe by id makes that exactly-once).
- * Writes come in groups (`addAll`, `removeAll`: one transaction, one fsync each), so a writer
- * with many events in flight pays one fsync per turn, not one per event (see pending-writes.ts).
+ * handed to the client survives a crash and is resent (dedupe by id makes that exactly-once); in
+ * memory for an in-memory replica, and always in a browser (`#durable-outbox`). Writes come in
+ * groups (`addAll`, `removeAll`: one transaction, one fsync each), so a writer with many events in
+ * flight pays one fsync per turn, not one per event (see pending-writes.ts).
  * @module
  */
-import { Database } from "bun:sqlite";
 import type { ClientEvent } from "@kuzu-sync/protocol";
+import { durableOutbox } from "#durable-outbox";
 
 export interface Outbox {
   /** Durably add one event (an event already there is kept as it is). */
@@ -53,60 +54,6 @@ export function memoryOutbox(): Outbox {
   };
 }
 
-/**
- * Outbox in a SQLite file (WAL, synchronous=FULL): an event is on disk before it is sent.
- * @example const outbox = sqliteOutbox("./replica.kuzu.outbox.sqlite");
- */
-export function sqliteOutbox(path: string): Outbox {
-  const db = new Database(path, { create: true, strict: true });
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = FULL");
-  db.exec("CREATE TABLE IF NOT EXISTS outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, body TEXT NOT NULL)");
-  db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  const ids = new Set(db.query<{ id: string }, []>("SELECT id FROM outbox").all().map((r) => r.id));
-  const insert = db.prepare("INSERT OR IGNORE INTO outbox (id, body) VALUES (?, ?)");
-  const del = db.prepare("DELETE FROM outbox WHERE id = ?");
-  const insertAll = db.transaction((list: readonly ClientEvent[]) => {
-    for (const e of list) insert.run(e.id, JSON.stringify(e));
-  });
-  const removeAll = db.transaction((list: readonly string[]) => {
-    for (const id of list) del.run(id);
-  });
-  return {
-    add(e) {
-      insert.run(e.id, JSON.stringify(e));
-      ids.add(e.id);
-    },
-    addAll(list) {
-      if (list.length === 0) return;
-      insertAll(list);
-      for (const e of list) ids.add(e.id);
-    },
-    remove(id) {
-      if (ids.delete(id)) del.run(id);
-    },
-    removeAll(list) {
-      const known = list.filter((id) => ids.has(id));
-      if (known.length === 0) return;
-      removeAll(known);
-      for (const id of known) ids.delete(id);
-    },
-    has: (id) => ids.has(id),
-    get(id) {
-      if (!ids.has(id)) return undefined;
-      const row = db.query<{ body: string }, [string]>("SELECT body FROM outbox WHERE id = ?").get(id);
-      return row ? (JSON.parse(row.body) as ClientEvent) : undefined;
-    },
-    pending: () => db.query<{ body: string }, []>("SELECT body FROM outbox ORDER BY n").all().map((r) => JSON.parse(r.body) as ClientEvent),
-    get size() {
-      return ids.size;
-    },
-    meta: (key) => db.query<{ value: string }, [string]>("SELECT value FROM meta WHERE key = ?").get(key)?.value ?? null,
-    setMeta: (key, value) => void db.query("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value),
-    close: () => db.close(),
-  };
-}
-
 /** What a client opens at creation: its outbox and its id. */
 export interface ClientOutbox {
   readonly outbox: Outbox;
@@ -125,7 +72,7 @@ export function openClientOutbox(dbPath: string | undefined, clientId: string | 
   if (!dbPath) return { outbox: memoryOutbox(), clientId: fresh, error: null };
   let outbox: Outbox;
   try {
-    outbox = sqliteOutbox(`${dbPath}.outbox.sqlite`);
+    outbox = durableOutbox(`${dbPath}.outbox.sqlite`);
   } catch (error) {
     return { outbox: memoryOutbox(), clientId: fresh, error };
   }

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode, SyncError, type ClientEvent } from "@kuzu-sync/protocol";
 import { Database } from "bun:sqlite";
-import { memoryOutbox, sqliteOutbox, type Outbox } from "./outbox.ts";
+import { memoryOutbox, type Outbox } from "./outbox.ts";
+import { sqliteOutbox } from "./sqlite-outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 
 /** Rows in the outbox file, read through a connection of its own (what a crash would leave). */

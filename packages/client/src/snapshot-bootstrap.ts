@@ -11,18 +11,12 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { ErrorCode, SyncError, type SnapshotOffer } from "@kuzu-sync/protocol";
 import { Replica, downloadArchive, openSnapshotArchive } from "@kuzu-sync/replica";
-import type { Logger } from "@kuzu-sync/telemetry";
+import type { BootstrapOptions, SnapshotProgress } from "./bootstrap-options.ts";
 
-/** Progress of a bootstrap, as emitted on `client.on("snapshot")`. */
-export interface SnapshotProgress {
-  readonly phase: "download" | "import" | "done";
-  /** Bytes downloaded so far. */
-  readonly bytes: number;
-  /** Archive size when the server announced it. */
-  readonly total: number | null;
-  /** Seq of the snapshot (known once the server answered; the replica's seq when done). */
-  readonly seq: number | null;
-}
+export type { BootstrapOptions, SnapshotProgress } from "./bootstrap-options.ts";
+
+/** Whether this build can rebuild a replica from a snapshot (`#snapshot-bootstrap`: yes under Bun). */
+export const SNAPSHOTS_SUPPORTED = true;
 
 /** The HTTP URL of a snapshot offer, derived from the gateway's WebSocket URL. */
 export function snapshotUrl(wsUrl: string, offer: SnapshotOffer): URL {
@@ -62,30 +56,13 @@ export async function downloadSnapshot(
   return { seq };
 }
 
-export interface BootstrapOptions {
-  readonly wsUrl: string;
-  readonly offer: SnapshotOffer;
-  /** The replica being replaced (closed by the swap). */
-  readonly current: Replica;
-  /** Persistent replica file, or null for in memory. */
-  readonly dbPath: string | null;
-  /** Registry hash the server serves; the snapshot must have been built with it. */
-  readonly registryHash: string;
-  readonly logger: Logger;
-  readonly onProgress: (p: SnapshotProgress) => void;
-  /** Aborts the download (the client is closing). */
-  readonly signal?: AbortSignal;
-  /** Access token for a gateway with authentication on (GET /snapshot needs it too). */
-  readonly token?: string;
-}
-
 /**
  * Download, import and swap. Resolves with the replica to use from now on (opened, at the
  * snapshot's seq; `install(registry)` still to be called). A failure before the swap leaves the
  * current replica open and untouched; one during the swap (rare: a failed rename) leaves it
  * closed, and the caller reopens `dbPath`.
  * @example
- * const replica = await bootstrapFromSnapshot({ wsUrl, offer, current, dbPath, registryHash, logger, onProgress });
+ * const replica = await bootstrapFromSnapshot({ wsUrl, offer, current, dbPath, accepts, logger, onProgress });
  */
 export async function bootstrapFromSnapshot(o: BootstrapOptions): Promise<Replica> {
   const scratch = o.dbPath ? mkdtempSync(join(dirname(o.dbPath), scratchPrefix(o.dbPath))) : mkdtempSync(join(tmpdir(), "kuzu-sync-snapshot-"));
@@ -97,9 +74,9 @@ export async function bootstrapFromSnapshot(o: BootstrapOptions): Promise<Replic
     o.onProgress({ phase: "import", bytes, total: bytes, seq });
     const newPath = o.dbPath ? join(scratch, "db.kuzu") : null;
     const fresh = await openSnapshotArchive(archive, { path: newPath, logger: o.logger }, scratch);
-    if (fresh.registryHash !== o.registryHash) {
+    if (!o.accepts(fresh.registryVersion, fresh.registryHash)) {
       await fresh.close();
-      throw new SyncError(ErrorCode.REGISTRY_MISMATCH, `the snapshot was built with registry ${String(fresh.registryHash).slice(0, 12)}, the server serves ${o.registryHash.slice(0, 12)}`);
+      throw new SyncError(ErrorCode.REGISTRY_MISMATCH, `the snapshot was built with registry ${fresh.registryVersion === null ? "" : `version ${fresh.registryVersion} `}${String(fresh.registryHash).slice(0, 12)}, which is none of the server's versions`);
     }
     if (!o.offer.required && fresh.appliedSeq <= o.current.appliedSeq) {
       // An offer, and the snapshot is no further than this replica: keep it, replay instead.

@@ -18,6 +18,6 @@ export function startStatsReports(stats: DmlStats, options: SyncClientOptions, l
     if (options.onStatsReport) options.onStatsReport(report, stats.getDMLStats());
     else log.info(report, { clientId });
   }, interval);
-  timer.unref?.();
+  (timer as { unref?: () => void }).unref?.(); // a browser timer has no unref
   return () => clearInterval(timer);
 }

@@ -12,15 +12,18 @@
  * @module
  */
 import type { Database, Statement } from "bun:sqlite";
-import type { SequencedEvent, WireAggregate } from "@kuzu-sync/protocol";
+import { REGISTRY_TEMPLATE, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { AggregateStore, type AggregateDelta } from "./aggregate-store.ts";
+import { RegistryHistory, type RegistryVersionEntry } from "./registry-history.ts";
 
 /** Counts staged in a transaction, with the aggregates' changes. */
 export interface StagedTotals {
   readonly templates: ReadonlyMap<string, number>;
   readonly clients: ReadonlyMap<string, number>;
   readonly aggregates: AggregateDelta;
+  /** Registry versions recorded by these events. */
+  readonly registry: readonly RegistryVersionEntry[];
   /** Counts dropped before these were added (see {@link CommitTotals.stage}). */
   readonly restart: boolean;
 }
@@ -67,6 +70,8 @@ class Tally {
 export class CommitTotals {
   /** The aggregate cache, persisted in the same database. */
   readonly aggregates: AggregateStore;
+  /** The registry versions in the log (kept across archiving and restarts of the counts). */
+  readonly registry: RegistryHistory;
   readonly #templates: Tally;
   readonly #clients: Tally;
 
@@ -74,6 +79,7 @@ export class CommitTotals {
     this.#templates = new Tally(db, "template_counts", "template");
     this.#clients = new Tally(db, "client_counts", "client_id");
     this.aggregates = AggregateStore.attach(db, definitions, { headSeq, logger });
+    this.registry = RegistryHistory.attach(db);
   }
 
   /**
@@ -91,10 +97,13 @@ export class CommitTotals {
    */
   stage(events: readonly SequencedEvent[], restartFrom: number | null = null): StagedTotals {
     const restart = restartFrom !== null;
+    // Registry events are recorded as versions, not counted as DML.
+    const dml = events.filter((e) => e.template !== REGISTRY_TEMPLATE);
     return {
-      templates: this.#templates.stage(events.map((e) => e.template), restart),
-      clients: this.#clients.stage(events.map((e) => e.clientId), restart),
+      templates: this.#templates.stage(dml.map((e) => e.template), restart),
+      clients: this.#clients.stage(dml.map((e) => e.clientId), restart),
       aggregates: this.aggregates.stage(events, restartFrom),
+      registry: this.registry.stage(events),
       restart,
     };
   }
@@ -104,6 +113,7 @@ export class CommitTotals {
     this.#templates.publish(staged.templates, staged.restart);
     this.#clients.publish(staged.clients, staged.restart);
     this.aggregates.publish(staged.aggregates);
+    this.registry.publish(staged.registry);
   }
 
   /** Committed events per template. */

@@ -7,6 +7,7 @@
 import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
 import type { AggregateReader } from "./aggregate-store.ts";
 import type { Commit } from "./commit.ts";
+import type { RegistryHistory } from "./registry-history.ts";
 
 /** Result of appending one event: its global seq, and whether the id had been seen before. */
 export interface AppendOutcome {
@@ -37,6 +38,13 @@ export interface EventLog {
   readonly headSeq: number;
   /** First seq still held (head + 1 when the log is empty). */
   readonly horizonSeq: number;
+  /**
+   * The registry versions the log holds (registry events that took effect), kept with the log
+   * and never archived: see registry-history.ts and docs/PROTOCOL.md §10. A registry event is in
+   * it once its `append` resolved (the JetStream log answers registry events only after its own
+   * consumer brought them back, whatever it does for other events).
+   */
+  readonly registry: RegistryHistory;
   /** Per-template committed event counts, kept with the log (never recomputed from history). */
   templateCounts(): Record<string, number>;
   /**

@@ -9,6 +9,9 @@
 export type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 export type { Commit } from "./commit.ts";
 export { LogCursor, LogCursorError } from "./log-cursor.ts";
+export { RegistryHistory, followsHistory } from "./registry-history.ts";
+export { RegistryMirror, readMirroredVersions } from "./registry-mirror.ts";
+export type { RegistryVersionEntry } from "./registry-history.ts";
 export type { AggregateInfo, AggregateReader } from "./aggregate-store.ts";
 export { SqliteEventLog } from "./sqlite-event-log.ts";
 export type { SqliteEventLogOptions } from "./sqlite-event-log.ts";
@@ -26,6 +29,8 @@ export {
   horizonSubject,
   parseReplicaPosition,
   positionValue,
+  registryVersionFilter,
+  registryVersionKey,
   replicaPositionFilter,
   replicaPositionKey,
 } from "./jetstream-coordination.ts";

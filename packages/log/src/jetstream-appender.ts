@@ -13,13 +13,14 @@
  * point is recent enough that every message stored after it is still inside JetStream's duplicate
  * window when the PubAck comes — then JetStream itself compared the id with all of them. Otherwise
  * (the consumer lags, or has been idle since long) the append waits for the consumer to bring the
- * message back and answers from the index, as every append used to.
+ * message back and answers from the index, as every append used to. Registry events always take
+ * that path, so `log.registry` holds a registry event once its append resolved (PROTOCOL.md §10).
  *
  * A dropped NATS connection fails every append in flight at once (retryable): what JetStream did
  * store is found again on resend.
  * @module
  */
-import { ErrorCode, SyncError, type ClientEvent } from "@kuzu-sync/protocol";
+import { ErrorCode, REGISTRY_TEMPLATE, SyncError, type ClientEvent } from "@kuzu-sync/protocol";
 import type { AppendOutcome } from "./event-log.ts";
 import type { JetStreamIndex } from "./jetstream-index.ts";
 import type { JetStreamProjector } from "./jetstream-projector.ts";
@@ -130,7 +131,10 @@ export class JetStreamAppender {
   }
 
   #acked(q: Queued, ack: PubAck, caughtUpAt: number | null): void {
-    if (caughtUpAt !== null && performance.now() - caughtUpAt < (this.#o.freshForMs ?? FRESH_FOR_MS)) {
+    // A registry event is answered only once this gateway consumed it: start-up reads the registry
+    // history (`log.registry`) right after the append, and must see the version that won.
+    const consumedFirst = q.event.template === REGISTRY_TEMPLATE;
+    if (!consumedFirst && caughtUpAt !== null && performance.now() - caughtUpAt < (this.#o.freshForMs ?? FRESH_FOR_MS)) {
       // Every message after the index's contents was stored within the duplicate window of this
       // one, so JetStream compared the id with all of them: its seq is the id's first.
       q.resolve({ seq: ack.seq, duplicate: ack.duplicate });

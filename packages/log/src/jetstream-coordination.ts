@@ -27,6 +27,24 @@ export function replicaPositionFilter(stream: string): string {
 }
 
 /**
+ * Key under which the gateways mirror registry version `version` of `stream` (its entry in the
+ * index, JSON): the registry events themselves may be archived, and `sync-server plan
+ * --nats-url` reads the versions from here without consuming the stream.
+ * @example registryVersionKey("KUZU_SYNC_EVENTS", 2) // "registry.KUZU_SYNC_EVENTS.2"
+ */
+export function registryVersionKey(stream: string, version: number): string {
+  return `registry.${stream}.${version}`;
+}
+
+/**
+ * KV key filter matching every registry version mirrored for `stream`.
+ * @example for await (const key of await kv.keys(registryVersionFilter(stream))) { ... }
+ */
+export function registryVersionFilter(stream: string): string {
+  return `registry.${stream}.*`;
+}
+
+/**
  * Key of the lock a `sync-archiver run` holds on `stream`.
  * @example await kv.create(archiveLockKey("KUZU_SYNC_EVENTS"), holder)
  */

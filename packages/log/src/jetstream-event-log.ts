@@ -15,20 +15,23 @@
  * @module
  */
 import type { JetStreamClient, JetStreamManager, NatsConnection } from "nats";
-import { ErrorCode, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
+import { ErrorCode, REGISTRY_TEMPLATE, SyncError, type ClientEvent, type SequencedEvent, type WireAggregate } from "@kuzu-sync/protocol";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { AggregateReader } from "./aggregate-store.ts";
 import { markDuplicate } from "./commit.ts";
 import { CommitFeed } from "./commit-feed.ts";
+import type { RegistryHistory } from "./registry-history.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 import { JetStreamAppender } from "./jetstream-appender.ts";
 import { HorizonWatcher } from "./jetstream-horizon.ts";
 import { JetStreamIndex } from "./jetstream-index.ts";
 import { JetStreamProjector } from "./jetstream-projector.ts";
 import { JetStreamPublisher } from "./jetstream-publisher.ts";
-import { ensureStream, logSubject, readStream } from "./jetstream-stream.ts";
+import { ensureStream, logSubject, readStream, within } from "./jetstream-stream.ts";
 import { Turn } from "./turn.ts";
 import type { NatsLink } from "./nats-link.ts";
+import { archiveKv } from "./jetstream-coordination.ts";
+import { RegistryMirror, readMirroredVersions } from "./registry-mirror.ts";
 import { ReplicaPositionRecorder } from "./replica-position.ts";
 
 export interface JetStreamEventLogOptions {
@@ -62,6 +65,7 @@ export class JetStreamEventLog implements EventLog {
   readonly #link: NatsLink;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
+  readonly #mirror: RegistryMirror;
   readonly #stream: string;
   readonly #index: JetStreamIndex;
   readonly #origin: string;
@@ -91,6 +95,10 @@ export class JetStreamEventLog implements EventLog {
     const turn = new Turn([() => this.#projector.flush(), () => this.#appender.flush()], (error) =>
       logger.error("JetStream log flush failed", { error: String(error) }),
     );
+    // Registry versions are mirrored to KV as they are consumed (registry-mirror.ts).
+    this.#feed.subscribe(({ effective }) => {
+      if (effective.some((e) => e.template === REGISTRY_TEMPLATE)) this.#mirror.sync();
+    });
     this.#horizon = new HorizonWatcher({ link, jsm, stream, logger, head: () => this.#projector.head });
     this.#projector = new JetStreamProjector({
       link,
@@ -116,6 +124,7 @@ export class JetStreamEventLog implements EventLog {
       ...(options.freshForMs === undefined ? {} : { freshForMs: options.freshForMs }),
     });
     this.#positions = new ReplicaPositionRecorder({ link, stream, gatewayId: this.#origin, replicas: options.replicas, logger });
+    this.#mirror = new RegistryMirror({ link, stream, replicas: options.replicas, logger, history: () => index.registry.entries() });
     // When the connection drops, nothing in flight can complete soon: answer now (retryable)
     // rather than let clients wait for a timeout. What JetStream did store is found on resend.
     this.#unlink = link.onChange((connected) => {
@@ -156,9 +165,16 @@ export class JetStreamEventLog implements EventLog {
           "the stream was recreated or this is another NATS. Remove the index file (and the server replica) to rebuild from the stream.",
       );
     }
+    if (index.registry.entries().length === 0 && info.state.first_seq > 1) {
+      // The stream's first events (its genesis among them) are purged and this index never saw
+      // them: the registry versions come from the KV mirror the gateways keep (registry-mirror.ts).
+      const seeded = index.registry.seed(await readMirroredVersions(await archiveKv(nc.jetstream(), options.replicas), options.stream));
+      if (seeded > 0) logger.info("registry versions taken from the KV mirror", { versions: seeded, streamFirstSeq: info.state.first_seq });
+    }
     const log = new JetStreamEventLog(options, nc, jsm, index, logger);
     log.#horizon.update(info.state);
     log.#projector.start();
+    log.#mirror.sync();
     // sync-archiver announces each purge; the watcher also polls in case it missed one.
     log.#horizon.start(nc);
     logger.info("following stream", { head: index.head, streamLastSeq: info.state.last_seq, replicas: info.config.num_replicas });
@@ -169,6 +185,26 @@ export class JetStreamEventLog implements EventLog {
     return this.#projector.head;
   }
 
+  /**
+   * Resolves once this gateway has consumed the stream up to its last seq as of now (what other
+   * gateways appended while this one was down). Rejects with LOG_UNAVAILABLE when consumption
+   * makes no progress for `stallMs`. Start-up waits for it before deciding on the registry.
+   * @example await log.caughtUp(); log.registry.latest();
+   */
+  async caughtUp(stallMs = 30_000): Promise<void> {
+    const info = await within(this.#jsm.streams.info(this.#stream), this.#timeoutMs, `reading stream ${this.#stream}`);
+    const target = info.state.last_seq;
+    let seen = this.headSeq;
+    let since = Date.now();
+    while (this.headSeq < target) {
+      if (this.headSeq !== seen) [seen, since] = [this.headSeq, Date.now()];
+      if (Date.now() - since > stallMs) {
+        throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `consumed stream ${this.#stream} up to seq ${this.headSeq} of ${target}, then nothing for ${stallMs} ms`);
+      }
+      await Bun.sleep(20);
+    }
+  }
+
   get horizonSeq(): number {
     return this.#horizon.seq;
   }
@@ -176,6 +212,11 @@ export class JetStreamEventLog implements EventLog {
   /** This gateway's id in the stream's origin header (kept in the index across restarts). */
   get originId(): string {
     return this.#origin;
+  }
+
+  /** The registry versions this gateway has consumed from the stream. */
+  get registry(): RegistryHistory {
+    return this.#index.registry;
   }
 
   templateCounts(): Record<string, number> {
@@ -251,6 +292,7 @@ export class JetStreamEventLog implements EventLog {
     this.#appender.close();
     this.#publisher.close();
     await this.#positions.close();
+    await this.#mirror.settled();
     await this.#projector.stop();
     this.#index.close();
   }

@@ -19,6 +19,7 @@ import type { SequencedEvent, WireAggregate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import type { AggregateReader } from "./aggregate-store.ts";
 import { CommitTotals } from "./commit-totals.ts";
+import type { RegistryHistory } from "./registry-history.ts";
 
 /** Options of {@link JetStreamIndex.open}. */
 export interface JetStreamIndexOptions {
@@ -130,6 +131,11 @@ export class JetStreamIndex {
   }
 
   /** Per-template counts of events that took effect (duplicate slots excluded). */
+  /** The registry versions consumed (see registry-history.ts). */
+  get registry(): RegistryHistory {
+    return this.#totals.registry;
+  }
+
   templateCounts(): Record<string, number> {
     return this.#totals.templateCounts();
   }

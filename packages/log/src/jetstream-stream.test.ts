@@ -55,9 +55,11 @@ describe("the stream's conventions", () => {
       }),
       { numRuns: 3_000 },
     );
-    // And for what gateways really write: valid events of every shape.
+    // And for what gateways really write: valid events of every shape (a `__proto__` key is
+    // refused at the gateway's parse boundary, so no stored event has one among its params).
+    const paramKey = fc.string().filter((k) => k !== "__proto__");
     fc.assert(
-      fc.property(fc.record({ id: fc.uuid(), template: fc.constantFrom("T", "CREATE_USER"), params: fc.dictionary(fc.string(), fc.jsonValue()), clientId: fc.uuid(), timestamp: fc.nat() }), (event) => {
+      fc.property(fc.record({ id: fc.uuid(), template: fc.constantFrom("T", "CREATE_USER"), params: fc.dictionary(paramKey, fc.jsonValue()), clientId: fc.uuid(), timestamp: fc.nat() }), (event) => {
         const body = JSON.parse(encodeStreamEvent(event, 5)) as unknown;
         const decoded = decodeLogRecord(body, 3);
         expect(decoded).toEqual(schemaDecode(body, 3));

@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import type { AggregateStore } from "./aggregate-store.ts";
 import { CommitFeed } from "./commit-feed.ts";
 import { CommitTotals, type StagedTotals } from "./commit-totals.ts";
+import type { RegistryHistory } from "./registry-history.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 import { eventValues, INSERT_EVENT, LOG_SCHEMA, LogMeta, READ_EVENTS, SET_META, toEvent, type EventRow } from "./sqlite-log-schema.ts";
 
@@ -131,6 +132,11 @@ export class SqliteEventLog implements EventLog {
     if (this.#closed || seq === this.#replicaSeq) return;
     this.#setReplicaSeq.run("replica_seq", seq);
     this.#replicaSeq = seq;
+  }
+
+  /** The registry versions in this log (see registry-history.ts). */
+  get registry(): RegistryHistory {
+    return this.#totals.registry;
   }
 
   templateCounts(): Record<string, number> {

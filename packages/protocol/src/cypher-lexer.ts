@@ -176,3 +176,30 @@ export function tokenizeCypher(source: string): LexResult {
   tokens.push({ kind: "end", value: "", offset: n, text: "" });
   return { ok: true, tokens };
 }
+
+/**
+ * The value of a string literal token: quotes removed, Kuzu's escapes decoded.
+ * @example stringLiteralValue("'a\\nb'") // "a\nb"
+ */
+export function stringLiteralValue(text: string): string {
+  const body = text.slice(1, -1);
+  if (!body.includes("\\")) return body;
+  const simple: Record<string, string> = { "\\": "\\", "'": "'", '"': '"', b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+  return body.replace(/\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)/g, (_m, e: string) => {
+    if (e.length > 1) return String.fromCodePoint(Math.min(Number.parseInt(e.slice(1), 16), 0x10ffff));
+    return simple[e.toLowerCase()] ?? e;
+  });
+}
+
+/**
+ * UTF-8 length, without allocating.
+ * @example utf8Length("é") // 2
+ */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 2 : 3;
+  }
+  return n;
+}

@@ -29,6 +29,12 @@ export const ErrorCode = {
   /** sync-archiver: a segment does not match its manifest, or manifests overlap or leave a gap. */
   ARCHIVE_INCONSISTENT: "ARCHIVE_INCONSISTENT",
   TIMEOUT: "TIMEOUT",
+  /**
+   * Replica-side: the engine gave up on an event (Kuzu's query timeout interrupted a raw DML
+   * statement). Not deterministic across machines, so the replica stops before that event instead
+   * of recording it as failed and moving on.
+   */
+  APPLY_TIMEOUT: "APPLY_TIMEOUT",
   CLOSED: "CLOSED",
   INTERNAL: "INTERNAL",
 } as const;

@@ -1,8 +1,10 @@
 /**
  * The example registry: a small social graph with counters. Every statement is deterministic and
  * written as an upsert or a guarded match, so replaying the same order always gives the same graph.
- * Batch forms project the key first (`WITH r, r.id AS k MATCH (… {id: k})`): Kuzu 0.11 then looks
- * each row up in the primary-key index instead of joining the whole table against the rows.
+ * Every template has a batch form, written the way docs/BATCH-FORMS.md explains: keys projected
+ * before they are matched (`WITH r, r.id AS k MATCH (… {id: k})`), and a second node looked up
+ * with `MATCH (b:T) WHERE b.id = k` (Kuzu 0.11 cannot run a MERGE after `MATCH (b:T {id: k})` in
+ * that position).
  * @module
  */
 import { z } from "zod";
@@ -57,18 +59,39 @@ export const exampleRegistry = defineTemplates({
       description: "followerId follows targetId (both must exist)",
       params: { followerId: id, targetId: id },
       cypher: "MATCH (a:User {id: $followerId}), (b:User {id: $targetId}) MERGE (a)-[:FOLLOWS]->(b)",
+      batch: {
+        cypher:
+          "UNWIND $rows AS r WITH r.followerId AS f, r.targetId AS t MATCH (a:User) WHERE a.id = f " +
+          "WITH a, t MATCH (b:User) WHERE b.id = t MERGE (a)-[:FOLLOWS]->(b)",
+        keys: ["followerId", "targetId"],
+      },
     },
     UNFOLLOW_USER: {
       description: "followerId stops following targetId",
       params: { followerId: id, targetId: id },
       cypher: "MATCH (a:User {id: $followerId})-[f:FOLLOWS]->(b:User {id: $targetId}) DELETE f",
+      batch: {
+        cypher: "UNWIND $rows AS r WITH r.followerId AS f, r.targetId AS t MATCH (a:User {id: f})-[x:FOLLOWS]->(b:User) WHERE b.id = t DELETE x",
+        keys: ["followerId", "targetId"],
+      },
     },
     CREATE_POST: {
       description: "Create or overwrite a post; linked to its author when the author exists",
       params: { id, authorId: id, content: z.string().max(10_000) },
-      cypher:
-        "MERGE (p:Post {id: $id}) SET p.authorId = $authorId, p.content = $content " +
-        "WITH p MATCH (a:User {id: $authorId}) MERGE (a)-[:AUTHORED]->(p)",
+      // Two statements: as one, the edge's MERGE after `WITH p MATCH (a:User {id: …})` joins the
+      // whole relationship table (~7 ms an event at 50k posts, against ~0.7 ms for these two).
+      cypher: [
+        "MERGE (p:Post {id: $id}) SET p.authorId = $authorId, p.content = $content",
+        "MATCH (a:User), (p:Post) WHERE a.id = $authorId AND p.id = $id MERGE (a)-[:AUTHORED]->(p)",
+      ],
+      batch: {
+        cypher: [
+          "UNWIND $rows AS r WITH r, r.id AS k MERGE (p:Post {id: k}) SET p.authorId = r.authorId, p.content = r.content",
+          "UNWIND $rows AS r WITH r.authorId AS a, r.id AS k MATCH (u:User) WHERE u.id = a " +
+            "WITH u, k MATCH (p:Post) WHERE p.id = k MERGE (u)-[:AUTHORED]->(p)",
+        ],
+        keys: ["id"],
+      },
     },
     DELETE_POST: {
       description: "Delete a post",

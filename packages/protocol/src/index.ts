@@ -1,50 +1,9 @@
 /**
  * @kuzu-sync/protocol — wire messages, the event, error codes and the template registry.
- * Shared by gateway and clients; no I/O.
+ * Shared by gateway and clients; no I/O. Everything but the registry builders lives in
+ * index.browser.ts (what a page gets); the builders hash with `node:crypto`.
  * @module
  */
-// The zod a registry module declares its parameters with: the same instance defineTemplates()
-// uses, so a registry needs only this package.
-export { z } from "zod";
-export { ErrorCode, SyncError, isErrorCode, isRetryable } from "./errors.ts";
-export { ClientEventSchema, Limits, ParamsSchema, SequencedEventSchema } from "./event.ts";
-export type { ClientEvent, SequencedEvent } from "./event.ts";
-export {
-  ClientMessageSchema,
-  MAX_EVENTS_PER_FRAME,
-  ServerMessageSchema,
-  encodeClientMessage,
-  encodeServerMessage,
-  parseClientMessage,
-  parseServerMessage,
-} from "./messages.ts";
-export type {
-  AckMessage,
-  AggregateRequest,
-  AggregateResult,
-  ClientMessage,
-  ErrorMessage,
-  EventBatchMessage,
-  EventsMessage,
-  HelloMessage,
-  ParseResult,
-  RefusedEvent,
-  RejectMessage,
-  ServerMessage,
-  SnapshotOffer,
-  WelcomeMessage,
-} from "./messages.ts";
+export * from "./index.browser.ts";
 export { TemplateRegistry, defineTemplates } from "./templates.ts";
-export { BATCH_ROWS_PARAM, RegistryCheckError, checkTemplate, checkTemplates, formatProblems, parameterNames, statementsOf } from "./registry-check.ts";
-export type { CheckableTemplate, RegistryProblem, Statements } from "./registry-check.ts";
-export type { RegistryDefinition, TemplateDefinition, ValidationResult, WireRegistry, WireTemplate } from "./templates.ts";
 export { exampleRegistry } from "./example-templates.ts";
-export { RawDmlLimits, checkRawDml } from "./raw-dml.ts";
-export type { RawDmlCheck } from "./raw-dml.ts";
-export { RAW_DML_TEMPLATE, checkRawDmlParams } from "./raw-dml-event.ts";
-export type { RawDmlParamsCheck } from "./raw-dml-event.ts";
-export { CloseCode } from "./close-codes.ts";
-export { checkReadOnlyCypher } from "./read-only-cypher.ts";
-export type { ReadOnlyCheck } from "./read-only-cypher.ts";
-export { AGGREGATE_NAME } from "./aggregates.ts";
-export type { AggregateDefinition, EntityCountAggregate, SumAggregate, SumSource, WireAggregate } from "./aggregates.ts";

@@ -37,7 +37,7 @@ function isValidEvent(e: unknown): boolean {
   );
 }
 
-/** Whether a decoded frame is a client message, per docs: hello, event, dml or aggregate, no extra keys. */
+/** Whether a decoded frame is a client message, per docs: hello, event, dml, aggregate or applied, no extra keys. */
 function isValidClientMessage(v: unknown): boolean {
   if (!isObject(v)) return false;
   switch (v["type"]) {
@@ -68,6 +68,8 @@ function isValidClientMessage(v: unknown): boolean {
         /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(v["name"]) &&
         (!has(v, "key") || (typeof v["key"] === "string" && codePoints(v["key"]) <= 1024))
       );
+    case "applied":
+      return exactKeys(v, ["type", "seq"]) && isSeq(v["seq"]);
     default:
       return false;
   }
@@ -75,7 +77,48 @@ function isValidClientMessage(v: unknown): boolean {
 
 type Expected =
   | { readonly ok: true; readonly value: unknown; readonly hasProtoKey: boolean }
-  | { readonly ok: false; readonly code: ErrorCode };
+  | { readonly ok: false; readonly code: ErrorCode; readonly id?: string };
+
+/** A lone surrogate anywhere (the `u` flag reads a proper pair as one code point). */
+const loneSurrogate = (s: string): boolean => /\p{Surrogate}/u.test(s);
+
+/**
+ * Where a string or key that is not well-formed UTF-16 sits: "params" (the event's params, or a
+ * dml frame's cypher), "other", or nowhere. Outside the params wins.
+ */
+function illFormed(value: Obj): "params" | "other" | null {
+  let found: "params" | "other" | null = null;
+  const stack: [unknown, readonly (string | number)[]][] = [[value, []]];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!;
+    const inParams = (value["type"] === "event" && path[0] === "event" && path[1] === "params" && path.length > 2) || (value["type"] === "dml" && path[0] === "cypher");
+    const note = () => {
+      if (!inParams) found = "other";
+      else found ??= "params";
+    };
+    if (typeof v === "string") {
+      if (loneSurrogate(v)) note();
+      continue;
+    }
+    if (typeof v !== "object" || v === null) continue;
+    for (const [k, child] of Object.entries(v)) {
+      const childPath = [...path, Array.isArray(v) ? Number(k) : k];
+      if (!Array.isArray(v) && loneSurrogate(k)) {
+        const keyInParams = (value["type"] === "event" && childPath[0] === "event" && childPath[1] === "params" && childPath.length > 2) || (value["type"] === "dml" && childPath[0] === "cypher");
+        if (!keyInParams) found = "other";
+        else found ??= "params";
+      }
+      stack.push([child, childPath]);
+    }
+  }
+  return found;
+}
+
+/** The id a refusal must carry: the frame's own event (or request) id, whatever it is, if it is a string. */
+function frameId(value: Obj): string | undefined {
+  const inner = isObject(value["event"]) ? value["event"]["id"] : value["id"];
+  return typeof inner === "string" ? inner : undefined;
+}
 
 /** Whether an own `__proto__` key sits anywhere in a decoded value (iterative: values can be deep). */
 function hasProtoKey(value: unknown): boolean {
@@ -112,9 +155,14 @@ function expected(text: string | undefined): Expected {
     return { ok: false, code: ErrorCode.BAD_FRAME };
   }
   if (!isObject(value)) return { ok: false, code: ErrorCode.BAD_FRAME };
+  const id = frameId(value);
+  const refused = (code: ErrorCode): Expected => ({ ok: false, code, ...(id === undefined ? {} : { id }) });
   // Documented limits the schemas cannot express: nesting depth and `__proto__` keys anywhere.
-  if (containerDepth(value) > MAX_JSON_DEPTH || hasProtoKey(value)) return { ok: false, code: ErrorCode.BAD_MESSAGE };
-  return isValidClientMessage(value) ? { ok: true, value, hasProtoKey: hasProtoKey(value) } : { ok: false, code: ErrorCode.BAD_MESSAGE };
+  if (containerDepth(value) > MAX_JSON_DEPTH || hasProtoKey(value)) return refused(ErrorCode.BAD_MESSAGE);
+  // Every string and key well-formed UTF-16; in the params that is INVALID_PARAMS.
+  const bad = illFormed(value);
+  if (bad !== null) return refused(bad === "params" ? ErrorCode.INVALID_PARAMS : ErrorCode.BAD_MESSAGE);
+  return isValidClientMessage(value) ? { ok: true, value, hasProtoKey: hasProtoKey(value) } : refused(ErrorCode.BAD_MESSAGE);
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {
@@ -137,8 +185,9 @@ function checkAgainstOracle(result: ParseResult<ClientMessage>, want: Expected):
   expect(isErrorCode(result.code)).toBe(true);
   expect(result.code).toBe(want.code);
   expect(typeof result.message).toBe("string");
-  // The id a reject names is the frame's own (possibly empty) id string, never anything longer.
-  if (result.id !== undefined) expect(typeof result.id === "string" && result.id.length <= Limits.maxIdLength).toBe(true);
+  // The id a reject names is exactly the frame's own id string (empty, too long or ill-formed
+  // included), so the sender can settle that event; none when the frame has no string id.
+  expect(result.id).toBe(want.id);
 }
 
 // ---- generators ---------------------------------------------------------------------------
@@ -174,7 +223,8 @@ const aggregate = fc.record(
   },
   { requiredKeys: ["type", "id", "name"] },
 );
-const message = fc.oneof(hello, eventMessage, dml, aggregate);
+const applied = fc.record({ type: fc.constant("applied"), seq: seqLike });
+const message = fc.oneof(hello, eventMessage, dml, aggregate, applied);
 
 /** JSON texts that JSON.stringify cannot produce, spliced in through a placeholder string. */
 const RAW_NUMBERS = ["1e999", "-1e999", "1E400", "-0", "9007199254740993", "9007199254740992", "1.0", "0.1e1", "1e21", "-1", "0.5", "100000000000000000000000"];
@@ -341,6 +391,9 @@ describe("parseClientMessage (edge cases)", () => {
   test("a bad frame names the event it was about, when it can", () => {
     expect(parseClientMessage(event("[]"))).toMatchObject({ ok: false, code: "BAD_MESSAGE", id: "e1" });
     expect(parseClientMessage(`{"type":"dml","id":"d1","clientId":"c","cypher":"","timestamp":0}`)).toMatchObject({ ok: false, id: "d1" });
-    expect(parseClientMessage(`{"type":"dml","id":"${"x".repeat(129)}"}`)).not.toHaveProperty("id");
+    // Even an id the schema refuses is echoed, so the sender's promise settles (issue 14, finding 7).
+    expect(parseClientMessage(`{"type":"dml","id":"${"x".repeat(129)}"}`)).toMatchObject({ ok: false, id: "x".repeat(129) });
+    expect(parseClientMessage(event("{}").replace('"e1"', '""'))).toMatchObject({ ok: false, code: "BAD_MESSAGE", id: "" });
+    expect(parseClientMessage(`{"type":"dml","id":7}`)).not.toHaveProperty("id");
   });
 });

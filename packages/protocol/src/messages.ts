@@ -7,7 +7,11 @@ import { z } from "zod";
 import { ClientEventSchema, Limits, SequencedEventSchema, type ClientEvent } from "./event.ts";
 import { ErrorCode, isErrorCode } from "./errors.ts";
 import { AGGREGATE_NAME } from "./aggregates.ts";
+import { shapeProblem } from "./frame-shape.ts";
+
+export { MAX_JSON_DEPTH } from "./frame-shape.ts";
 import type { WireRegistry } from "./templates.ts";
+import { WireRegistrySchema } from "./wire-registry.ts";
 
 const idString = z.string().min(1).max(Limits.maxIdLength);
 const seq = z.number().int().nonnegative();
@@ -19,8 +23,10 @@ export const HelloSchema = z.strictObject({
   clientId: idString,
   /** Highest seq the client's replica has applied (0 for a new replica). */
   lastSeq: seq,
-  /** Registry hash the replica was built with, if any. */
+  /** Registry hash the replica runs, if any. */
   registryHash: z.string().max(128).optional(),
+  /** Registry version the replica runs (absent: none yet, or a replica from before versions). */
+  registryVersion: z.number().int().positive().optional(),
 });
 
 export const EventMessageSchema = z.strictObject({
@@ -61,7 +67,16 @@ export const AggregateRequestSchema = z.strictObject({
   key: z.string().max(MAX_AGGREGATE_KEY).optional(),
 });
 
-export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, EventBatchSchema, DmlMessageSchema, AggregateRequestSchema]);
+/**
+ * Where the client's replica is: every seq up to `seq` is applied. Sent after hello, at most about
+ * once a second while events are applied; the gateway shows it (dashboard, /stats) and nothing else.
+ */
+export const AppliedSchema = z.strictObject({
+  type: z.literal("applied"),
+  seq,
+});
+
+export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, EventBatchSchema, DmlMessageSchema, AggregateRequestSchema, AppliedSchema]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
 /** Client → server `events`: several events in one frame. */
@@ -84,6 +99,13 @@ export interface SnapshotOffer {
   readonly required: boolean;
 }
 
+/** One registry version of the log: its registry event's seq and its hash. */
+export interface RegistryHistoryEntry {
+  readonly version: number;
+  readonly seq: number;
+  readonly hash: string;
+}
+
 export interface WelcomeMessage {
   readonly type: "welcome";
   readonly serverId: string;
@@ -91,7 +113,15 @@ export interface WelcomeMessage {
   readonly headSeq: number;
   /** First seq still in the hot log (1 until anything is archived). */
   readonly horizonSeq: number;
+  /** The current registry (its version included). */
   readonly registry: WireRegistry;
+  /** Every registry version of the log, ascending (absent from servers older than versions). */
+  readonly registryHistory?: readonly RegistryHistoryEntry[];
+  /**
+   * The registry in force after `lastSeq`, for a replica that has none of its own yet (a new
+   * replica of a log from before registry versions); see docs/PROTOCOL.md §10.4.
+   */
+  readonly base?: WireRegistry;
   /** Largest frame the server accepts, in bytes. */
   readonly maxMessageBytes: number;
   /**
@@ -108,40 +138,13 @@ const WelcomeSchema = z.object({
   serverId: z.string(),
   headSeq: seq,
   horizonSeq: seq,
-  registry: z.object({
-    hash: z.string(),
-    schema: z.array(z.string()),
-    templates: z.array(
-      z.object({
-        name: z.string(),
-        description: z.string().optional(),
-        cypher: z.string(),
-        batch: z.object({ cypher: z.string(), keys: z.array(z.string()) }).optional(),
-        paramNames: z.array(z.string()),
-        required: z.array(z.string()),
-        paramsJsonSchema: z.unknown(),
-      }),
-    ),
-    // Absent from servers older than aggregates.
-    aggregates: z.array(wireAggregateSchema()).default([]),
-  }),
+  registry: WireRegistrySchema,
+  registryHistory: z.array(z.object({ version: z.number().int().positive(), seq: z.number().int().positive(), hash: z.string() })).optional(),
+  base: WireRegistrySchema.optional(),
   maxMessageBytes: z.number().int().positive(),
   maxEventsPerFrame: z.number().int().positive().optional(),
   snapshot: z.object({ seq, url: z.string().min(1), required: z.boolean() }).optional(),
 });
-
-function wireAggregateSchema() {
-  const base = { name: z.string(), description: z.string().optional() };
-  return z.discriminatedUnion("kind", [
-    z.object({ ...base, kind: z.literal("sum"), from: z.record(z.string(), z.object({ groupBy: z.string(), value: z.union([z.string(), z.number()]) })) }),
-    z.object({
-      ...base,
-      kind: z.literal("entityCount"),
-      set: z.record(z.string(), z.object({ id: z.string(), groupBy: z.string() })),
-      remove: z.record(z.string(), z.object({ id: z.string() })),
-    }),
-  ]);
-}
 
 const code = z.string().refine(isErrorCode, "unknown error code") as unknown as z.ZodType<ErrorCode>;
 
@@ -228,37 +231,24 @@ function describe(error: z.ZodError): string {
     .join("; ");
 }
 
-/** Best-effort id of the event a bad frame was about, so the reject can name it. */
+/**
+ * The id of the event (or request) a bad frame was about, so the reject can name it and the
+ * sender's promise settles. Any string is returned as it is, even one the schema refuses (empty,
+ * too long, not well-formed): the sender matches the reject on exactly the id it sent.
+ */
 function idOf(value: unknown): string | undefined {
   if (typeof value !== "object" || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  const inner = typeof v["event"] === "object" && v["event"] !== null ? (v["event"] as Record<string, unknown>)["id"] : v["id"];
-  return typeof inner === "string" && inner.length > 0 && inner.length <= Limits.maxIdLength ? inner : undefined;
+  const event = v["event"];
+  const inner = typeof event === "object" && event !== null && !Array.isArray(event) ? (event as Record<string, unknown>)["id"] : v["id"];
+  return typeof inner === "string" ? inner : undefined;
 }
 
-/** Deepest JSON nesting accepted in a frame; deeper values would overflow the stack when re-encoded. */
-export const MAX_JSON_DEPTH = 32;
-
-/**
- * Reject what the schemas cannot see: nesting deeper than MAX_JSON_DEPTH, and `__proto__` keys
- * (zod drops them silently, so the stored event would differ from what the client sent).
- */
-function shapeProblem(value: unknown): string | null {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== "object" || v === null) continue;
-    if (depth >= MAX_JSON_DEPTH) return `nesting deeper than ${MAX_JSON_DEPTH} levels`;
-    if (Array.isArray(v)) {
-      for (const item of v) stack.push([item, depth + 1]);
-      continue;
-    }
-    for (const key of Object.keys(v)) {
-      if (key === "__proto__") return "the key __proto__ is not allowed";
-      stack.push([(v as Record<string, unknown>)[key], depth + 1]);
-    }
-  }
-  return null;
+/** Paths whose strings are the event's parameters: a problem there is INVALID_PARAMS. */
+function paramsPath(type: unknown): (path: readonly (string | number)[]) => boolean {
+  if (type === "event") return (path) => path[0] === "event" && path[1] === "params" && path.length > 2;
+  if (type === "dml") return (path) => path[0] === "cypher";
+  return () => false;
 }
 
 /**
@@ -279,8 +269,11 @@ export function parseClientMessage(frame: string | ArrayBufferView | ArrayBuffer
   }
   if ((value as Record<string, unknown>)["type"] === "events") return parseEventsFrame(value as Record<string, unknown>);
   const id = idOf(value);
-  const problem = shapeProblem(value);
-  if (problem !== null) return { ok: false, code: ErrorCode.BAD_MESSAGE, message: problem, ...(id === undefined ? {} : { id }) };
+  const problem = shapeProblem(value, paramsPath((value as Record<string, unknown>)["type"]));
+  if (problem !== null) {
+    const code = problem.inParams ? ErrorCode.INVALID_PARAMS : ErrorCode.BAD_MESSAGE;
+    return { ok: false, code, message: problem.message, ...(id === undefined ? {} : { id }) };
+  }
   const result = ClientMessageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
   return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error), ...(id === undefined ? {} : { id }) };
@@ -304,16 +297,17 @@ function parseEventsFrame(value: Record<string, unknown>): ParseResult<ClientMes
   const refused: RefusedEvent[] = [];
   for (const [index, item] of items.entries()) {
     const id = idOf({ event: item });
-    const refuse = (message: string) => refused.push({ index, code: ErrorCode.BAD_MESSAGE, message: `events.${index}: ${message}`, ...(id === undefined ? {} : { id }) });
-    // Wrapped as in an `event` frame, so depth and keys are judged exactly as there.
-    const problem = shapeProblem({ event: item });
+    const refuse = (code: ErrorCode, message: string) => refused.push({ index, code, message: `events.${index}: ${message}`, ...(id === undefined ? {} : { id }) });
+    // Wrapped as in an `event` frame, so depth, keys and strings are judged exactly as there
+    // (a malformed string among the params is INVALID_PARAMS there, so here too).
+    const problem = shapeProblem({ event: item }, paramsPath("event"));
     if (problem !== null) {
-      refuse(problem);
+      refuse(problem.inParams ? ErrorCode.INVALID_PARAMS : ErrorCode.BAD_MESSAGE, problem.message);
       continue;
     }
     const result = ClientEventSchema.safeParse(item);
     if (result.success) events.push(result.data);
-    else refuse(describe(result.error));
+    else refuse(ErrorCode.BAD_MESSAGE, describe(result.error));
   }
   return { ok: true, message: { type: "events", events }, ...(refused.length === 0 ? {} : { refused }) };
 }
@@ -342,4 +336,38 @@ export function encodeServerMessage(message: ServerMessage | WelcomeMessage): st
 /** Serialise any client message. */
 export function encodeClientMessage(message: ClientMessage): string {
   return JSON.stringify(message);
+}
+
+/** Outcome of {@link checkClientEvent} and {@link checkClientId}. */
+export type ClientCheck = { readonly ok: true } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+/**
+ * What the gateway's parse boundary would say about this event, decided before it is stored or
+ * sent: the same encoding and the same {@link parseClientMessage}, so a client refuses exactly what
+ * the gateway would (template names and params are still checked against the registry there).
+ * @example
+ * const r = checkClientEvent({ id: "", template: "CREATE_USER", params: {}, clientId: "c1", timestamp: 0 });
+ * // { ok: false, code: "BAD_MESSAGE", message: "event.id: Too small: expected string to have >=1 characters" }
+ */
+export function checkClientEvent(event: ClientEvent): ClientCheck {
+  return checkEncoded(() => encodeClientMessage({ type: "event", event }));
+}
+
+/**
+ * Whether the gateway would accept this client id in `hello` (1–128 code points, well-formed).
+ * @example checkClientId("x".repeat(129)).ok // false
+ */
+export function checkClientId(clientId: string): ClientCheck {
+  return checkEncoded(() => encodeClientMessage({ type: "hello", clientId, lastSeq: 0 }));
+}
+
+function checkEncoded(encode: () => string): ClientCheck {
+  let text: string;
+  try {
+    text = encode();
+  } catch (error) {
+    return { ok: false, code: ErrorCode.BAD_MESSAGE, message: `cannot be encoded as JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const parsed = parseClientMessage(text);
+  return parsed.ok ? { ok: true } : { ok: false, code: parsed.code, message: parsed.message };
 }

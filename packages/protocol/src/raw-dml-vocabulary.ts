@@ -1,6 +1,6 @@
 /**
- * The words the raw DML checker knows: the functions it lets through, and the keywords it refuses
- * wherever they stand, each with the reason given back to the client.
+ * The keywords the raw DML checker refuses wherever they stand, each with the reason given back to
+ * the client. (The functions it lets through are in raw-dml-functions.ts.)
  * @module
  */
 
@@ -51,46 +51,4 @@ export const FORBIDDEN_KEYWORDS: ReadonlyMap<string, string> = new Map([
   ["GEN_RANDOM_UUID", "random functions differ between replicas"],
   ["NEXTVAL", "sequences are state outside the event log"],
   ["CURRVAL", "sequences are state outside the event log"],
-]);
-
-/**
- * Functions a raw DML statement may call (upper-case; Kuzu's names are case-insensitive): Kuzu
- * 0.11 built-ins whose result depends only on their arguments. Left out on purpose: time and
- * randomness, sequences, internal ids and offsets (`ID`, `OFFSET`, `INTERNAL_ID`), `HASH`,
- * order-dependent aggregates (`COLLECT`, `LIST_ANY_VALUE`), functions taking lambdas, extension
- * functions, macros, and table functions (only reachable through `CALL`/`LOAD FROM` anyway).
- * `COUNT(*)` and `CAST(x AS T)` have their own syntax and are always allowed.
- * @example DETERMINISTIC_FUNCTIONS.has("LOWER") // true; "GEN_RANDOM_UUID" is not there
- */
-export const DETERMINISTIC_FUNCTIONS: ReadonlySet<string> = new Set([
-  // numbers
-  "ABS", "ACOS", "ASIN", "ATAN", "ATAN2", "BITWISE_XOR", "CBRT", "CEIL", "CEILING", "COS", "COT", "DEGREES", "EVEN",
-  "FACTORIAL", "FLOOR", "GAMMA", "LGAMMA", "LN", "LOG", "LOG10", "LOG2", "NEGATE", "PI", "POW", "RADIANS", "ROUND",
-  "SIGN", "SIN", "SQRT", "TAN",
-  // text
-  "CONCAT", "CONCAT_WS", "CONTAINS", "ENDS_WITH", "STARTS_WITH", "PREFIX", "SUFFIX", "INITCAP", "LCASE", "LOWER",
-  "TOLOWER", "UCASE", "UPPER", "TOUPPER", "LEFT", "RIGHT", "LPAD", "RPAD", "LTRIM", "RTRIM", "TRIM", "REPEAT",
-  "REVERSE", "SIZE", "SUBSTR", "SUBSTRING", "SPLIT_PART", "STRING_SPLIT", "STR_SPLIT", "STRING_TO_ARRAY",
-  "LEVENSHTEIN", "OCTET_LENGTH", "ENCODE", "DECODE", "MD5", "SHA256", "REGEXP_MATCHES", "REGEXP_REPLACE",
-  "REGEXP_EXTRACT", "REGEXP_EXTRACT_ALL", "REGEXP_FULL_MATCH", "REGEXP_SPLIT_TO_ARRAY",
-  // lists, maps, structs
-  "LIST_APPEND", "LIST_CAT", "LIST_CONCAT", "ARRAY_CAT", "ARRAY_CONCAT", "LIST_CONTAINS", "LIST_HAS", "LIST_HAS_ALL",
-  "ARRAY_CONTAINS", "ARRAY_HAS", "LIST_DISTINCT", "LIST_UNIQUE", "LIST_ELEMENT", "LIST_EXTRACT", "ARRAY_EXTRACT",
-  "LIST_POSITION", "LIST_INDEXOF", "ARRAY_POSITION", "ARRAY_INDEXOF", "LIST_PREPEND", "ARRAY_PREPEND",
-  "ARRAY_APPEND", "ARRAY_PUSH_BACK", "ARRAY_PUSH_FRONT", "LIST_PRODUCT", "LIST_SUM", "LIST_REVERSE", "LIST_SORT",
-  "LIST_REVERSE_SORT", "LIST_SLICE", "ARRAY_SLICE", "LIST_TO_STRING", "RANGE", "ARRAY_VALUE", "CARDINALITY",
-  "ELEMENT_AT", "MAP", "MAP_EXTRACT", "MAP_KEYS", "MAP_VALUES", "STRUCT_EXTRACT", "COALESCE", "IFNULL", "NULLIF",
-  "GREATEST", "LEAST",
-  // dates and times from explicit values
-  "DATE", "TIMESTAMP", "INTERVAL", "TO_INTERVAL", "DATE_PART", "DATEPART", "DATE_TRUNC", "DATETRUNC", "DAYNAME",
-  "MONTHNAME", "LAST_DAY", "MAKE_DATE", "CENTURY", "EPOCH_MS", "TO_EPOCH_MS", "TO_DATE", "TO_TIMESTAMP", "TO_YEARS",
-  "TO_MONTHS", "TO_DAYS", "TO_HOURS", "TO_MINUTES", "TO_SECONDS", "TO_MILLISECONDS", "TO_MICROSECONDS",
-  // conversions
-  "STRING", "TO_STRING", "TO_BOOL", "TO_INT8", "TO_INT16", "TO_INT32", "TO_INT64", "TO_INT128", "TO_UINT8",
-  "TO_UINT16", "TO_UINT32", "TO_UINT64", "TO_FLOAT", "TO_DOUBLE", "TO_BLOB", "BLOB", "TO_UUID", "UUID", "TYPEOF",
-  // graph values
-  "LABEL", "LABELS", "KEYS", "LENGTH", "START_NODE", "END_NODE", "PROPERTIES", "NODES", "RELS", "RELATIONSHIPS",
-  "IS_TRAIL", "IS_ACYCLIC",
-  // aggregates whose result does not depend on row order (floating-point SUM/AVG aside)
-  "COUNT", "SUM", "AVG", "MIN", "MAX",
 ]);

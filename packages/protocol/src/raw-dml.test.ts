@@ -33,7 +33,7 @@ const ALLOWED: readonly { readonly cypher: string; readonly params?: Record<stri
   { cypher: "CREATE (u:User {id: 'u8', name: 'Zoë 🚀 مرحبا\n第二行'}) RETURN u.name" },
   { cypher: "MATCH (u:User {id: $id}) SET u.name = $name", params: { id: "u8", name: "from a parameter" } },
   { cypher: "MATCH (a:User {id: 'u1'}), (b:User {id: 'u3'}) MERGE (a)-[:FOLLOWS]->(b) WITH a, b MATCH (b)<-[:FOLLOWS]-(x:User) RETURN x.id AS follower ORDER BY follower" },
-  { cypher: "MATCH (u:User) WHERE u.id =~ 'u[0-9]+' AND (u.name CONTAINS 'a' OR u.name ENDS WITH 'y') RETURN u.id, CAST(size(u.name) AS STRING) AS len SKIP 0 LIMIT 10" },
+  { cypher: "MATCH (u:User) WHERE regexp_matches(u.id, '^u[0-9]+$') AND (u.name CONTAINS 'a' OR u.name ENDS WITH 'y') RETURN u.id, CAST(size(u.name) AS STRING) AS len SKIP 0 LIMIT 10" },
   { cypher: "MATCH p = (a:User)-[:FOLLOWS]->(b:User) WITH a, count(p) AS out SET a.name = a.name + ' (' + CAST(out AS STRING) + ')'" },
   { cypher: "UNWIND range(1, 3) AS i MERGE (u:User {id: 'bulk' + CAST(i AS STRING)}) SET u.name = list_element(['x', 'y', 'z'], i)" },
   { cypher: "MATCH (u:User) WHERE u.id IN ['bulk1', 'bulk2'] AND u.name <> 'q' AND -1 < 0 SET u.name = lpad(u.name, 3, '.') RETURN u.name ORDER BY u.name DESC" },
@@ -189,7 +189,7 @@ describe("checkRawDml", () => {
       ok: true,
       clauses: ["MERGE", "ON MATCH SET", "ON CREATE SET"],
     });
-    expect(checkRawDml("MATCH (u) DETACH DELETE u")).toEqual({ ok: true, clauses: ["MATCH", "DETACH DELETE"] });
+    expect(checkRawDml("MATCH (u:User) DETACH DELETE u")).toEqual({ ok: true, clauses: ["MATCH", "DETACH DELETE"] });
     const r = checkRawDml("MATCH (u:User)\n  WITH u\n  cAlL x()");
     expect(r).toMatchObject({ ok: false, offset: 26 });
     if (!r.ok) expect(r.message).toBe(`CALL (written "cAlL") is not allowed in raw DML: CALL runs table functions and changes settings (at line 3, column 3)`);

@@ -15,6 +15,12 @@ import { position } from "./token-cursor.ts";
 /** The Cypher of a template or of its batch form: one statement, or a short list run in order. */
 export type Statements = string | readonly string[];
 
+/**
+ * Most statements in one template form: lists are for forms Kuzu 0.11 cannot write as one fast
+ * statement (see docs/BATCH-FORMS.md), not for programs.
+ */
+export const MAX_TEMPLATE_STATEMENTS = 4;
+
 /** A template as the checks read it (only the names of its parameters matter here). */
 export interface CheckableTemplate {
   readonly params: Readonly<Record<string, unknown>>;
@@ -181,7 +187,7 @@ export function checkTemplates(templates: Readonly<Record<string, CheckableTempl
  * A registry that failed its checks; the message lists every problem with its fix. A TypeError,
  * as every malformed registry definition is.
  * @example
- * try { defineTemplates(definition) } catch (e) { if (e instanceof RegistryCheckError) console.error(e.problems) }
+ * try { defineTemplates(definition) } catch (e) { if (e instanceof RegistryCheckError) report(e.problems) }
  */
 export class RegistryCheckError extends TypeError {
   override readonly name = "RegistryCheckError";
@@ -200,6 +206,20 @@ export class RegistryCheckError extends TypeError {
 export function assertTemplates(templates: Readonly<Record<string, CheckableTemplate>>): void {
   const problems = checkTemplates(templates);
   if (problems.length > 0) throw new RegistryCheckError(problems);
+}
+
+/**
+ * What is wrong with a list of plain statements (a registry's `migrate`): each must be one
+ * readable, deterministic statement. One line per problem, with its fix.
+ * @example checkStatements("migrate", ["MATCH (t:Task) SET t.at = now()"]) // ["migrate[0] is not deterministic: …"]
+ */
+export function checkStatements(field: string, statements: readonly string[]): string[] {
+  const out: string[] = [];
+  const problem: Report = (message, fix) => void out.push(`${message}. Fix: ${fix}.`);
+  if (statements.length === 0) return out;
+  const lexed = lexAll(field, statements, problem);
+  for (const s of lexed ?? []) checkDeterministic(s, problem);
+  return out;
 }
 
 /**

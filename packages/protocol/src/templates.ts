@@ -8,20 +8,26 @@ import { z } from "zod";
 import { checkAggregates, type AggregateDefinition, type WireAggregate } from "./aggregates.ts";
 import { ErrorCode } from "./errors.ts";
 import { RAW_DML_TEMPLATE } from "./raw-dml-event.ts";
-import { assertTemplates } from "./registry-check.ts";
+import { RESERVED_PREFIX } from "./registry-event.ts";
+import { checkRegistryInternals } from "./internal-names.ts";
+import { MAX_TEMPLATE_STATEMENTS, assertTemplates, checkStatements, type Statements } from "./registry-check.ts";
 
 /** How one template is declared by a deployment. */
 export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape> {
   /** Parameter schema as a zod shape; unknown keys are rejected. */
   readonly params: Shape;
-  /** Cypher for one event, parameters as `$name`. Must be deterministic (no now(), rand(), uuid). */
-  readonly cypher: string;
   /**
-   * Optional set-at-a-time form: `UNWIND $rows AS r …` reading `r.<param>`. A replica uses it for
-   * runs of this template where no two rows share the same `keys` values (Kuzu gives wrong
-   * results for MERGE on one key twice inside one UNWIND). Project the key before matching on it
-   * (`UNWIND $rows AS r WITH r, r.id AS k MERGE (n:T {id: k}) …`): Kuzu 0.11 looks a projected
-   * key up in the primary-key index, but joins `MERGE (n:T {id: r.id})` against the whole table.
+   * Cypher for one event, parameters as `$name`: one statement, or a short list of statements run
+   * in order in the event's transaction (see {@link Statements}). Must be deterministic (no now(),
+   * rand(), uuid).
+   */
+  readonly cypher: Statements;
+  /**
+   * Optional set-at-a-time form: `UNWIND $rows AS r …` reading `r.<param>`, one statement or a
+   * short list. A replica runs it for a group of events of this template that touch no common
+   * entity (see docs/BATCH-FORMS.md), so it must leave exactly what the single form, run once per
+   * row in any order, leaves, and fail whenever one of those runs would. Rows never repeat the
+   * `keys` values either (Kuzu gives wrong results for MERGE on one key twice inside one UNWIND).
    */
   readonly batch?: BatchForm;
   readonly description?: string;
@@ -29,13 +35,26 @@ export interface TemplateDefinition<Shape extends z.ZodRawShape = z.ZodRawShape>
 
 /** The set-at-a-time form of a template (see {@link TemplateDefinition.batch}). */
 export interface BatchForm {
-  readonly cypher: string;
+  readonly cypher: Statements;
   readonly keys: readonly string[];
 }
 
 export interface RegistryDefinition {
-  /** DDL run once on a fresh replica, in order. */
+  /**
+   * Integer ≥ 1 (default 1). Raise it by one for every change to `schema` or `templates` once a
+   * deployment has events: the gateway records each version in the log (a registry event) and
+   * every replica moves to it at that seq. See docs/REGISTRY.md.
+   */
+  readonly version?: number;
+  /** The full current schema: DDL run, in order, on a replica that starts from nothing. */
   readonly schema: readonly string[];
+  /**
+   * From version 2 on (required there, `[]` when only templates change): the statements that
+   * take a replica from the previous version to this one, run once at the registry event's seq in
+   * one transaction — DDL (`ALTER TABLE Task ADD priority INT64 DEFAULT 0`, new tables) and/or
+   * deterministic Cypher. The previous version's schema plus these must give exactly `schema`.
+   */
+  readonly migrate?: readonly string[];
   readonly templates: Readonly<Record<string, TemplateDefinition>>;
   /** Numbers the gateway maintains as events commit (see `aggregates.ts`), by name. */
   readonly aggregates?: Readonly<Record<string, AggregateDefinition>>;
@@ -45,7 +64,7 @@ export interface RegistryDefinition {
 export interface WireTemplate {
   readonly name: string;
   readonly description?: string;
-  readonly cypher: string;
+  readonly cypher: Statements;
   readonly batch?: BatchForm;
   /** Every parameter name; absent optional ones are bound as null. */
   readonly paramNames: readonly string[];
@@ -62,7 +81,11 @@ export interface WireTemplate {
  */
 export interface WireRegistry {
   readonly hash: string;
+  /** The registry's version (1 when not declared). */
+  readonly version: number;
   readonly schema: readonly string[];
+  /** Steps from the previous version (empty for version 1). */
+  readonly migrate: readonly string[];
   readonly templates: readonly WireTemplate[];
   /** Aggregates the gateway maintains (empty when none are declared). */
   readonly aggregates: readonly WireAggregate[];
@@ -81,13 +104,39 @@ export class TemplateRegistry {
   readonly #validators: ReadonlyMap<string, z.ZodType<Record<string, unknown>>>;
   readonly #wire: WireRegistry;
 
-  constructor(definition: RegistryDefinition) {
+  /** The version this registry declares (1 when it declares none). */
+  readonly version: number;
+  /** Steps from the previous version (empty for version 1). */
+  readonly migrate: readonly string[];
+
+  /**
+   * Prefer {@link defineTemplates}. `recorded`: the wire form this registry was rebuilt from (see
+   * {@link TemplateRegistry.fromWire}); its hash is kept as the identity.
+   */
+  constructor(definition: RegistryDefinition, recorded?: WireRegistry) {
     const validators = new Map<string, z.ZodType<Record<string, unknown>>>();
     const paramInfo = new Map<string, { shape: z.ZodRawShape; required: string[]; jsonSchema: unknown }>();
     const wireTemplates: WireTemplate[] = [];
+    const version = definition.version ?? 1;
+    if (!Number.isSafeInteger(version) || version < 1) throw new TypeError(`registry version must be an integer ≥ 1, not ${JSON.stringify(definition.version)}`);
+    if (version === 1 && definition.migrate !== undefined && definition.migrate.length > 0) {
+      throw new TypeError("registry version 1 has no previous version: remove `migrate`, or raise `version` to 2");
+    }
+    if (version > 1 && definition.migrate === undefined) {
+      throw new TypeError(
+        `registry version ${version} needs \`migrate\`: the statements that take a replica from version ${version - 1} to ${version} (\`[]\` when only templates change)`,
+      );
+    }
+    const stepProblems = checkStatements("migrate", definition.migrate ?? []);
+    if (stepProblems.length > 0) throw new TypeError(`the registry's migrate has ${stepProblems.length === 1 ? "a problem" : `${stepProblems.length} problems`}:\n  ${stepProblems.join("\n  ")}`);
     for (const [name, t] of Object.entries(definition.templates)) {
       if (!NAME.test(name)) throw new TypeError(`template name ${JSON.stringify(name)} must match ${NAME}`);
       if (name === RAW_DML_TEMPLATE) throw new TypeError(`template name ${RAW_DML_TEMPLATE} is reserved for raw DML events`);
+      if (name.startsWith(RESERVED_PREFIX)) throw new TypeError(`template name ${name}: names starting with ${RESERVED_PREFIX} are reserved for kuzu-sync's own events`);
+      // The shape of a statement list (1 to MAX_TEMPLATE_STATEMENTS strings); what is in them is
+      // checked by assertTemplates below.
+      if (t.batch !== undefined) checkStatementList(name, "batch.cypher", t.batch.cypher);
+      checkStatementList(name, "cypher", t.cypher);
       const schema = z.strictObject(t.params);
       validators.set(name, schema as unknown as z.ZodType<Record<string, unknown>>);
       const json = z.toJSONSchema(schema, { unrepresentable: "any", io: "input" }) as { required?: string[] };
@@ -96,8 +145,8 @@ export class TemplateRegistry {
       wireTemplates.push({
         name,
         ...(t.description === undefined ? {} : { description: t.description }),
-        cypher: t.cypher,
-        ...(t.batch === undefined ? {} : { batch: { cypher: t.batch.cypher, keys: [...t.batch.keys] } }),
+        cypher: copyText(t.cypher),
+        ...(t.batch === undefined ? {} : { batch: { cypher: copyText(t.batch.cypher), keys: [...t.batch.keys] } }),
         paramNames,
         required: json.required ?? [],
         paramsJsonSchema: json,
@@ -106,12 +155,48 @@ export class TemplateRegistry {
     // Parameters, batch forms and determinism (registry-check.ts): a registry whose Cypher cannot
     // run is refused here, at start-up, instead of failing on every replica for every event.
     assertTemplates(definition.templates);
+    // No template or schema statement may touch the replicas' own bookkeeping table.
+    const internal = checkRegistryInternals(definition);
+    internal.push(...checkRegistryInternals({ schema: definition.migrate ?? [], templates: [] }).map((p) => p.replace(/^schema statement/, "migrate step")));
+    if (internal.length > 0) throw new TypeError(`the template registry has a problem:\n  ${internal.join("\n  ")}`);
+    this.version = version;
     this.schema = Object.freeze([...definition.schema]);
+    this.migrate = Object.freeze([...(definition.migrate ?? [])]);
     this.#validators = validators;
     const body = { schema: this.schema, templates: wireTemplates };
-    this.hash = createHash("sha256").update(JSON.stringify(body)).digest("hex");
+    // Version 1 hashes exactly as before versions existed, so replicas built then stay valid.
+    const hashed = version === 1 ? body : { version, schema: this.schema, migrate: this.migrate, templates: wireTemplates };
+    this.hash = recorded?.hash ?? createHash("sha256").update(JSON.stringify(hashed)).digest("hex");
     const aggregates = checkAggregates(definition.aggregates ?? {}, paramInfo);
-    this.#wire = deepFreeze({ hash: this.hash, ...body, aggregates });
+    this.#wire = deepFreeze(
+      recorded === undefined
+        ? { hash: this.hash, version, schema: this.schema, migrate: this.migrate, templates: wireTemplates, aggregates }
+        : { ...recorded, aggregates },
+    );
+  }
+
+  /**
+   * Rebuild a registry from its wire form (e.g. a newer version a gateway adopts from the log).
+   * Parameter schemas are rebuilt from their JSON Schema, so validation is what JSON Schema can
+   * say: refinements and transforms of the original zod schemas are not there. The hash and the
+   * statements are the recorded ones.
+   * @example const adopted = TemplateRegistry.fromWire(change.registry);
+   */
+  static fromWire(wire: WireRegistry): TemplateRegistry {
+    const templates: Record<string, TemplateDefinition> = {};
+    for (const t of wire.templates) {
+      const rebuilt = z.fromJSONSchema(t.paramsJsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
+      if (!(rebuilt instanceof z.ZodObject)) throw new TypeError(`template ${t.name}: its parameter schema is not an object schema`);
+      templates[t.name] = {
+        params: rebuilt.shape as z.ZodRawShape,
+        cypher: t.cypher,
+        ...(t.batch === undefined ? {} : { batch: t.batch }),
+        ...(t.description === undefined ? {} : { description: t.description }),
+      };
+    }
+    const aggregates = Object.fromEntries(wire.aggregates.map(({ name, ...a }) => [name, a as AggregateDefinition]));
+    const definition: RegistryDefinition = { version: wire.version, schema: wire.schema, migrate: wire.migrate, templates, aggregates };
+    return new TemplateRegistry(definition, wire);
   }
 
   /** Template names, in declaration order. */
@@ -130,7 +215,9 @@ export class TemplateRegistry {
   validate(template: string, params: unknown): ValidationResult {
     const schema = this.#validators.get(template);
     if (!schema) {
-      return { ok: false, code: ErrorCode.UNKNOWN_TEMPLATE, message: `unknown template ${JSON.stringify(template)}; known: ${this.names().join(", ")}` };
+      // From version 2 on, say which: an event queued before an upgrade may name a removed template.
+      const where = this.version > 1 ? ` in registry version ${this.version}` : "";
+      return { ok: false, code: ErrorCode.UNKNOWN_TEMPLATE, message: `unknown template ${JSON.stringify(template)}${where}; known: ${this.names().join(", ")}` };
     }
     const result = schema.safeParse(params);
     if (result.success) return { ok: true, params: result.data };
@@ -138,7 +225,7 @@ export class TemplateRegistry {
       .slice(0, 5)
       .map((i) => `${i.path.length ? i.path.join(".") : "params"}: ${i.message}`)
       .join("; ");
-    return { ok: false, code: ErrorCode.INVALID_PARAMS, message: `${template}: ${detail}` };
+    return { ok: false, code: ErrorCode.INVALID_PARAMS, message: `${template}${this.version > 1 ? ` (registry version ${this.version})` : ""}: ${detail}` };
   }
 
   /** The serializable form sent to clients. */
@@ -159,6 +246,23 @@ export class TemplateRegistry {
  */
 export function defineTemplates(definition: RegistryDefinition): TemplateRegistry {
   return new TemplateRegistry(definition);
+}
+
+/** The statements of a template's form, or a TypeError naming the template and the form. */
+function checkStatementList(name: string, form: string, text: unknown): readonly string[] {
+  const list = typeof text === "string" ? [text] : text;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_TEMPLATE_STATEMENTS) {
+    throw new TypeError(`template ${name}: ${form} must be a string or a list of 1 to ${MAX_TEMPLATE_STATEMENTS} strings`);
+  }
+  for (const statement of list) {
+    if (typeof statement !== "string" || statement.trim() === "") throw new TypeError(`template ${name}: every statement of ${form} must be a non-empty string`);
+  }
+  return list as readonly string[];
+}
+
+/** A copy the caller cannot change later (lists are copied; strings stay strings). */
+function copyText(text: Statements): Statements {
+  return typeof text === "string" ? text : [...text];
 }
 
 function deepFreeze<T>(value: T): T {

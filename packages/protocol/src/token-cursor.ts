@@ -119,7 +119,12 @@ export class TokenCursor {
   }
 
   integer(): void {
+    this.integerValue();
+  }
+
+  integerValue(): bigint {
     const t = this.next();
     if (t.kind !== "number" || !INTEGER.test(t.value)) this.fail(t, `expected an integer, found ${describe(t)}`);
+    return BigInt(t.value);
   }
 }

@@ -3,25 +3,42 @@
  * applied `seq` written in the same transaction as the events' effects.
  * @module
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { ErrorCode, RAW_DML_TEMPLATE, SyncError, checkRawDmlParams, checkReadOnlyCypher, type SequencedEvent, type WireRegistry, type WireTemplate } from "@kuzu-sync/protocol";
+import { dirname, existsSync, mkdirSync } from "#host-fs";
+import {
+  ErrorCode,
+  RAW_DML_TEMPLATE,
+  REGISTRY_TEMPLATE,
+  RawDmlLimits,
+  SyncError,
+  checkRawDmlParams,
+  checkReadOnlyCypher,
+  type SequencedEvent,
+  type WireRegistry,
+} from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import { ApplyStrategy } from "./apply-strategy.ts";
+import { applyWindow, type WindowExecutor } from "./apply-window.ts";
+import { CompiledTemplates, type Compiled } from "./compiled-templates.ts";
+import { DatabaseHandle } from "./database-handle.ts";
 import * as k from "./kuzu.ts";
-import { bindParams, splitRuns } from "./runs.ts";
+import { META_TABLE, SET_SEQ, createMeta, readMeta, upgradeMetaColumns, writeRegistry, type MetaState } from "./meta.ts";
+import { applyRegistryChange } from "./registry-change.ts";
+import { cutAtRelHazards } from "./rel-hazards.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
+import { splitByShape } from "./row-shapes.ts";
+import { rewriteExportedSchema } from "./snapshot-schema.ts";
+import { bindParams, describeStatement, execStatements, type Statement } from "./template-statements.ts";
 
-/** Table holding the applied seq and the registry hash, inside the replica itself. */
-export const META_TABLE = "KuzuSyncMeta";
-const META_DDL = `CREATE NODE TABLE ${META_TABLE}(k STRING, seq INT64, hash STRING, PRIMARY KEY(k))`;
+export { META_TABLE };
 
 export interface ReplicaOptions {
   /** Database file; null or absent for an in-memory replica. */
   readonly path?: string | null;
   readonly logger?: Logger;
-  /** Longest run of one template applied with a single UNWIND statement. */
+  /** Most rows of one UNWIND statement (longer groups of one template are split). */
   readonly maxBatchRows?: number;
+  /** Kuzu query timeout for one raw DML statement, in ms (default `RawDmlLimits.timeoutMs`). */
+  readonly rawDmlTimeoutMs?: number;
 }
 
 /** What {@link Replica.exportSnapshot} wrote: the directory holds the replica as of `seq`. */
@@ -29,6 +46,8 @@ export interface ExportedSnapshot {
   readonly dir: string;
   readonly seq: number;
   readonly registryHash: string;
+  /** The registry version in force at `seq` (null for a replica made before registry versions). */
+  readonly registryVersion: number | null;
 }
 
 /** What happened to one event. A failed event still advances the seq: it failed on every replica. */
@@ -37,12 +56,6 @@ export interface ApplyOutcome {
   readonly template: string;
   readonly ok: boolean;
   readonly error?: string;
-}
-
-interface Compiled {
-  readonly template: WireTemplate;
-  readonly single: k.PreparedStatement;
-  readonly batch: k.PreparedStatement | undefined;
 }
 
 /**
@@ -55,29 +68,37 @@ interface Compiled {
  */
 export class Replica {
   readonly path: string | null;
-  readonly #db: k.Database;
-  readonly #write: k.Connection;
-  readonly #read: k.Connection;
+  readonly #h: DatabaseHandle;
   readonly #log: Logger;
   readonly #maxBatchRows: number;
-  readonly #strategy = new ApplyStrategy();
+  readonly #rawDmlTimeoutMs: number;
+  readonly #strategy = new ApplyStrategy<Compiled>();
   #appliedSeq: number;
   #hash: string | null;
-  #templates = new Map<string, WireTemplate>();
-  #compiled = new Map<string, Compiled>();
+  /** The registry in force (null: none installed, or a replica from before versions not yet told). */
+  #registry: WireRegistry | null;
+  #version: number | null;
+  #templates: CompiledTemplates | null = null;
   /** Every write goes through this chain: one transaction at a time on the write connection. */
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** The open transaction ran a statement that updates rows in place (see reopen.ts). */
+  #txUpdated = false;
+  #setSeq: k.PreparedStatement | undefined;
+  readonly #executor: WindowExecutor<Compiled>;
 
-  private constructor(path: string | null, db: k.Database, options: ReplicaOptions, seq: number, hash: string | null) {
+  private constructor(path: string | null, db: k.Database, options: ReplicaOptions, meta: MetaState | null) {
     this.path = path;
-    this.#db = db;
-    this.#write = k.openConnection(db);
-    this.#read = k.openConnection(db);
+    this.#h = new DatabaseHandle(path, db);
     this.#log = options.logger ?? silentLogger;
     this.#maxBatchRows = options.maxBatchRows ?? 2_000;
-    this.#appliedSeq = seq;
-    this.#hash = hash;
+    this.#rawDmlTimeoutMs = options.rawDmlTimeoutMs ?? RawDmlLimits.timeoutMs;
+    this.#executor = this.#makeExecutor();
+    this.#appliedSeq = meta?.seq ?? 0;
+    this.#hash = meta?.hash ?? null;
+    this.#registry = meta?.registry ?? null;
+    this.#version = meta?.version ?? null;
+    if (this.#registry) this.#templates = new CompiledTemplates(this.#registry, this.#log);
   }
 
   /** Open (or create) a replica. A persistent one resumes from the seq it stored. */
@@ -86,24 +107,17 @@ export class Replica {
     if (path !== null) mkdirSync(dirname(path), { recursive: true });
     const db = k.openDatabase(path);
     const conn = k.openConnection(db);
-    let seq = 0;
-    let hash: string | null = null;
+    let meta: MetaState | null;
     try {
-      const tables = await k.run(conn, "CALL show_tables() RETURN name");
-      if (tables.some((t) => t["name"] === META_TABLE)) {
-        const rows = await k.run(conn, `MATCH (m:${META_TABLE} {k: 'state'}) RETURN m.seq AS seq, m.hash AS hash`);
-        seq = Number(rows[0]?.["seq"] ?? 0);
-        hash = (rows[0]?.["hash"] as string | null | undefined) ?? null;
-      } else if (tables.length > 0) {
-        throw new SyncError(ErrorCode.REGISTRY_MISMATCH, `${path} holds tables but is not a kuzu-sync replica`);
-      }
+      meta = await readMeta(conn, path ?? ":memory:");
+      if (meta !== null && meta.version === null) await upgradeMetaColumns(conn);
     } catch (error) {
       await conn.close();
       await db.close();
       throw error;
     }
     await conn.close();
-    return new Replica(path, db, options, seq, hash);
+    return new Replica(path, db, options, meta);
   }
 
   /**
@@ -123,22 +137,19 @@ export class Replica {
     checkExportedCypher(dir);
     const db = k.openDatabase(path);
     const conn = k.openConnection(db);
-    let seq: number;
-    let hash: string;
+    let meta: MetaState | null;
     try {
       await k.run(conn, `IMPORT DATABASE ${quotePath(dir)}`);
-      const rows = await k.run(conn, `MATCH (m:${META_TABLE} {k: 'state'}) RETURN m.seq AS seq, m.hash AS hash`);
-      const row = rows[0];
-      if (!row || typeof row["hash"] !== "string") throw new SyncError(ErrorCode.INTERNAL, `snapshot in ${dir} has no ${META_TABLE} state`);
-      seq = Number(row["seq"]);
-      hash = row["hash"];
+      meta = await readMeta(conn, `snapshot in ${dir}`);
+      if (meta === null) throw new SyncError(ErrorCode.INTERNAL, `snapshot in ${dir} has no ${META_TABLE} state`);
+      if (meta.version === null) await upgradeMetaColumns(conn);
     } catch (error) {
       await conn.close();
       await db.close();
       throw error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, `cannot import snapshot ${dir}: ${String(error)}`, { cause: error });
     }
     await conn.close();
-    return new Replica(path, db, options, seq, hash);
+    return new Replica(path, db, options, meta);
   }
 
   /** Highest seq whose effects are committed in this replica. */
@@ -151,96 +162,217 @@ export class Replica {
     return this.#closed;
   }
 
-  /** Hash of the registry this replica was built with (null before {@link install}). */
+  /** Hash of the registry this replica runs (null before {@link install} or a genesis event). */
   get registryHash(): string | null {
     return this.#hash;
   }
 
+  /** Version of the registry this replica runs (null: none yet, or a replica from before versions). */
+  get registryVersion(): number | null {
+    return this.#version;
+  }
+
+  /** The registry this replica runs, as recorded in it (null: none yet, or from before versions). */
+  get registry(): WireRegistry | null {
+    return this.#registry;
+  }
+
   /**
-   * Create the schema on a fresh replica, or check that an existing one was built from the same
-   * registry. A template's statements are prepared when it is first applied (or all of them now,
-   * with `prepareAll`): a client installs while catch-up pages pour in, and every prepare is a
-   * round trip to Kuzu that waits behind the parsing of those pages, so twenty of them held the
-   * first apply back by a quarter of a second. The gateway prepares all of them at start-up, so a
-   * template Kuzu cannot prepare stops it there rather than failing on every replica later.
+   * Give a replica the registry it starts from: on a new replica, create its schema (at the
+   * current seq, normally 0); on one that runs the same registry (same hash), record it and
+   * prepare its templates. Registry *changes* arrive as registry events in the stream instead
+   * (see `apply`). A template's statements are prepared when it is first applied (or all of them
+   * now, with `prepareAll`): a client installs while catch-up pages pour in, and every prepare is
+   * a round trip to Kuzu that waits behind the parsing of those pages.
    * @example
-   * await replica.install(welcome.registry);
-   * await serverReplica.install(registry.toWire(), { prepareAll: true });
+   * await replica.install(welcome.base); // a new replica of a log from before registry versions
    */
   install(registry: WireRegistry, options: { readonly prepareAll?: boolean } = {}): Promise<void> {
     return this.#serial(async () => {
       if (this.#hash !== null && this.#hash !== registry.hash) {
         throw new SyncError(
           ErrorCode.REGISTRY_MISMATCH,
-          `replica ${this.path ?? ":memory:"} was built with registry ${this.#hash.slice(0, 12)}, server has ${registry.hash.slice(0, 12)}; start from an empty replica`,
+          `replica ${this.path ?? ":memory:"} runs registry ${this.#version === null ? "" : `version ${this.#version} `}(${this.#hash.slice(0, 12)}), not version ${registry.version} (${registry.hash.slice(0, 12)})`,
         );
       }
       if (this.#hash === null) {
-        // DDL is not transactional everywhere in Kuzu; the hash is written last, so a crash here
-        // leaves a replica that refuses to open rather than one that is silently incomplete.
-        for (const ddl of registry.schema) await k.run(this.#write, ddl);
-        await k.run(this.#write, META_DDL);
-        await k.run(this.#write, `CREATE (:${META_TABLE} {k: 'state', seq: 0, hash: $hash})`, { hash: registry.hash });
-        this.#hash = registry.hash;
+        await this.#transaction(async () => {
+          for (const ddl of registry.schema) await k.run(this.#h.write, ddl);
+          await createMeta(this.#h.write, this.#appliedSeq, registry);
+        });
+      } else if (this.#registry === null) {
+        await writeRegistry(this.#h.write, this.#appliedSeq, registry);
       }
-      this.#templates = new Map(registry.templates.map((t) => [t.name, t]));
-      this.#compiled = new Map();
-      if (options.prepareAll) for (const t of registry.templates) await this.#compile(t.name);
-      this.#setSeq = await k.prepare(this.#write, `MATCH (m:${META_TABLE} {k: 'state'}) SET m.seq = $seq`);
+      this.#useRegistry(registry);
+      this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
+      if (options.prepareAll) for (const name of this.#templates!.names()) await this.#templates!.prepare(name, this.#h.write);
     });
   }
 
-  /** The prepared statements of a template, prepared on first use. Runs inside the write queue. */
-  async #compile(name: string): Promise<Compiled> {
-    const known = this.#compiled.get(name);
-    if (known) return known;
-    const t = this.#templates.get(name);
-    if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
-    const compiled: Compiled = {
-      template: t,
-      single: await k.prepare(this.#write, t.cypher),
-      batch: t.batch ? await k.prepare(this.#write, t.batch.cypher) : undefined,
-    };
-    this.#compiled.set(name, compiled);
-    return compiled;
+  #useRegistry(registry: WireRegistry): void {
+    this.#hash = registry.hash;
+    this.#version = registry.version;
+    this.#registry = registry;
+    // Statements prepared against the old catalog may not survive DDL: prepared again on first use.
+    this.#templates = new CompiledTemplates(registry, this.#log);
   }
 
-  #setSeq: k.PreparedStatement | undefined;
+  /** The statement that moves the applied seq, prepared on first use (a reopened replica needs no install). */
+  async #seqStatement(): Promise<k.PreparedStatement> {
+    if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    return (this.#setSeq ??= await k.prepare(this.#h.write, SET_SEQ));
+  }
+
+  /** Run `task` in one transaction (rolled back, and the database reopened if needed, when it throws). */
+  async #transaction(task: () => Promise<void>): Promise<void> {
+    await this.#begin();
+    // DDL and data steps may update rows in place: a rollback reopens (reopen.ts).
+    this.#txUpdated = true;
+    try {
+      await task();
+      await k.run(this.#h.write, "COMMIT");
+      this.#txUpdated = false;
+    } catch (error) {
+      await this.#rollback();
+      throw error;
+    }
+  }
 
   /**
-   * Apply events in order. Events at or below {@link appliedSeq} are skipped (so redelivery is
-   * harmless); a gap throws, because applying past it would diverge.
+   * Apply events in order. Events at or below {@link appliedSeq}, or repeated later in the batch,
+   * are skipped (so redelivery is harmless); a gap throws, because applying past it would
+   * diverge. Consecutive template events go in one transaction, in the order `planApply` gives
+   * (conflict-free layers, one group per template: equivalent to seq order, see apply-plan.ts);
+   * raw DML and events of templates that cannot run go alone, in their own transaction. The outcomes, and the state, are those of
+   * applying one event at a time: an event that fails is found and left out (apply-window.ts).
    */
   apply(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
     return this.#serial(async () => {
-      const fresh = events.filter((e) => e.seq > this.#appliedSeq);
+      // A batch may hold a page again (pages a replaced connection delivered, then the new
+      // connection's catch-up from the seq applied when it said hello): skip what is covered.
+      const fresh: SequencedEvent[] = [];
+      let covered = this.#appliedSeq;
+      for (const e of events) {
+        if (e.seq <= covered) continue;
+        if (e.seq !== covered + 1) throw new SyncError(ErrorCode.INTERNAL, `gap in event stream: expected seq ${covered + 1}, got ${e.seq}`);
+        fresh.push(e);
+        covered = e.seq;
+      }
       if (fresh.length === 0) return [];
-      for (let i = 0; i < fresh.length; i++) {
-        const expected = this.#appliedSeq + 1 + i;
-        if (fresh[i]!.seq !== expected) {
-          throw new SyncError(ErrorCode.INTERNAL, `gap in event stream: expected seq ${expected}, got ${fresh[i]!.seq}`);
-        }
+      const outcomes: ApplyOutcome[] = [];
+      let start = 0;
+      for (let i = 0; i <= fresh.length; i++) {
+        const e = fresh[i];
+        if (e !== undefined && e.template !== REGISTRY_TEMPLATE) continue;
+        // Registry events are barriers: what comes before runs with the registry then in force.
+        if (i > start) outcomes.push(...(await this.#applyTemplateEvents(fresh.slice(start, i))));
+        if (e !== undefined) outcomes.push(await this.#applyRegistry(e));
+        start = i + 1;
       }
-      const setSeq = this.#setSeq;
-      if (!setSeq) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
-      const last = fresh[fresh.length - 1]!.seq;
-      try {
-        await k.run(this.#write, "BEGIN TRANSACTION");
-        for (const run of splitRuns(fresh, this.#templates, this.#maxBatchRows)) await this.#execRun(run);
-        await k.exec(this.#write, setSeq, { seq: last });
-        await k.run(this.#write, "COMMIT");
-        this.#appliedSeq = last;
-        this.#logApplied(fresh);
-        return fresh.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
-      } catch (error) {
-        await this.#rollback();
-        if (fresh.length === 1) return [await this.#applyOne(fresh[0]!, error)];
-        // One event in the batch failed: redo them one transaction each, so only that one fails.
-        const outcomes: ApplyOutcome[] = [];
-        for (const e of fresh) outcomes.push(await this.#applyOne(e));
-        return outcomes;
-      }
+      return outcomes;
     });
+  }
+
+  /** Template events (no registry event among them): windows of prepared templates, the rest alone. */
+  async #applyTemplateEvents(fresh: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    const templates = this.#templates;
+    if (!templates) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    this.#setSeq = await this.#seqStatement();
+    await templates.prepareSome(new Set(fresh.map((e) => e.template)), this.#h.write);
+    const outcomes: ApplyOutcome[] = [];
+    let window: SequencedEvent[] = [];
+    for (const e of fresh) {
+      if (e.duplicateOf !== undefined || templates.ready(e.template)) {
+        window.push(e);
+        continue;
+      }
+      outcomes.push(...(await this.#applyWindow(window)), await this.#applyOne(e));
+      window = [];
+    }
+    outcomes.push(...(await this.#applyWindow(window)));
+    return outcomes;
+  }
+
+  /** A registry event: steps and the new registry in one transaction with its seq (see registry-change.ts). */
+  async #applyRegistry(e: SequencedEvent): Promise<ApplyOutcome> {
+    const running = this.#hash === null ? null : { hash: this.#hash, version: this.#version };
+    const step = e.duplicateOf !== undefined ? ({ action: "skip" } as const) : applyRegistryChange(running, e.params);
+    if (step.action === "run") {
+      try {
+        await this.#transaction(async () => {
+          for (const statement of step.statements) await k.run(this.#h.write, statement);
+          if (step.create) await createMeta(this.#h.write, e.seq, step.registry);
+          else await writeRegistry(this.#h.write, e.seq, step.registry);
+        });
+      } catch (cause) {
+        // Checked against the previous version's schema before it was appended; failing here means
+        // this replica's data differs from what the gateway saw. Stop rather than diverge.
+        throw new SyncError(
+          ErrorCode.INTERNAL,
+          `registry version ${step.registry.version} cannot be applied at seq ${e.seq}: ${cause instanceof Error ? cause.message : String(cause)}; this replica stops here`,
+          { cause, eventId: e.id },
+        );
+      }
+      this.#useRegistry(step.registry);
+      this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
+      this.#appliedSeq = e.seq;
+      this.#log.info("registry version applied", { seq: e.seq, version: step.registry.version, hash: step.registry.hash.slice(0, 12), steps: step.statements.length });
+      return { seq: e.seq, template: e.template, ok: true };
+    }
+    await k.exec(this.#h.write, await this.#seqStatement(), { seq: e.seq });
+    this.#appliedSeq = e.seq;
+    if (step.action === "skip") return { seq: e.seq, template: e.template, ok: true };
+    this.#log.warn("registry event does not apply to this replica", { seq: e.seq, error: step.reason });
+    return { seq: e.seq, template: e.template, ok: false, error: step.reason };
+  }
+
+  /** Consecutive events of prepared templates (and duplicate slots), in few transactions. */
+  async #applyWindow(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    for (const run of cutAtRelHazards(events, (e) => this.#templates!.known(e.template)?.rels ?? null)) outcomes.push(...(await this.#applyRun(run)));
+    return outcomes;
+  }
+
+  /** Consecutive events of prepared templates (and duplicate slots), in one transaction. */
+  async #applyRun(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
+    if (events.length <= 1) return events.length === 0 ? [] : [await this.#applyOne(events[0]!)];
+    const last = events[events.length - 1]!.seq;
+    let failed: Map<number, unknown>;
+    try {
+      failed = await applyWindow(this.#executor, events, last);
+    } catch {
+      // Nothing to pin the failure on: one transaction per event, as a last resort.
+      const outcomes: ApplyOutcome[] = [];
+      for (const e of events) outcomes.push(await this.#applyOne(e));
+      return outcomes;
+    }
+    this.#appliedSeq = last;
+    if (this.#log.isEnabled("debug")) this.#logApplied(events.filter((e) => !failed.has(e.seq)));
+    return events.map((e) => (failed.has(e.seq) ? this.#failed(e, failed.get(e.seq)) : { seq: e.seq, template: e.template, ok: true }));
+  }
+
+  /** How a window reaches Kuzu (see apply-window.ts). */
+  #makeExecutor(): WindowExecutor<Compiled> {
+    // Statements are prepared again when a rollback reopened the database (reopen.ts).
+    const forms = async (c: Compiled) => (await this.#templates!.prepare(c.template.name, this.#h.write)).forms;
+    return {
+      maxRows: this.#maxBatchRows,
+      strategy: this.#strategy,
+      templateOf: (e) => this.#templates!.known(e.template),
+      hasBatch: (c) => c.template.batch !== undefined,
+      begin: () => this.#begin(),
+      single: async (c, e) => this.#run((await forms(c)).single, bindParams(c.template, e.params)),
+      // One statement per row shape: Kuzu types a row list by its first row (row-shapes.ts).
+      batch: async (c, events) => {
+        const statements = (await forms(c)).batch!;
+        for (const rows of splitByShape(events.map((e) => bindParams(c.template, e.params)))) await this.#run(statements, { rows });
+      },
+      commit: async (lastSeq) => {
+        await k.exec(this.#h.write, this.#setSeq!, { seq: lastSeq });
+        await k.run(this.#h.write, "COMMIT");
+      },
+      rollback: () => this.#rollback(),
+    };
   }
 
   /**
@@ -255,8 +387,38 @@ export class Replica {
     return this.#serial(async () => {
       if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
       if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
-      await k.run(this.#write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
-      return { dir, seq: this.#appliedSeq, registryHash: this.#hash };
+      await k.run(this.#h.write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
+      // Kuzu's export drops column defaults; put the declared statements back (snapshot-schema.ts).
+      if (this.#registry !== null) rewriteExportedSchema(dir, this.#registry.schema);
+      return { dir, seq: this.#appliedSeq, registryHash: this.#hash, registryVersion: this.#version };
+    });
+  }
+
+  /**
+   * Run `statements` on the replica's data in a transaction that is rolled back, and say whether
+   * they fail (their error) or not (null). The gateway checks a registry upgrade's steps with it.
+   * @example const failure = await replica.dryRun(["ALTER TABLE Task ADD priority INT64 DEFAULT 0"]);
+   */
+  dryRun(statements: readonly string[]): Promise<string | null> {
+    return this.#serial(async () => {
+      await this.#begin();
+      // The steps may update rows in place: the rollback reopens the database (reopen.ts).
+      this.#txUpdated = true;
+      try {
+        for (const [i, s] of statements.entries()) {
+          try {
+            await k.run(this.#h.write, s);
+          } catch (error) {
+            return `step ${i} \`${s}\`: ${error instanceof Error ? error.message : String(error)}`;
+          }
+        }
+        return null;
+      } finally {
+        await this.#rollback();
+        // Prepared statements may not survive the catalog's rollback.
+        this.#templates?.unprepare();
+        if (this.#hash !== null) this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
+      }
     });
   }
 
@@ -269,7 +431,7 @@ export class Replica {
     const check = checkReadOnlyCypher(cypher);
     if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
     try {
-      return await k.runPrepared(this.#read, cypher, params);
+      return await this.#h.read((conn) => k.runPrepared(conn, cypher, params));
     } catch (cause) {
       throw new SyncError(ErrorCode.BAD_MESSAGE, cause instanceof Error ? cause.message : String(cause), { cause });
     }
@@ -280,33 +442,38 @@ export class Replica {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => {});
-    await this.#read.close();
-    await this.#write.close();
-    await this.#db.close();
+    await this.#h.close();
   }
 
-  async #applyOne(e: SequencedEvent, knownError?: unknown): Promise<ApplyOutcome> {
-    const setSeq = this.#setSeq!;
-    let failure = knownError;
-    if (failure === undefined) {
-      try {
-        await k.run(this.#write, "BEGIN TRANSACTION");
-        await this.#execRun([e]);
-        await k.exec(this.#write, setSeq, { seq: e.seq });
-        await k.run(this.#write, "COMMIT");
-        this.#appliedSeq = e.seq;
-        this.#logApplied([e]);
-        return { seq: e.seq, template: e.template, ok: true };
-      } catch (error) {
-        failure = error;
-        await this.#rollback();
-      }
+  /** One event in its own transaction, with its single form: the outcome every replica records. */
+  async #applyOne(e: SequencedEvent): Promise<ApplyOutcome> {
+    let failure: unknown;
+    try {
+      await this.#begin();
+      if (e.duplicateOf === undefined) await this.#execAlone(e);
+      await k.exec(this.#h.write, this.#setSeq!, { seq: e.seq });
+      await k.run(this.#h.write, "COMMIT");
+      this.#appliedSeq = e.seq;
+      this.#logApplied([e]);
+      return { seq: e.seq, template: e.template, ok: true };
+    } catch (error) {
+      failure = error;
+      await this.#rollback();
     }
+    // The engine giving up is not a property of the statement: stop here, do not move past it.
+    if (failure instanceof SyncError && failure.code === ErrorCode.APPLY_TIMEOUT) throw failure;
     // The statement fails the same way on every replica (same state, same order), so the event
     // is recorded as applied-with-failure and the stream moves on.
-    await k.exec(this.#write, setSeq, { seq: e.seq });
+    await k.exec(this.#h.write, this.#setSeq!, { seq: e.seq });
     this.#appliedSeq = e.seq;
-    const message = failure instanceof Error ? failure.message : String(failure);
+    return this.#failed(e, failure);
+  }
+
+  #failed(e: SequencedEvent, failure: unknown): ApplyOutcome {
+    // Kuzu names a node by its physical offset in some errors ("Node(nodeOffset: 3) has more
+    // than one neighbour…"); offsets depend on the order nodes were stored in, which differs
+    // between replicas (batched, one at a time, imported from a snapshot), so it is left out.
+    const message = (failure instanceof Error ? failure.message : String(failure)).replace(/\(nodeOffset: \d+\)/g, "");
     this.#log.warn("event failed to apply", { seq: e.seq, template: e.template, eventId: e.id, clientId: e.clientId, traceparent: e.traceparent, error: message });
     return { seq: e.seq, template: e.template, ok: false, error: message };
   }
@@ -319,48 +486,68 @@ export class Replica {
     }
   }
 
+  async #begin(): Promise<void> {
+    this.#txUpdated = false;
+    await k.run(this.#h.write, "BEGIN TRANSACTION");
+  }
+
+  /** Run statements in the open transaction, noting whether they update rows in place. */
+  async #run(statements: readonly Statement[], bound: Readonly<Record<string, unknown>>): Promise<void> {
+    if (statements.some((st) => st.updates)) this.#txUpdated = true;
+    await execStatements(this.#h.write, statements, bound);
+  }
+
+  /** Roll back; after a transaction that updated rows in place, reopen the database (reopen.ts). */
   async #rollback(): Promise<void> {
     try {
-      await k.run(this.#write, "ROLLBACK");
+      await k.run(this.#h.write, "ROLLBACK");
     } catch {
       // Kuzu already rolled the transaction back when the statement failed.
     }
+    if (this.#txUpdated) await this.#reopen();
+    this.#txUpdated = false;
   }
 
-  async #execRun(events: readonly SequencedEvent[]): Promise<void> {
-    // A slot marked duplicateOf repeats an event already applied at a lower seq: no effect.
-    const run = events.filter((e) => e.duplicateOf === undefined);
-    const first = run[0];
-    if (!first) return;
-    if (first.template === RAW_DML_TEMPLATE) {
-      for (const e of run) await this.#execRawDml(e);
-      return;
-    }
-    const c = await this.#compile(first.template);
-    const plan = this.#strategy.choose(first.template, run.length, c.batch !== undefined);
-    let started = performance.now();
-    const probed = plan.how === "single" ? run.length : plan.probeSingle;
-    for (let i = 0; i < probed; i++) await k.exec(this.#write, c.single, bindParams(c.template, run[i]!.params));
-    if (probed > 0) this.#strategy.record(first.template, "single", probed, performance.now() - started);
-    if (probed === run.length) return;
-    const rest = probed === 0 ? run : run.slice(probed);
-    started = performance.now();
-    await k.exec(this.#write, c.batch!, { rows: rest.map((e) => bindParams(c.template, e.params)) });
-    this.#strategy.record(first.template, plan.how, rest.length, performance.now() - started);
+  /** Reopen the database (reopen.ts); statements are prepared again on the new connection. */
+  async #reopen(): Promise<void> {
+    await this.#h.reopen();
+    this.#templates?.unprepare();
+    this.#setSeq = await k.prepare(this.#h.write, SET_SEQ);
+    this.#log.info("replica database reopened after a rollback", { path: this.path ?? ":memory:" });
+  }
+
+  /** An event on its own: raw DML, or its template's single form (preparing it if needed). */
+  async #execAlone(e: SequencedEvent): Promise<void> {
+    if (e.template === RAW_DML_TEMPLATE) return this.#execRawDml(e);
+    if (!this.#templates) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed");
+    const c = await this.#templates.prepare(e.template, this.#h.write);
+    await this.#run(c.forms.single, bindParams(c.template, e.params));
   }
 
   /**
-   * A raw DML event (never batched: it has no batch form, so each is a run of its own). The text
+   * A raw DML event (never batched: it always runs alone, in its own transaction). The text
    * is checked again here, whatever the gateway said: nothing unchecked reaches Kuzu. A refusal
-   * throws, so the event is recorded as failed, identically on every replica.
+   * throws, so the event is recorded as failed, identically on every replica. Kuzu's query timeout
+   * (`RawDmlLimits.timeoutMs`) bounds the work no static check sees; hitting it throws
+   * APPLY_TIMEOUT, which stops this replica before the event rather than recording a failure.
    */
   async #execRawDml(e: SequencedEvent): Promise<void> {
     const check = checkRawDmlParams(e.params);
     if (!check.ok) throw new SyncError(check.code, `raw DML refused by the replica: ${check.message}`, { eventId: e.id });
-    // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
-    const prepared = await this.#write.prepare(check.cypher);
-    if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
-    await k.exec(this.#write, prepared, {});
+    if (describeStatement(check.cypher).updates) this.#txUpdated = true;
+    const timeoutMs = this.#rawDmlTimeoutMs;
+    const write = this.#h.write;
+    try {
+      await k.withQueryTimeout(write, timeoutMs, async () => {
+        // prepare() refuses multi-statement text (conn.query() would run it and crash Bun).
+        const prepared = await write.prepare(check.cypher);
+        if (!prepared.isSuccess()) throw new Error(prepared.getErrorMessage());
+        await k.exec(write, prepared, {});
+      });
+    } catch (error) {
+      if (!k.isInterrupted(error)) throw error;
+      throw new SyncError(ErrorCode.APPLY_TIMEOUT, `raw DML event ${e.id} (seq ${e.seq}) ran past the ${timeoutMs} ms query timeout; the replica stops before it`, { cause: error, eventId: e.id });
+    }
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {

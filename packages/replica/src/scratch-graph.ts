@@ -10,6 +10,7 @@
 import { BATCH_ROWS_PARAM, parameterNames, statementsOf, type Statements } from "@kuzu-sync/protocol";
 import { digestGraph, dumpGraph, type GraphDigest, type GraphDump, type GraphReader } from "./graph-digest.ts";
 import * as k from "./kuzu.ts";
+import { splitByShape } from "./row-shapes.ts";
 
 /** A template's statements as the scratch graph runs them. */
 export interface ScratchTemplate {
@@ -79,7 +80,7 @@ export class ScratchGraph implements GraphReader, AsyncDisposable {
    */
   applySingle(template: ScratchTemplate, params: Readonly<Record<string, unknown>>): Promise<ScratchOutcome> {
     const bound = bind(template, params);
-    return this.#transaction(statementsOf(template.cypher), (statement) => pick(bound, statement));
+    return this.#transaction(statementsOf(template.cypher).map((statement) => [statement, pick(bound, statement)]));
   }
 
   /**
@@ -88,8 +89,12 @@ export class ScratchGraph implements GraphReader, AsyncDisposable {
    */
   applyBatch(template: ScratchTemplate, rows: readonly Readonly<Record<string, unknown>>[]): Promise<ScratchOutcome> {
     if (template.batch === undefined) return Promise.resolve({ ok: false, error: "the template has no batch form" });
-    const bound = { [BATCH_ROWS_PARAM]: rows.map((params) => bind(template, params)) };
-    return this.#transaction(statementsOf(template.batch.cypher), () => bound);
+    // As a replica runs it: one statement per row shape (row-shapes.ts).
+    const statements = statementsOf(template.batch.cypher);
+    const steps = splitByShape(rows.map((params) => bind(template, params))).flatMap((group) =>
+      statements.map((statement): [string, Record<string, unknown>] => [statement, { [BATCH_ROWS_PARAM]: group }]),
+    );
+    return this.#transaction(steps);
   }
 
   /** Read-only query on the scratch graph (what {@link dumpGraph} reads through). */
@@ -116,10 +121,10 @@ export class ScratchGraph implements GraphReader, AsyncDisposable {
     return this.close();
   }
 
-  async #transaction(statements: readonly string[], params: (statement: string) => Record<string, unknown>): Promise<ScratchOutcome> {
+  async #transaction(steps: readonly (readonly [string, Record<string, unknown>])[]): Promise<ScratchOutcome> {
     await k.run(this.#conn, "BEGIN TRANSACTION");
     try {
-      for (const statement of statements) await k.runPrepared(this.#conn, statement, params(statement));
+      for (const [statement, params] of steps) await k.runPrepared(this.#conn, statement, params);
       await k.run(this.#conn, "COMMIT");
       return { ok: true };
     } catch (error) {

@@ -5,8 +5,7 @@
  * Kuzu's own export writes for a kuzu-sync schema are accepted.
  * @module
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, join, readdirSync, readFileSync } from "#host-fs";
 import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
 
 const SCHEMA_LINE = /^CREATE (NODE TABLE|REL TABLE|SEQUENCE) /;

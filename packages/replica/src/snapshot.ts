@@ -21,6 +21,8 @@ export interface SnapshotDescriptor {
   /** The replica's applied seq at export: a client tails the log from here. */
   readonly seq: number;
   readonly registryHash: string;
+  /** The registry version in force at `seq` (absent from snapshots made before registry versions). */
+  readonly registryVersion?: number;
   readonly createdAt: string;
 }
 
@@ -52,6 +54,7 @@ export async function writeSnapshotArchive(replica: Replica, outPath: string, wo
       version: 1,
       seq: exported.seq,
       registryHash: exported.registryHash,
+      ...(exported.registryVersion === null ? {} : { registryVersion: exported.registryVersion }),
       createdAt: new Date().toISOString(),
     };
     writeFileSync(join(exportDir, SNAPSHOT_DESCRIPTOR), JSON.stringify(descriptor));

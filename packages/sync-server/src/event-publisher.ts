@@ -1,9 +1,11 @@
 /**
  * Publishes committed events on core NATS, one subject per template, for other services to
- * subscribe to (`kuzu-sync.events.>` or `kuzu-sync.events.CREATE_USER`).
+ * subscribe to (`kuzu-sync.events.>` or `kuzu-sync.events.CREATE_USER`). Registry events
+ * (docs/PROTOCOL.md §10) are not published: these subjects carry the DML events of the registry's
+ * templates, and a subscriber to `>` should not have to tell a schema change from a write.
  * @module
  */
-import type { SequencedEvent } from "@kuzu-sync/protocol";
+import { REGISTRY_TEMPLATE, type SequencedEvent } from "@kuzu-sync/protocol";
 import type { NatsLink } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
 
@@ -48,10 +50,14 @@ export class EventPublisher {
     return { published: this.#published, dropped: this.#dropped };
   }
 
-  /** Publish each event in the given order (a commit's `own`: duplicate slots, which take no effect, are not in it). */
+  /**
+   * Publish each event in the given order (a commit's `own`: duplicate slots, which take no effect,
+   * are not in it), except registry events, which are neither published nor counted.
+   */
   publish(events: readonly SequencedEvent[]): void {
     const nc = this.#link.nc;
     for (const event of events) {
+      if (event.template === REGISTRY_TEMPLATE) continue;
       const data = this.#encoder.encode(JSON.stringify(event));
       if (nc === null || nc.isClosed() || (!this.#link.connected && this.#bufferedWhileDown + data.byteLength > MAX_BUFFERED_BYTES)) {
         if (this.#dropped++ % 1000 === 0) {

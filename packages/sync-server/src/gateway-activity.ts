@@ -1,8 +1,8 @@
 /**
  * What a gateway reports as it works, as one stream of typed activities: the data path (sessions,
  * fan-out, HTTP routes, the server replica) says what happened, and whoever keeps statistics
- * listens — `GatewayStats` (which feeds /stats and the Prometheus counters) is the one listener
- * today. The data path never calls statistics code itself.
+ * listens — `GatewayStats` (which feeds /stats, the dashboard and the Prometheus counters) is the
+ * one listener today. The data path never calls statistics code itself.
  * @module
  */
 import type { ErrorCode, SequencedEvent } from "@kuzu-sync/protocol";
@@ -15,8 +15,10 @@ export interface ReplicaOutcome {
 }
 
 export type GatewayActivity =
-  /** A socket said hello as `clientId` (it stays connected until `disconnected`). */
-  | { readonly type: "connected"; readonly clientId: string }
+  /** A socket said hello as `clientId`, its replica at `lastSeq` (it stays connected until `disconnected`). */
+  | { readonly type: "connected"; readonly clientId: string; readonly lastSeq: number }
+  /** A connected client reported that its replica has applied every seq up to `seq` (`applied`). */
+  | { readonly type: "progress"; readonly clientId: string; readonly seq: number }
   /** A socket that had said hello as `clientId` closed. */
   | { readonly type: "disconnected"; readonly clientId: string }
   /** A valid event from a client, handed to the log (resends included). */

@@ -21,7 +21,7 @@ const dmlOf = (stats: GatewayStats) => stats.snapshot({})["dml"] as Dml;
 describe("GatewayStats", () => {
   test("counts what the activity says, in the server's words", () => {
     const { stats, activity } = setup();
-    activity.emit({ type: "connected", clientId: "a" });
+    activity.emit({ type: "connected", clientId: "a", lastSeq: 0 });
     const e = ev("a");
     activity.emit({ type: "accepted", template: e.template, clientId: "a" });
     activity.emit({ type: "acked", latencyMs: 4, duplicate: false });
@@ -42,11 +42,11 @@ describe("GatewayStats", () => {
 
   test("memory stays bounded with ever new client ids; totals stay exact and connected clients are kept", () => {
     const { stats, activity } = setup(50);
-    activity.emit({ type: "connected", clientId: "steady" });
+    activity.emit({ type: "connected", clientId: "steady", lastSeq: 0 });
     for (let i = 0; i < 5_000; i++) {
       const clientId = `in-memory-${i}`; // an in-memory client picks a new id every run
       const e = ev(clientId);
-      activity.emit({ type: "connected", clientId });
+      activity.emit({ type: "connected", clientId, lastSeq: 0 });
       activity.emit({ type: "accepted", template: e.template, clientId });
       activity.emit({ type: "committed", events: [e] });
       activity.emit({ type: "delivered", events: [e], recipients: [clientId, "steady"], live: true });
@@ -61,6 +61,37 @@ describe("GatewayStats", () => {
     expect(dml.byClient["in-memory-0"]).toBeUndefined();
     expect(Object.keys(dml.byClient)).toHaveLength(51);
     expect(Object.keys((stats.snapshot({})["events"] as { byClientSinceStart: object }).byClientSinceStart)).toHaveLength(50);
+  });
+
+  test("connected clients' positions: hello seq, delivered seq, reported applied seq and lag; gone on the last disconnect", () => {
+    const { stats, activity } = setup();
+    activity.emit({ type: "connected", clientId: "a", lastSeq: 3 });
+    activity.emit({ type: "connected", clientId: "b", lastSeq: 0 });
+    const [e1, e2] = [ev("b"), ev("b")];
+    activity.emit({ type: "delivered", events: [e1!, e2!], recipients: ["a", null], live: false });
+    activity.emit({ type: "progress", clientId: "a", seq: e1!.seq });
+    activity.emit({ type: "progress", clientId: "nobody", seq: 99 });
+    const head = e2!.seq + 5;
+    expect(stats.positions.list(head)).toEqual([
+      expect.objectContaining({ clientId: "a", sockets: 1, helloSeq: 3, deliveredSeq: e2!.seq, appliedSeq: e1!.seq, lag: head - e1!.seq }),
+      expect.objectContaining({ clientId: "b", helloSeq: 0, deliveredSeq: 0, appliedSeq: null, reportedAt: null, lag: null }),
+    ]);
+    activity.emit({ type: "connected", clientId: "a", lastSeq: 0 }); // a second socket of the same client
+    activity.emit({ type: "disconnected", clientId: "a" });
+    expect(stats.positions.list(head).map((p) => [p.clientId, p.sockets])).toEqual([["a", 1], ["b", 1]]);
+    activity.emit({ type: "disconnected", clientId: "a" });
+    activity.emit({ type: "disconnected", clientId: "b" });
+    expect(stats.positions.size).toBe(0);
+  });
+
+  test("events per second: one count per second of the window, zeros included, ending now", () => {
+    const { stats, activity } = setup();
+    activity.emit({ type: "committed", events: [ev("a"), ev("a"), ev("b")] });
+    const series = stats.eventsPerSecond(60);
+    expect(series.counts).toHaveLength(60);
+    expect(series.counts.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(series.counts[59]! + series.counts[58]!).toBe(3); // this second, or the one before if it just turned
+    expect(stats.eventsPerSecond().counts).toHaveLength(300);
   });
 
   test("a listener that throws does not reach the data path", () => {

@@ -9,7 +9,8 @@
  * recently active others (default 1000). Totals and per-template counts stay exact.
  * @module
  */
-import type { SequencedEvent } from "@kuzu-sync/protocol";
+import { REGISTRY_TEMPLATE, type SequencedEvent } from "@kuzu-sync/protocol";
+import { ClientPositions } from "./client-positions.ts";
 import { ClientTable } from "./client-table.ts";
 import { DmlCounters, type DmlCounts, type TemplateDmlCounts } from "./dml-counters.ts";
 import type { GatewayActivity, ReplicaOutcome } from "./gateway-activity.ts";
@@ -17,6 +18,16 @@ import type { GatewayMetrics } from "./metrics.ts";
 
 /** Clients not connected whose counts are kept (the most recently active ones). */
 export const DEFAULT_RECENT_CLIENTS = 1_000;
+
+/** Seconds of the events-per-second series (the dashboard's chart). */
+export const SERIES_SECONDS = 300;
+
+/** Events committed in each of the last seconds: `counts[i]` is second `until - counts.length + 1 + i`. */
+export interface EventRateSeries {
+  /** The last second of the series (seconds since epoch). */
+  readonly until: number;
+  readonly counts: readonly number[];
+}
 
 /** One client's DML statistics in /stats. */
 export interface ClientDmlStats {
@@ -42,7 +53,9 @@ export class GatewayStats {
   readonly #dml = new DmlCounters();
   readonly #clients: ClientTable<ClientEntry>;
   readonly #rejected = new Map<string, number>();
-  /** Commits of the last minute, one entry per second: [second, count]. */
+  /** Where each connected client is (hello, delivered, reported applied seq). */
+  readonly positions = new ClientPositions();
+  /** Commits of the last {@link SERIES_SECONDS} seconds, one entry per second that had any: [second, count]. */
   readonly #recent: [number, number][] = [];
   #appendLatencyMsTotal = 0;
   #appends = 0;
@@ -61,9 +74,13 @@ export class GatewayStats {
   observe(activity: GatewayActivity): void {
     switch (activity.type) {
       case "connected":
+        this.positions.connected(activity.clientId, activity.lastSeq);
         return this.#clients.connect(activity.clientId);
       case "disconnected":
+        this.positions.disconnected(activity.clientId);
         return this.#clients.disconnect(activity.clientId);
+      case "progress":
+        return this.positions.reported(activity.clientId, activity.seq);
       case "accepted":
         this.#dml.record(activity.template, "accepted");
         return this.#clients.get(activity.clientId).dml.record(activity.template, "accepted");
@@ -72,15 +89,32 @@ export class GatewayStats {
       case "rejected":
         this.#rejected.set(activity.code, (this.#rejected.get(activity.code) ?? 0) + 1);
         return this.metrics.eventsRejected.inc({ code: activity.code });
+      // Registry events (docs/PROTOCOL.md §10) are not DML: they are left out of every count.
       case "committed":
-        return this.#committed(activity.events);
+        return this.#committed(dml(activity.events));
       case "delivered":
-        return this.#delivered(activity.events, activity.recipients, activity.live);
+        return this.#delivered(dml(activity.events), activity.recipients, activity.live);
       case "applied":
-        return this.#applied(activity.events, activity.outcomes);
+        return this.#applied(dml(activity.events), activity.outcomes);
       case "aggregate-read":
         return this.metrics.aggregateReads.inc({ via: activity.via });
     }
+  }
+
+  /**
+   * Events committed per second over the last `seconds` (at most {@link SERIES_SECONDS}), zeros
+   * included, ending with the current second.
+   * @example stats.eventsPerSecond(60).counts.reduce((a, b) => a + b, 0); // events in the last minute
+   */
+  eventsPerSecond(seconds = SERIES_SECONDS): EventRateSeries {
+    const until = Math.floor(Date.now() / 1000);
+    const n = Math.min(seconds, SERIES_SECONDS);
+    const counts = new Array<number>(n).fill(0);
+    for (const [second, count] of this.#recent) {
+      const i = second - (until - n + 1);
+      if (i >= 0 && i < n) counts[i] = count;
+    }
+    return { until, counts };
   }
 
   /** The DML statistics report of the server. */
@@ -130,7 +164,7 @@ export class GatewayStats {
     const last = this.#recent[this.#recent.length - 1];
     if (last && last[0] === second) last[1] += events.length;
     else this.#recent.push([second, events.length]);
-    while (this.#recent.length > 0 && this.#recent[0]![0] <= second - 60) this.#recent.shift();
+    while (this.#recent.length > 0 && this.#recent[0]![0] <= second - SERIES_SECONDS) this.#recent.shift();
     const byTemplate = new Map<string, number>();
     for (const e of events) {
       this.#clients.get(e.clientId).committed++;
@@ -142,6 +176,7 @@ export class GatewayStats {
 
   #delivered(events: readonly SequencedEvent[], recipients: readonly (string | null)[], live: boolean): void {
     if (recipients.length === 0 || events.length === 0) return;
+    this.positions.delivered(recipients, events[events.length - 1]!.seq);
     if (live) this.metrics.fanoutDeliveries.inc(events.length * recipients.length);
     else this.metrics.catchUpEvents.inc(events.length);
     const byTemplate = new Map<string, number>();
@@ -164,4 +199,9 @@ export class GatewayStats {
       this.#clients.get(e.clientId).dml.record(e.template, outcome);
     }
   }
+}
+
+/** The events that count as DML: all but registry events. */
+function dml(events: readonly SequencedEvent[]): readonly SequencedEvent[] {
+  return events.some((e) => e.template === REGISTRY_TEMPLATE) ? events.filter((e) => e.template !== REGISTRY_TEMPLATE) : events;
 }

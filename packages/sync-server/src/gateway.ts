@@ -1,23 +1,27 @@
 /**
  * The WebSocket gateway, wired together: HTTP routes (`http-routes.ts`), one session per socket
  * (`socket-session.ts`: frames, limits, hello, events, catch-up), the fan-out of every commit to
- * the live sockets, and the statistics, which listen to the gateway's activity.
+ * the live sockets, the statistics, which listen to the gateway's activity, and the dashboard's
+ * stream (`dashboard-feed.ts`).
  * @module
  */
 import type { Server } from "bun";
-import { CloseCode, type SnapshotOffer, type TemplateRegistry } from "@kuzu-sync/protocol";
+import { CloseCode, type SnapshotOffer } from "@kuzu-sync/protocol";
 import type { EventLog } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { Admission } from "./admission.ts";
 import type { Authenticator } from "./auth.ts";
 import { ConnectionGuard } from "./connection-guard.ts";
 import { CorkedReplies } from "./corked-replies.ts";
+import { DashboardFeed } from "./dashboard-feed.ts";
+import { dashboardFrame } from "./dashboard-frame.ts";
 import { FanOut } from "./fan-out.ts";
 import { ActivityFeed } from "./gateway-activity.ts";
 import { GatewayStats } from "./gateway-stats.ts";
 import { httpRoutes } from "./http-routes.ts";
 import { GatewayMetrics, type MetricSources } from "./metrics.ts";
 import type { LimitsConfig } from "./security-config.ts";
+import type { RegistryState } from "./registry-state.ts";
 import { SocketSession, type Connection, type SessionContext, type Socket } from "./socket-session.ts";
 
 /** Catch-up pauses while this many bytes wait in a socket's send buffer (at most half the backpressure limit). */
@@ -27,7 +31,8 @@ export interface GatewayOptions {
   readonly port: number;
   readonly host: string;
   readonly serverId: string;
-  readonly registry: TemplateRegistry;
+  /** The registry in use and the log's versions (see registry-state.ts). */
+  readonly registry: RegistryState;
   readonly log: EventLog;
   readonly logger: Logger;
   readonly maxMessageBytes: number;
@@ -110,11 +115,9 @@ export function startGateway(options: GatewayOptions): Gateway {
   const write = (ws: Socket, frame: string): void => {
     if (ws.readyState === 1 && ws.send(frame) === -1) fanOut.check(ws);
   };
-  const registryWire = options.registry.toWire();
   const session: SessionContext = {
     serverId: options.serverId,
     registry: options.registry,
-    registryWire,
     log,
     logger,
     maxMessageBytes: options.maxMessageBytes,
@@ -129,19 +132,24 @@ export function startGateway(options: GatewayOptions): Gateway {
     activity,
     write,
   };
-  const routes = httpRoutes({
+  const report = {
     serverId: options.serverId,
     log,
-    registryWire,
     admission,
-    metrics,
     stats,
     fanOut,
-    activity,
     connectedClients: () => sockets.size,
+    describe: options.describe,
+  };
+  const dashboard = new DashboardFeed(() => dashboardFrame(report));
+  const routes = httpRoutes({
+    ...report,
+    registry: options.registry,
+    metrics,
+    activity,
     snapshots: options.snapshots,
     indexSnapshots: options.indexSnapshots,
-    describe: options.describe,
+    dashboard,
   });
 
   // Every commit goes to every live socket (fan-out.ts paces the frames: at most one per 10 ms).
@@ -205,6 +213,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     async stop() {
       unsubscribe();
       fanOut.flush();
+      dashboard.close();
       for (const ws of sockets) ws.close(CloseCode.GOING_AWAY, "server shutting down");
       await server.stop(true);
     },

@@ -1,22 +1,24 @@
 /**
- * The gateway's HTTP routes (every request that is not a WebSocket upgrade): the token check
- * (all but /health when authentication is on), then `GET /health`, `/stats`, `/metrics`,
- * `/templates`, `/snapshot`, `/index-snapshot` and `/aggregates/…`.
+ * The gateway's HTTP routes (every request that is not a WebSocket upgrade): the dashboard page's
+ * files (no data in them, so no token), the token check (all but /health when authentication is
+ * on), then `GET /health`, `/stats`, `/metrics`, `/templates`, `/registry`, `/snapshot`, `/index-snapshot`,
+ * `/aggregates/…` and the dashboard's stream `/dashboard/stream`.
  * @module
  */
-import type { WireRegistry } from "@kuzu-sync/protocol";
 import type { EventLog } from "@kuzu-sync/log";
 import type { Admission } from "./admission.ts";
 import { aggregateRoute } from "./aggregate-api.ts";
+import { dashboardAsset, isDashboardAsset } from "./dashboard-assets.ts";
 import type { ActivityFeed } from "./gateway-activity.ts";
 import type { GatewayStats } from "./gateway-stats.ts";
 import type { GatewayMetrics } from "./metrics.ts";
+import type { RegistryState } from "./registry-state.ts";
 
 /** What the routes read from. */
 export interface HttpRoutesContext {
   readonly serverId: string;
   readonly log: EventLog;
-  readonly registryWire: WireRegistry;
+  readonly registry: RegistryState;
   readonly admission: Admission;
   readonly metrics: GatewayMetrics;
   readonly stats: GatewayStats;
@@ -28,6 +30,40 @@ export interface HttpRoutesContext {
   readonly indexSnapshots: { handle(): Promise<Response> } | undefined;
   /** Extra fields for /health and /stats. */
   readonly describe: (() => Record<string, unknown>) | undefined;
+  /** `GET /dashboard/stream`: the dashboard's live frames. */
+  readonly dashboard: { handle(): Response };
+}
+
+/** What /health and /stats are made of. */
+export type ReportContext = Pick<HttpRoutesContext, "serverId" | "log" | "admission" | "stats" | "fanOut" | "connectedClients" | "describe">;
+
+/**
+ * The body of `GET /health` (the dashboard shows the same).
+ * @example Response.json(healthBody(context))
+ */
+export function healthBody(c: ReportContext): Record<string, unknown> {
+  return { status: "ok", serverId: c.serverId, headSeq: c.log.headSeq, horizonSeq: c.log.horizonSeq, ...c.describe?.() };
+}
+
+/**
+ * The body of `GET /stats` (the dashboard shows part of it). `clients`: the connected clients'
+ * positions, the most behind first (see client-positions.ts).
+ * @example Response.json(statsBody(context))
+ */
+export function statsBody(c: ReportContext): Record<string, unknown> {
+  const { log } = c;
+  return {
+    serverId: c.serverId,
+    headSeq: log.headSeq,
+    horizonSeq: log.horizonSeq,
+    connectedClients: c.connectedClients(),
+    liveClients: c.fanOut.liveCount,
+    slowConsumersDisconnected: c.fanOut.evicted,
+    refusedUpgrades: Object.fromEntries(c.admission.refused),
+    ...c.stats.snapshot(log.templateCounts(), log.clientCounts?.()),
+    clients: c.stats.positions.list(log.headSeq),
+    ...c.describe?.(),
+  };
 }
 
 /** Answers one HTTP request; `remote` is the peer's address, for the refusal log. */
@@ -35,38 +71,34 @@ export type HttpRoutes = (req: Request, url: URL, remote: string | null) => Prom
 
 /**
  * @example
- * const routes = httpRoutes({ serverId, log, registryWire, admission, metrics, stats, fanOut, activity, connectedClients, snapshots, indexSnapshots, describe });
+ * const routes = httpRoutes({ serverId, log, registry, admission, metrics, stats, fanOut, activity, connectedClients, snapshots, indexSnapshots, describe });
  * fetch: (req, srv) => routes(req, new URL(req.url), srv.requestIP(req)?.address ?? null)
  */
 export function httpRoutes(c: HttpRoutesContext): HttpRoutes {
   const { log } = c;
   return async (req, url, remote) => {
+    // The page itself: a browser navigating to it cannot send a token; its data stream needs one.
+    if (req.method === "GET" && isDashboardAsset(url.pathname)) return dashboardAsset(url.pathname);
     const denied = await c.admission.guardHttp(req, url, remote);
     if (denied) return denied;
     if (req.method !== "GET") return Response.json({ error: "method not allowed" }, { status: 405 });
     switch (url.pathname) {
       case "/health":
-        return Response.json({ status: "ok", serverId: c.serverId, headSeq: log.headSeq, horizonSeq: log.horizonSeq, ...c.describe?.() });
+        return Response.json(healthBody(c));
       case "/stats":
         // What this gateway acknowledged is counted in what it answers (see EventLog.readYourWrites).
         await log.readYourWrites?.();
-        return Response.json({
-          serverId: c.serverId,
-          headSeq: log.headSeq,
-          horizonSeq: log.horizonSeq,
-          connectedClients: c.connectedClients(),
-          liveClients: c.fanOut.liveCount,
-          slowConsumersDisconnected: c.fanOut.evicted,
-          refusedUpgrades: Object.fromEntries(c.admission.refused),
-          ...c.stats.snapshot(log.templateCounts(), log.clientCounts?.()),
-          ...c.describe?.(),
-        });
+        return Response.json(statsBody(c));
+      case "/dashboard/stream":
+        return c.dashboard.handle();
       case "/metrics": {
         const { body, contentType } = await c.metrics.render();
         return new Response(body, { headers: { "content-type": contentType } });
       }
       case "/templates":
-        return Response.json(c.registryWire);
+        return Response.json(c.registry.current.toWire());
+      case "/registry":
+        return Response.json(c.registry.describe());
       case "/snapshot":
         return c.snapshots ? c.snapshots.handle(req) : Response.json({ error: "snapshots are not enabled" }, { status: 404 });
       case "/index-snapshot":

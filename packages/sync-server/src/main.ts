@@ -3,20 +3,24 @@
  * `sync-server` bin: parse config, start telemetry (JSON lines, or short lines on a terminal;
  * `LOG_TS_PATH` sink, OTLP export), start the server, log the port, and on SIGINT/SIGTERM stop
  * cleanly and flush the logs. Exit codes: 0 stopped cleanly, 1 failed (start-up or shutdown),
- * 2 bad settings (one line on stderr naming the setting as it was given).
- * `sync-server check …` checks a registry instead (registry-check-command.ts).
+ * 2 bad settings (one line on stderr naming the setting as it was given, checked before anything
+ * starts). `sync-server check …` checks a registry instead (registry-check-command.ts), `sync-server plan …`
+ * says what a start would do with it (registry-plan-command.ts).
  * @module
  */
-import { ConfigError, createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
+import { createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
 import pkg from "../package.json" with { type: "json" };
 import { parseServerConfig, SERVER_USAGE } from "./config.ts";
 import { probeNats } from "./nats-probe.ts";
 import { runCheckCommand } from "./registry-check-command.ts";
+import { runPlanCommand } from "./registry-plan-command.ts";
 import { startServer } from "./server.ts";
 
-if (process.argv[2] === "check") {
+if (process.argv[2] === "check" || process.argv[2] === "plan") {
   const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
-  process.exitCode = await runCheckCommand(process.argv.slice(3), { out: write(process.stdout), err: write(process.stderr), env: process.env });
+  const io = { out: write(process.stdout), err: write(process.stderr), env: process.env };
+  const run = process.argv[2] === "check" ? runCheckCommand : runPlanCommand;
+  process.exitCode = await run(process.argv.slice(3), io);
   // Kuzu's native threads may keep the process alive after the scratch databases are closed.
   process.exit();
 }
@@ -60,15 +64,15 @@ let server;
 try {
   server = await startServer(config, logger);
 } catch (error) {
-  const settingError = error instanceof ConfigError;
-  // One line on stderr for the person; the record too when the logs go to a machine (JSON, a
-  // LOG_TS_PATH module, OTLP), where a pretty line on the terminal would only repeat it.
+  // Exit 1: what stops start-up here is the state of things (the data directory, the registry
+  // module, NATS), not a setting's syntax. One line on stderr for the person; the record too when
+  // the logs go to a machine (JSON, a LOG_TS_PATH module, OTLP), where a pretty line on the
+  // terminal would only repeat it.
   const message = String(error instanceof Error ? error.message : error);
-  if (!settingError && (telemetry.config.format === "json" || telemetry.config.sinkPath !== undefined || telemetry.config.otlp !== undefined)) {
+  if (telemetry.config.format === "json" || telemetry.config.sinkPath !== undefined || telemetry.config.otlp !== undefined) {
     logger.error("sync-server failed to start", { error: message });
   }
   await telemetry.shutdown();
-  if (settingError) badSetting(error);
   console.error(`sync-server: ${message}`);
   process.exit(1);
 }

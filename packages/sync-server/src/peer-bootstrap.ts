@@ -39,7 +39,9 @@ export interface PeerBootstrapOptions {
   /** This gateway's id index (`DATA_DIR/jetstream-index.sqlite`). */
   readonly indexPath: string;
   /** Hash of the registry this gateway serves; the peer's snapshot must match it. */
+  /** This gateway's registry file: a peer snapshot of the same version must have its hash. */
   readonly registryHash: string;
+  readonly registryVersion: number;
   readonly link: NatsLink;
   readonly stream: string;
   /** Replicas of the KV bucket when this gateway creates it. */
@@ -54,7 +56,7 @@ export type PeerBootstrapResult = { readonly bootstrapped: false } | { readonly 
  * Bootstrap this gateway's data directory from `options.peer` if, and only if, it cannot catch up
  * from the stream by itself.
  * @example
- * const result = await bootstrapFromPeer({ peer: "http://gw1:8080", token: null, dataDir, replicaPath, indexPath, registryHash, link, stream, replicas: 1, logger });
+ * const result = await bootstrapFromPeer({ peer: "http://gw1:8080", token: null, dataDir, replicaPath, indexPath, registryHash, registryVersion: 1, link, stream, replicas: 1, logger });
  */
 export async function bootstrapFromPeer(o: PeerBootstrapOptions): Promise<PeerBootstrapResult> {
   const jsm = await (await o.link.connection).jetstreamManager();
@@ -116,10 +118,12 @@ async function stageReplica(o: PeerBootstrapOptions, stage: string): Promise<num
   const archive = join(stage, "snapshot.tar");
   const got = await downloadArchive(new URL(`${o.peer}${SNAPSHOT_PATH}`), archive, o.token === null ? {} : { token: o.token });
   const announced = got.headers.get("x-snapshot-registry-hash");
-  if (announced !== null && announced !== o.registryHash) throw registryMismatch(announced, o.registryHash);
   const replica = await openSnapshotArchive(archive, { path: join(stage, "replica", "db.kuzu"), logger: o.logger.child({ component: "server-replica" }) }, stage);
   try {
-    if (replica.registryHash !== o.registryHash) throw registryMismatch(String(replica.registryHash), o.registryHash);
+    // Another version of this deployment's registry is fine (start-up then upgrades or adopts);
+    // the same version with another hash is another deployment.
+    const theirs = { hash: replica.registryHash ?? announced ?? "", version: replica.registryVersion };
+    if (theirs.hash !== o.registryHash && (theirs.version === null || theirs.version === o.registryVersion)) throw registryMismatch(theirs.hash, o.registryHash);
     return replica.appliedSeq;
   } finally {
     await replica.close();

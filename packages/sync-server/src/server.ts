@@ -15,6 +15,8 @@ import { startGateway, type Gateway } from "./gateway.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { IndexSnapshotService } from "./index-snapshot.ts";
 import { bootstrapFromPeer } from "./peer-bootstrap.ts";
+import { RegistryState } from "./registry-state.ts";
+import { settleRegistry } from "./registry-startup.ts";
 import { ServerReplica } from "./server-replica.ts";
 import { SnapshotService } from "./snapshot-service.ts";
 
@@ -76,6 +78,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         replicaPath,
         indexPath: logPath,
         registryHash: registry.hash,
+        registryVersion: registry.version,
         link: nats!,
         stream: config.stream,
         replicas: config.streamReplicas,
@@ -101,9 +104,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     throw error;
   }
   let replica: Replica | undefined;
+  let current: TemplateRegistry;
   try {
     replica = await Replica.open({ path: replicaPath, logger: logger.child({ component: "server-replica" }) });
-    await replica.install(registry.toWire(), { prepareAll: true });
     if (replica.appliedSeq < log.horizonSeq - 1) {
       // It could only catch up through events that are archived: fail now rather than serve a
       // replica (and snapshots) that stay behind for ever.
@@ -115,12 +118,17 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
             : "Copy the data directory of a gateway that is up to date (stopped), or restore the archived range into an embedded log; see docs/ARCHIVE.md"),
       );
     }
+    // The registry versions other gateways appended while this one was down come first.
+    if (jetstream !== null) await jetstream.caughtUp();
+    current = await settleRegistry({ file: registry, log, replica, shared: jetstream !== null, logger });
   } catch (error) {
     await replica?.close();
     await log.close();
     await nats?.close();
     throw error;
   }
+  const registryState = new RegistryState(log, registry, current, logger);
+  const stopFollowingRegistry = registryState.follow();
   const follower = new ServerReplica(replica, log, logger);
   follower.start();
   const snapshots = new SnapshotService({
@@ -138,7 +146,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     port: config.port,
     host: config.host,
     serverId,
-    registry,
+    registry: registryState,
     log,
     logger,
     maxMessageBytes: config.maxMessageBytes,
@@ -156,7 +164,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       ...snapshots.describe(),
       ...(nats === null ? {} : { nats: { connected: nats.connected, ...publisher!.counts } }),
       // Above 1 only when this gateway's index fell behind the stream's first seq (see @kuzu-sync/log's jetstream-index.ts).
-      ...(jetstream === null ? {} : { countsFromSeq: jetstream.countsFromSeq }),
+      ...(jetstream === null ? {} : { countsFromSeq: jetstream.countsFromSeq, stream: jetstream.streamState }),
     }),
     probes: {
       replicaSeq: () => follower.appliedSeq,
@@ -177,6 +185,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     stop() {
       stopping ??= (async () => {
         await gateway.stop();
+        stopFollowingRegistry();
         await snapshots.stop();
         await follower.stop();
         await log.close();

@@ -22,9 +22,7 @@ import {
   type SequencedEvent,
   type ServerMessage,
   type SnapshotOffer,
-  type TemplateRegistry,
   type WelcomeMessage,
-  type WireRegistry,
 } from "@kuzu-sync/protocol";
 import { LogCursor, LogCursorError, type EventLog } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
@@ -35,6 +33,7 @@ import type { CorkedReplies } from "./corked-replies.ts";
 import { checkEvent } from "./event-checks.ts";
 import { eventsFrameItems, type FrameItem } from "./events-frame.ts";
 import type { FanOut } from "./fan-out.ts";
+import type { RegistryState } from "./registry-state.ts";
 import type { ActivityFeed } from "./gateway-activity.ts";
 
 /** Per-socket data (`ws.data`): set at the upgrade, the session attached when the socket opens. */
@@ -52,8 +51,7 @@ export type Socket = ServerWebSocket<Connection>;
 /** What every session of a gateway shares. */
 export interface SessionContext {
   readonly serverId: string;
-  readonly registry: TemplateRegistry;
-  readonly registryWire: WireRegistry;
+  readonly registry: RegistryState;
   readonly log: EventLog;
   readonly logger: Logger;
   readonly maxMessageBytes: number;
@@ -111,8 +109,9 @@ export class SocketSession {
     if (bytes > this.#c.maxEventBytes) {
       const code = ErrorCode.EVENT_TOO_LARGE;
       const message = `frame of ${bytes} bytes exceeds the ${this.#c.maxEventBytes}-byte event limit`;
+      // Name the event even when the frame did not parse, so its sender's promise settles.
       const msg = parsed.ok ? parsed.message : null;
-      const id = msg === null || msg.type === "hello" ? undefined : msg.type === "event" ? msg.event.id : "id" in msg ? msg.id : undefined;
+      const id = !parsed.ok ? parsed.id : msg === null || msg.type === "hello" || msg.type === "applied" || msg.type === "events" ? undefined : msg.type === "event" ? msg.event.id : msg.id;
       return id === undefined ? this.#fail(code, message) : this.#reject(id, code, message);
     }
     if (!parsed.ok) return parsed.id === undefined ? this.#fail(parsed.code, parsed.message) : this.#reject(parsed.id, parsed.code, parsed.message);
@@ -128,6 +127,9 @@ export class SocketSession {
       case "dml":
         // Shorthand for an event of the reserved RAW_DML template.
         return this.#event({ id: msg.id, template: RAW_DML_TEMPLATE, params: { cypher: msg.cypher }, clientId: msg.clientId, timestamp: msg.timestamp });
+      case "applied":
+        if (ws.data.clientId === null) return this.#fail(ErrorCode.NOT_READY, "send hello before applied");
+        return this.#c.activity.emit({ type: "progress", clientId: ws.data.clientId, seq: msg.seq });
     }
   }
 
@@ -163,14 +165,14 @@ export class SocketSession {
     }
     ws.data.clientId = hello.clientId;
     ws.data.state = "catching-up";
-    this.#c.activity.emit({ type: "connected", clientId: hello.clientId });
+    this.#c.activity.emit({ type: "connected", clientId: hello.clientId, lastSeq: hello.lastSeq });
     const snapshot = this.#c.snapshots?.offerFor(Math.min(hello.lastSeq, log.headSeq)) ?? null;
     const welcome: WelcomeMessage = {
       type: "welcome",
       serverId: this.#c.serverId,
       headSeq: log.headSeq,
       horizonSeq: log.horizonSeq,
-      registry: this.#c.registryWire,
+      ...this.#c.registry.welcomeFor(hello),
       maxMessageBytes: this.#c.maxMessageBytes,
       maxEventsPerFrame: MAX_EVENTS_PER_FRAME,
       ...(snapshot === null ? {} : { snapshot }),
@@ -224,7 +226,7 @@ export class SocketSession {
   #check(event: ClientEvent): ClientEvent | null {
     const ws = this.#ws;
     const { logger } = this.#c;
-    const checked = checkEvent(event, ws.data, this.#c.registry, this.#c.allowRawDml);
+    const checked = checkEvent(event, ws.data, this.#c.registry.current, this.#c.allowRawDml);
     if (!checked.ok) {
       this.#reject(event.id, checked.code, checked.message);
       return null;

@@ -5,9 +5,7 @@
  * environment with ({@link ConfigError}). Bins start it with {@link createTelemetry}.
  * @module
  */
-export { SeverityNumber, createLogger, jsonLinesSink, parseLevel, silentLogger } from "./logger.ts";
-export type { AttributeValue, Attributes, Level, LogRecord, LogSink, Logger, LoggerOptions } from "./logger.ts";
-export { REDACTED, isParamsAttribute, isSecretAttribute, redactAttributes } from "./redact.ts";
+export * from "./index.browser.ts";
 export { TelemetryConfigError, parseTelemetryConfig } from "./telemetry-config.ts";
 export { createPrettySink, formatPrettyLine } from "./pretty-sink.ts";
 export type { PrettySinkOptions } from "./pretty-sink.ts";
@@ -25,5 +23,3 @@ export { loadSinkModule } from "./sink-module.ts";
 export type { LoadedSink, SinkExport, SinkFactory, SinkModuleContext, SinkObject } from "./sink-module.ts";
 export { createTelemetry } from "./telemetry.ts";
 export type { Telemetry, TelemetryOptions } from "./telemetry.ts";
-export { DmlStats } from "./dml-stats.ts";
-export type { DmlCounts, DmlOutcome, DmlStatsSnapshot, TemplateStats } from "./dml-stats.ts";

@@ -55,16 +55,27 @@ export interface LoggerOptions {
   readonly resource?: Attributes;
 }
 
+interface Stdio {
+  readonly stdout: { write(line: string): unknown };
+  readonly stderr: { write(line: string): unknown };
+}
+
+/** Bun's `process`; a browser page has none (it is looked up, not assumed, for that reason). */
+const stdio = (globalThis as { readonly process?: Stdio }).process;
+
 /**
  * The default sink: each record as one JSON line, on stdout below WARN and on stderr from WARN up.
+ * In a browser, which has neither, the same lines go to the console (its only standard output).
  * @example
  * const log = createLogger({ serviceName: "sync-client", sink: jsonLinesSink });
  * log.warn("reconnecting"); // stderr: {"timestamp":"…","severityText":"WARN",…}
  */
 export const jsonLinesSink: LogSink = (record) => {
-  const line = JSON.stringify(record) + "\n";
-  if (record.severityNumber >= SeverityNumber.warn) process.stderr.write(line);
-  else process.stdout.write(line);
+  const line = JSON.stringify(record);
+  const warn = record.severityNumber >= SeverityNumber.warn;
+  if (stdio === undefined) (warn ? console.warn : console.info)(line);
+  else if (warn) stdio.stderr.write(line + "\n");
+  else stdio.stdout.write(line + "\n");
 };
 
 /**

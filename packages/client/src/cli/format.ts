@@ -46,6 +46,23 @@ export function formatEvent(event: SequencedEvent, colors: Colors = noColors, op
   return `${colors.cyan(`#${event.seq}`)} ${colors.bold(event.template)} ${formatParams(event.params)}${failed}  ${colors.dim(`· ${shortClientId(event.clientId)} ${time}`)}`;
 }
 
+/** Where the log moved to another registry version (the client's `registry` event, or a registry event read by `watch`). */
+export interface RegistryChangeLine {
+  readonly version: number;
+  readonly hash: string;
+  readonly seq: number;
+}
+
+/**
+ * A registry change on one line: `registry version 2 (3f2a9c1b7d4e…) at seq 41`. It is not an
+ * event of a template (docs/PROTOCOL.md §10): `watch` and the REPL print it as this line and do
+ * not count it as an event.
+ * @example formatRegistryChange({ version: 2, hash, seq: 41 }, colors)
+ */
+export function formatRegistryChange(change: RegistryChangeLine, colors: Colors = noColors): string {
+  return `${colors.magenta("registry")} version ${colors.bold(String(change.version))} ${colors.dim(`(${change.hash.slice(0, 12)}…)`)} at seq ${colors.cyan(String(change.seq))}`;
+}
+
 /**
  * The template list of `sync-client templates` and the REPL's `templates`: name, parameter
  * signature (required parameters marked `*`), description.

@@ -125,7 +125,7 @@ Exits 4 with the server's code (e.g. INVALID_PARAMS, UNKNOWN_TEMPLATE) when the 
     .option("--template <name>", "only this template (repeat for several)", collect, [])
     .option("--from-seq <n>", "start with this seq (older events first, then live ones)")
     .option("--json", "one JSON object per line (NDJSON)")
-    .option("-n, --count <n>", "exit after printing this many events")
+    .option("-n, --count <n>", "exit after printing this many events (a registry version change prints a line but is not counted)")
     .action(
       run((ctx, command) => {
         const o = command.opts<{ template: string[]; fromSeq?: string; json?: boolean; count?: string }>();

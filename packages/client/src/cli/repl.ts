@@ -6,7 +6,7 @@
  */
 import * as readline from "node:readline";
 import { ExitCode, describeError } from "./exit-codes.ts";
-import { formatEvent } from "./format.ts";
+import { formatEvent, formatRegistryChange } from "./format.ts";
 import { EventHistory, ReplInterpreter } from "./repl-commands.ts";
 import { openClient, type CliContext } from "./session.ts";
 
@@ -36,6 +36,10 @@ export async function replCommand(ctx: CliContext, options: ReplOptions): Promis
         const opts = { ok: e.ok, ...(e.error === undefined ? {} : { error: e.error }) };
         if (e.clientId !== c.clientId) term.print(`${term.colors.magenta("←")} ${formatEvent(e, term.colors, opts)}`);
         else if (!e.ok) term.warn(`your event #${e.seq} ${e.template} failed to apply on every replica: ${e.error ?? "unknown error"}`);
+      });
+      // The log moved to another registry version: one line, not an event (not in history).
+      c.on("registry", (r) => {
+        if (live) term.print(formatRegistryChange(r, term.colors));
       });
     },
   });

@@ -7,6 +7,7 @@ import { CliError, ExitCode } from "./exit-codes.ts";
 import { parseParams } from "./params.ts";
 import { abortable, openClient, withTimeout, type CliContext } from "./session.ts";
 import { toJson } from "./table.ts";
+import { eventIdProblem } from "../write-checks.ts";
 
 export interface SendOptions {
   /** A JSON object of parameters; k=v words override its keys. */
@@ -25,6 +26,8 @@ export interface SendOptions {
 export async function sendCommand(ctx: CliContext, template: string, words: readonly string[], options: SendOptions): Promise<ExitCode> {
   // Malformed input is reported before touching the network; coercion needs the registry, below.
   parseParams(words, undefined, options.json);
+  const badId = options.id === undefined ? null : eventIdProblem(options.id);
+  if (badId !== null) throw new CliError(`--id ${JSON.stringify(options.id)} is not a valid event id (${badId})`, ExitCode.USAGE);
   const client = await openClient(ctx, { until: "welcome", progress: false });
   try {
     const wire = client.registry?.templates.find((t) => t.name === template);

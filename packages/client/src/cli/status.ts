@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { Replica } from "@kuzu-sync/replica";
-import { sqliteOutbox } from "../outbox.ts";
+import { sqliteOutbox } from "../sqlite-outbox.ts";
 import { ExitCode } from "./exit-codes.ts";
 import { formatCount } from "./format.ts";
 import { fetchJson, type CliContext, type Health } from "./session.ts";
@@ -36,9 +36,11 @@ export async function statusCommand(ctx: CliContext, options: { readonly db?: st
   const stats = await fetchJson<Stats>(ctx, "/stats");
   const local = options.db === undefined ? null : await inspectReplica(options.db, health.headSeq);
   const healthy = health.status === "ok";
+  // An unhealthy gateway says "unavailable" (3); a local replica that cannot be opened is a failure (1).
+  const exit = !healthy ? ExitCode.UNAVAILABLE : local?.error !== undefined ? ExitCode.FAILED : ExitCode.OK;
   if (options.json) {
     term.print(toJson({ url: ctx.config.url, health, connectedClients: stats.connectedClients ?? null, eventsPerSecond: stats.events?.perSecondLastMinute ?? null, local }));
-    return healthy ? ExitCode.OK : ExitCode.UNAVAILABLE;
+    return exit;
   }
   const c = term.colors;
   const rows: [string, string][] = [
@@ -59,7 +61,7 @@ export async function statusCommand(ctx: CliContext, options: { readonly db?: st
   }
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) term.print(`${c.bold(k.padEnd(width))}  ${v}`);
-  return healthy ? ExitCode.OK : ExitCode.UNAVAILABLE;
+  return exit;
 }
 
 function lagText(lag: number, warn: (s: string) => string): string {

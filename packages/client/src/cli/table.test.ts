@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { formatEvent, formatParams, shortClientId } from "./format.ts";
+import { formatEvent, formatParams, formatRegistryChange, shortClientId } from "./format.ts";
 import { colorsFor, stripAnsi } from "./colors.ts";
 import { formatTable, toJson } from "./table.ts";
 
@@ -23,6 +23,13 @@ test("parameters print in the syntax the REPL reads back", () => {
   expect(line).toBe("#7 CREATE_USER id=u1  · c1 00:00:00.000");
   expect(shortClientId("client-6f1c4c7e-7d1a-4b1e-9e8a-0c8c5c8f0b3a")).toBe("client-6f1c4c7e");
   expect(shortClientId("my-app")).toBe("my-app");
+});
+
+test("a registry change is one line that does not read like an event", () => {
+  const hash = "3f2a9c1b7d4e".padEnd(64, "0");
+  expect(formatRegistryChange({ version: 2, hash, seq: 41 })).toBe("registry version 2 (3f2a9c1b7d4e…) at seq 41");
+  const coloured = formatRegistryChange({ version: 2, hash, seq: 41 }, colorsFor({ isTTY: true }, {}));
+  expect(stripAnsi(coloured)).toBe("registry version 2 (3f2a9c1b7d4e…) at seq 41");
 });
 
 test("colours only on a TTY, never with NO_COLOR", () => {

@@ -1,12 +1,16 @@
 /**
  * `sync-client watch [--template T] [--from-seq N] [--json] [--count N]`: stream events as they
- * are committed, one line each (NDJSON with --json), until Ctrl-C.
+ * are committed, one line each (NDJSON with --json), until Ctrl-C. A registry event (the log
+ * moving to another registry version, docs/PROTOCOL.md §10) is not an event of a template: it
+ * prints as one `registry version …` line (with --json an object of `type` "registry"), whatever
+ * the --template filter, and --count does not count it.
  * @module
  */
-import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import { ErrorCode, REGISTRY_TEMPLATE, SyncError, readRegistryChange, type SequencedEvent } from "@kuzu-sync/protocol";
+import type { Colors } from "./colors.ts";
 import { EventTail } from "./event-tail.ts";
 import { CliError, ExitCode, describeError } from "./exit-codes.ts";
-import { formatEvent } from "./format.ts";
+import { formatEvent, formatRegistryChange } from "./format.ts";
 import { fetchJson, type CliContext, type Health } from "./session.ts";
 import { toJson } from "./table.ts";
 
@@ -16,7 +20,7 @@ export interface WatchOptions {
   /** Print events with seq >= this; absent: only events committed from now on. */
   readonly fromSeq?: number;
   readonly json: boolean;
-  /** Exit 0 after this many printed events. */
+  /** Exit 0 after this many printed events (registry changes are not events). */
   readonly count?: number;
 }
 
@@ -36,6 +40,7 @@ export async function watchCommand(ctx: CliContext, options: WatchOptions): Prom
     token: ctx.config.token,
     afterSeq,
     onEvent: (event) => {
+      if (event.template === REGISTRY_TEMPLATE) return term.print(registryLine(event, options.json, term.colors));
       if (only.size > 0 && !only.has(event.template)) return;
       term.print(options.json ? toJson(event) : formatEvent(event, term.colors));
       if (options.count !== undefined && ++printed >= options.count) tail.stop();
@@ -83,4 +88,19 @@ export async function watchCommand(ctx: CliContext, options: WatchOptions): Prom
   }
   if (outcome.failure) throw outcome.failure;
   return ExitCode.OK;
+}
+
+/**
+ * How watch prints a registry event: `registry version 2 (3f2a9c1b7d4e…) at seq 41`, or with
+ * --json `{"type":"registry","seq":41,"kind":"upgrade","version":2,"hash":"…","serverTimestamp":…}`
+ * (template events carry no `type`). One the gateway stored but that does not decode says so.
+ */
+function registryLine(event: SequencedEvent, json: boolean, colors: Colors): string {
+  const read = readRegistryChange(event.params);
+  if (!read.ok) {
+    return json ? toJson({ type: "registry", seq: event.seq, error: read.message }) : `${colors.red("registry event")} at seq ${event.seq} unreadable: ${read.message}`;
+  }
+  const { kind, version, hash } = read.change;
+  if (json) return toJson({ type: "registry", seq: event.seq, kind, version, hash, serverTimestamp: event.serverTimestamp });
+  return formatRegistryChange({ version, hash, seq: event.seq }, colors);
 }

@@ -1,0 +1,86 @@
+import { describe, expect, test } from "bun:test";
+import type { SequencedEvent } from "@kuzu-sync/protocol";
+import type { PlanTemplate } from "./apply-plan.ts";
+import { ApplyStrategy, type RunPlan } from "./apply-strategy.ts";
+import { applyWindow, type WindowExecutor } from "./apply-window.ts";
+
+interface T extends PlanTemplate {
+  readonly name: string;
+}
+const p = (param: string) => ({ param });
+const ADD: T = { name: "ADD", accesses: [{ write: true, table: "ITEM", key: [p("id")] }], batchKeys: ["id"] };
+
+/** A pretend Kuzu: an event with `bad: true` fails, alone or in a batch; everything is logged. */
+function fakeExecutor(always: RunPlan["how"]): WindowExecutor<T> & { log: string[]; committed: number[] } {
+  const strategy = new ApplyStrategy<T>();
+  strategy.choose = (_t, n) => (n < 2 ? { how: "single", probeSingle: 0 } : { how: always, probeSingle: 0 });
+  let pending: number[] = [];
+  const x = {
+    log: [] as string[],
+    committed: [] as number[],
+    maxRows: 100,
+    strategy,
+    templateOf: () => ADD,
+    hasBatch: () => true,
+    begin: async () => void x.log.push("begin"),
+    single: async (_t: T, e: SequencedEvent) => {
+      x.log.push(`single ${e.seq}`);
+      if (e.params["bad"]) throw new Error(`event ${e.seq} is bad`);
+      pending.push(e.seq);
+    },
+    batch: async (_t: T, events: readonly SequencedEvent[]) => {
+      x.log.push(`batch ${events.map((e) => e.seq).join(",")}`);
+      if (events.some((e) => e.params["bad"])) throw new Error("a row is bad");
+      pending.push(...events.map((e) => e.seq));
+    },
+    commit: async (last: number) => {
+      x.log.push(`commit ${last}`);
+      x.committed.push(...pending);
+      pending = [];
+    },
+    rollback: async () => {
+      x.log.push("rollback");
+      pending = [];
+    },
+  };
+  return x;
+}
+
+let seq = 0;
+const ev = (id: string, bad = false): SequencedEvent => ({ id: `e${++seq}`, template: "ADD", params: { id, bad }, clientId: "c", timestamp: 0, seq, serverTimestamp: 0 });
+
+describe("applyWindow", () => {
+  test("a failing batch is run one statement per event to name the failing event, which is left out (its group stays one statement per event)", async () => {
+    seq = 0;
+    const events = [ev("a"), ev("b"), ev("c", true), ev("d"), ev("a"), ev("e")];
+    const x = fakeExecutor("batch");
+    const failed = await applyWindow(x, events, 6);
+    expect([...failed.keys()]).toEqual([3]);
+    expect(String(failed.get(3))).toMatch(/event 3 is bad/);
+    expect(x.committed.sort()).toEqual([1, 2, 4, 5, 6]);
+    expect(x.log).toEqual([
+      "begin", "batch 1,2,3,4,6", "rollback", // the batch fails: which row is unknown
+      "begin", "single 1", "single 2", "single 3", "rollback", // its events one by one: 3 fails
+      "begin", "single 1", "single 2", "single 4", "single 6", "single 5", "commit 6", // without 3 (still marked to run one by one)
+    ]);
+  });
+
+  test("a failing single statement names its event at once: one rollback", async () => {
+    seq = 0;
+    const x = fakeExecutor("single");
+    const failed = await applyWindow(x, [ev("a"), ev("b", true), ev("c")], 3);
+    expect([...failed.keys()]).toEqual([2]);
+    expect(x.log.filter((l) => l === "rollback")).toHaveLength(1);
+    expect(x.committed.sort()).toEqual([1, 3]);
+  });
+
+  test("a failure that is no event's (the commit) is thrown after a rollback", async () => {
+    seq = 0;
+    const x = fakeExecutor("batch");
+    x.commit = async () => {
+      throw new Error("disk full");
+    };
+    await expect(applyWindow(x, [ev("a"), ev("b")], 2)).rejects.toThrow(/disk full/);
+    expect(x.log.at(-1)).toBe("rollback");
+  });
+});

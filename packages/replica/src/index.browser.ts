@@ -1,0 +1,8 @@
+/**
+ * @kuzu-sync/replica in a browser (the `browser` export condition): the replica over `kuzu-wasm`,
+ * in memory. Snapshot archives (tar files on disk, `IMPORT/EXPORT DATABASE` of host directories)
+ * and graph digests stay on the Bun side (index.ts): a browser replica catches up from the log.
+ * @module
+ */
+export { META_TABLE, Replica } from "./replica.ts";
+export type { ApplyOutcome, ExportedSnapshot, ReplicaOptions } from "./replica.ts";
