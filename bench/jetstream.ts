@@ -9,7 +9,8 @@
  * - the embedded log, one gateway;
  * - the JetStream log with one gateway and with two gateways sharing the stream;
  * - two gateways at half the load they just reached (paced writers): the latency at that load;
- * - with CLUSTER=1, the same on a 3-node NATS cluster with a stream of 3 replicas.
+ * - with CLUSTER=1, the same on a 3-node NATS cluster with a stream of 3 replicas;
+ * - with BASE=<checkout>, that checkout's gateway runs js1, js2 and embedded too, marked "(base)".
  *
  *   bun bench/jetstream.ts                        # EVENTS=20000 WARMUP=10000 WRITERS=8 WINDOW=32 ROUNDS=1
  *   EVENTS=40000 ROUNDS=3 CLUSTER=1 bun bench/jetstream.ts
@@ -200,8 +201,11 @@ for (let round = 1; round <= ROUNDS; round++) {
     await jetstreamRuns("", nats.url, 1, [nats.pid!], round, results);
   }
   if (want("embedded")) {
-    await using gw = await startGatewayProcess({ args: noLimit, env: quiet });
-    results.push(await measure("embedded, 1 gateway", [gw], [], Math.floor(EVENTS / WRITERS) * WRITERS, windowLoad("emb", [gw]), windowLoad("embwarm", [gw], WARMUP)));
+    for (const [mark, main] of [["", undefined], ...(BASE === null ? [] : [[" (base)", `${BASE}/packages/sync-server/src/main.ts`]])] as [string, string | undefined][]) {
+      await using gw = await startGatewayProcess({ args: noLimit, env: quiet, ...(main === undefined ? {} : { main }) });
+      const key = mark === "" ? "" : "B";
+      results.push(await measure(`embedded, 1 gateway${mark}`, [gw], [], Math.floor(EVENTS / WRITERS) * WRITERS, windowLoad(`emb${key}`, [gw]), windowLoad(`emb${key}warm`, [gw], WARMUP)));
+    }
   }
   if (CLUSTER) {
     await using cluster = await NatsCluster.start(3);
@@ -234,5 +238,8 @@ for (let round = 0; round < ROUNDS; round++) {
       if (one && two) ratios.push(`${tag}2 gateways${mark} / 1 gateway = ${(two / one).toFixed(2)}`);
     }
   }
+  const emb = find("embedded, 1 gateway");
+  const embBase = find("embedded, 1 gateway (base)");
+  if (emb && embBase) ratios.push(`embedded / embedded (base) = ${(emb / embBase).toFixed(2)}`);
   if (ratios.length > 0) console.log(`round ${round + 1}: ${ratios.join("; ")}`);
 }

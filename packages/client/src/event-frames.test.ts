@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { encodeClientMessage, parseClientMessage, type ClientEvent } from "@kuzu-sync/protocol";
-import { eventFrames } from "./event-frames.ts";
+import { eventFrames, utf8Length } from "./event-frames.ts";
 
 const event = (i: number, text = "x"): ClientEvent => ({ id: `e${i}`, template: "CREATE_POST", params: { id: `p${i}`, authorId: "a", content: text }, clientId: "c", timestamp: i });
 
@@ -43,4 +43,10 @@ describe("eventFrames", () => {
     const events = [event(1), event(2)];
     expect(eventFrames(events, { maxEvents: 1, maxBytes: 1 << 20 })).toEqual(events.map((e) => encodeClientMessage({ type: "event", event: e })));
   });
+});
+
+test("utf8Length agrees with Buffer.byteLength (ASCII, 2-, 3- and 4-byte characters, lone surrogates)", () => {
+  for (const text of ["", "abc", "é", "€uro", "a😀b", "😀😀", "\ud800", "x\udc00y", "\ud800\ud800\udc00", JSON.stringify({ s: "naïve ☃ 𝄞" })]) {
+    expect(utf8Length(text)).toBe(Buffer.byteLength(text));
+  }
 });

@@ -38,11 +38,26 @@ export function eventFrames(events: readonly ClientEvent[], limits: FrameLimits)
   };
   for (const event of events) {
     const part = JSON.stringify(event);
-    const size = Buffer.byteLength(part) + 1;
+    const size = utf8Length(part) + 1;
     if (parts.length > 0 && (parts.length >= limits.maxEvents || bytes + size > limits.maxBytes)) close();
     parts.push(part);
     bytes += size;
   }
   close();
   return frames;
+}
+
+/** UTF-8 length of `text` (no Buffer: this module runs in browsers too). */
+export function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 4 bytes for 2 UTF-16 units
+      i++;
+    } else n += 2; // 3 bytes (a lone surrogate becomes U+FFFD, 3 bytes too)
+  }
+  return n;
 }

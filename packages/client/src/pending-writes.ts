@@ -14,6 +14,13 @@ import { ErrorCode, SyncError, type ClientEvent } from "@kuzu-sync/protocol";
 import type { Outbox } from "./outbox.ts";
 
 /**
+ * Run `fn` after this turn's I/O callbacks: setImmediate under Bun, a zero timeout in a browser
+ * (which has no setImmediate; the browser client's outbox is in memory, so only grouping differs).
+ */
+const endOfTurn: (fn: () => void) => void =
+  (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate?.bind(globalThis) ?? ((fn) => void setTimeout(fn, 0));
+
+/**
  * Most events written (and sent) as one group; a turn that hands over more makes several. A group
  * goes as soon as it is full, so the gateway works on it while this process goes on with the rest
  * (one group of everything would leave client and gateway taking turns). Measured: an outbox
@@ -197,7 +204,7 @@ export class PendingWrites {
     this.#scheduled = true;
     // Everything handed over in this turn (a loop of executeTemplate calls, the continuations of
     // the acks read in one go) shares one transaction.
-    setImmediate(() => this.commit());
+    endOfTurn(() => this.commit());
   }
 
   #forget(id: string): Waiter<AckResult> | undefined {
