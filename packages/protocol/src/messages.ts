@@ -8,6 +8,7 @@ import { ClientEventSchema, Limits, SequencedEventSchema, type ClientEvent } fro
 import { ErrorCode, isErrorCode } from "./errors.ts";
 import { AGGREGATE_NAME } from "./aggregates.ts";
 import { shapeProblem } from "./frame-shape.ts";
+import { isPlainClientEvent, plainServerMessage } from "./plain-event.ts";
 
 export { MAX_JSON_DEPTH } from "./frame-shape.ts";
 import type { WireRegistry } from "./templates.ts";
@@ -323,6 +324,9 @@ export function parseServerMessage(frame: string | ArrayBufferView | ArrayBuffer
   } catch {
     return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame is not valid UTF-8 JSON" };
   }
+  // Acks and live/catch-up events come by the thousand: plain ones skip the schema (same result).
+  const plain = plainServerMessage(value);
+  if (plain !== undefined) return { ok: true, message: plain };
   const result = ServerMessageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data as ServerMessage };
   return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error) };
@@ -350,6 +354,7 @@ export type ClientCheck = { readonly ok: true } | { readonly ok: false; readonly
  * // { ok: false, code: "BAD_MESSAGE", message: "event.id: Too small: expected string to have >=1 characters" }
  */
 export function checkClientEvent(event: ClientEvent): ClientCheck {
+  if (isPlainClientEvent(event)) return { ok: true }; // the common case, without encoding and parsing
   return checkEncoded(() => encodeClientMessage({ type: "event", event }));
 }
 
