@@ -178,9 +178,12 @@ export class LocalWrites {
   }
 
   /** Read through what the client shows: the overlay while a pending event has an effect there. */
-  query(replica: Replica, cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  async query(replica: Replica, cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
     const overlay = this.#overlay;
-    return overlay !== null && overlay.showing ? overlay.query(cypher, params) : replica.query(cypher, params);
+    if (overlay === null) return replica.query(cypher, params);
+    // A write handed over just before (or restored at open) shows in this read already.
+    await overlay.ready();
+    return overlay.showing ? overlay.query(cypher, params) : (this.#host.replica() ?? replica).query(cypher, params);
   }
 
   /** Close the overlay and the store (pending events stay in a persistent one). */

@@ -86,6 +86,8 @@ export class Overlay {
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   #rebuilds = 0;
+  /** Reads waiting for pending events to reach the copy ({@link ready}). */
+  #readyWaiters: (() => void)[] = [];
 
   constructor(host: OverlayHost) {
     this.#host = host;
@@ -173,6 +175,20 @@ export class Overlay {
       copy.reads--;
       if (copy.retired && copy.reads === 0) await copy.replica.close();
     }
+  }
+
+  /**
+   * Resolves once every pending event has been tried on the copy, so a read through
+   * {@link query} (or the replica, when none has an effect) shows all of them: right away when
+   * they are, else after the copy caught up (its own queue) or the step that builds it ran — or
+   * could not (no replica or registry yet; reads then see the replica alone until the next step).
+   * Reads right after `add()` await it, so a write shows in the very next read.
+   * @example void overlay.add(event); await overlay.ready(); await overlay.query(cypher);
+   */
+  async ready(): Promise<void> {
+    await this.#queue; // an add() called just before has queued its entry
+    if (!this.#behind()) return;
+    await new Promise<void>((resolve) => this.#readyWaiters.push(resolve));
   }
 
   /** Resolves once the work queued so far is done (steps asked of the host excepted). */
@@ -274,6 +290,14 @@ export class Overlay {
    * new one holds every pending event, so nothing pending blinks out meanwhile.
    */
   async #rebuild(): Promise<void> {
+    try {
+      await this.#rebuildCopy();
+    } finally {
+      this.#wake(true);
+    }
+  }
+
+  async #rebuildCopy(): Promise<void> {
     const replica = this.#host.replica();
     if (this.#closed || replica === null || replica.closed || replica.registryHash === null || replica.registry === null) return;
     const before = [...this.#gone, ...this.#entries.filter((e) => e.outcome?.ok === true).map((e) => e.footprint)];
@@ -328,6 +352,7 @@ export class Overlay {
       this.#serial(async () => {
         this.#stepRequested = false;
         if (this.#copy === null || this.#stale) await this.#rebuild();
+        else this.#wake(true);
       }),
     );
   }
@@ -353,7 +378,19 @@ export class Overlay {
   #serial<T>(task: () => Promise<T>): Promise<T> {
     const next = this.#queue.then(task, task);
     this.#queue = next.catch(() => {});
+    void this.#queue.then(() => this.#wake(false));
     return next;
+  }
+
+  /** Some pending event is not on the copy yet (and the overlay is open). */
+  #behind(): boolean {
+    return !this.#closed && this.#entries.some((e) => e.outcome === null);
+  }
+
+  /** Let waiting reads go: when nothing is behind, or (`attempted`) once a step tried what it could. */
+  #wake(attempted: boolean): void {
+    if (this.#readyWaiters.length === 0 || (!attempted && this.#behind() && !this.#closed)) return;
+    for (const resolve of this.#readyWaiters.splice(0)) resolve();
   }
 }
 
