@@ -384,6 +384,7 @@ export class SyncClient {
     if (path) removeBootstrapLeftovers(path);
     this.#replica = await Replica.open({ path: path ?? null, logger: this.#log });
     this.#local.restore(this.#writes.outbox.pending(), this.#replica.appliedSeq);
+    if (this.#options.optimistic) this.#local.prepare();
     this.#live.start();
     if (!this.#closed) this.#stopStats = startStatsReports(this.#stats, this.#options, this.#log, this.#clientId);
   }

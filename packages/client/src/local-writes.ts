@@ -107,6 +107,11 @@ export class LocalWrites {
     for (const e of outbox) if (!this.#pending.has(e.id)) this.#pending.set(e.id, describe(e, false, null));
   }
 
+  /** Every write will be optimistic: build the overlay's copy now, not at the first write. */
+  prepare(): void {
+    this.#overlayAdd(null);
+  }
+
   /** A new write: listed as pending; an optimistic one shows through the overlay as soon as it is applied there. */
   track(event: ClientEvent, optimistic: boolean): void {
     const write = describe(event, optimistic, null);
@@ -201,13 +206,14 @@ export class LocalWrites {
     announce();
   }
 
-  #overlayAdd(event: ClientEvent): void {
+  #overlayAdd(event: ClientEvent | null): void {
     this.#overlay ??= new Overlay({
       replica: () => this.#host.replica(),
       inStep: (task) => this.#host.inStep(task),
       changed: (change) => this.#host.changed(change),
       logger: this.#log,
     });
+    if (event === null) return this.#overlay.prepare();
     this.#overlay.add(event).catch((error: unknown) => this.#log.warn("an optimistic event could not be applied to the overlay", { eventId: event.id, error: String(error) }));
   }
 }

@@ -86,6 +86,8 @@ export class Overlay {
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   #rebuilds = 0;
+  /** Keep a copy even without pending events ({@link prepare}): the first write then shows at once. */
+  #wanted = false;
   /** Reads waiting for pending events to reach the copy ({@link ready}). */
   #readyWaiters: (() => void)[] = [];
 
@@ -114,6 +116,18 @@ export class Overlay {
       if (this.#copy === null || this.#stale) return this.#requestStep();
       await this.#sync();
     });
+  }
+
+  /**
+   * Build the copy now (in step), before any pending event: the first optimistic write then costs
+   * one small transaction instead of a copy of the whole replica. Without a registry yet, the copy
+   * is built at the first batch the replica applies. From then on every applied event is applied
+   * to the copy too.
+   * @example overlay.prepare(); // a client whose every write is optimistic
+   */
+  prepare(): void {
+    this.#wanted = true;
+    this.#requestStep();
   }
 
   /**
@@ -154,7 +168,7 @@ export class Overlay {
       const ids = new Set(events.map((e) => e.id));
       if (this.#copy === null || this.#stale) {
         this.#entries = this.#entries.filter((e) => !ids.has(e.event.id));
-        if (this.#entries.length > 0 || this.#stale) await this.#rebuild();
+        if (this.#entries.length > 0 || this.#stale || this.#wanted) await this.#rebuild();
         return;
       }
       if (!(await this.#replay(events, outcomes))) await this.#rebuild();
