@@ -94,6 +94,7 @@ export class SyncClient {
     read: (cypher, params) => this.query(cypher, params),
     readsOf: (cypher, params) => this.#replica?.readsOf(cypher, params),
     report: (error) => this.#fail(error),
+    behind: () => this.#inbox.eventsQueued,
   });
   /** This client's writes until confirmed, and the optimistic overlay (local-writes.ts). */
   readonly #local: LocalWrites;
@@ -517,7 +518,7 @@ export class SyncClient {
       this.#connection.dispatch({ type: "drop", code: CloseCode.RESYNC, reason: "resync" });
       return;
     }
-    await this.#local.applied(events, outcomes);
+    const shown = await this.#local.applied(events, outcomes);
     const bySeq = new Map(events.map((e) => [e.seq, e]));
     for (const o of outcomes) {
       const e = bySeq.get(o.seq)!;
@@ -536,9 +537,10 @@ export class SyncClient {
     this.#seqWaiters.applied();
     this.#appliedReports.applied();
     if (this.#live.size > 0) {
-      const change = changeOf(events, this.#replica!);
+      const change = changeOf(shown.size === 0 ? events : events.filter((e) => !shown.has(e.id)), this.#replica!);
       if (change === "registry") this.#live.invalidateAll();
       else this.#live.invalidate(change);
+      this.#live.resume();
     }
   }
 

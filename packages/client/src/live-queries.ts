@@ -41,7 +41,18 @@ export interface LiveSource {
   readsOf(cypher: string, params: Record<string, unknown>): EntityAccess[] | null | undefined;
   /** A listener threw, or an evaluation failed without an `onError`. */
   report(error: SyncError): void;
+  /**
+   * More applied events are queued right behind (the client's inbox): evaluations wait for
+   * {@link LiveQueries.resume}, since those events would make them dirty again at once.
+   */
+  behind?(): boolean;
 }
+
+/**
+ * Rounds cut short in a row because events were queued behind; the next one runs whatever
+ * arrives, so a client that never catches its breath still sees its live queries move.
+ */
+const MAX_DEFERRALS = 4;
 
 interface LiveQuery {
   readonly cypher: string;
@@ -72,6 +83,9 @@ export class LiveQueries {
   #started = false;
   #round: Promise<void> | null = null;
   #evaluations = 0;
+  /** The last round stopped for events queued behind: the next applied batch resumes. */
+  #deferred = false;
+  #deferrals = 0;
 
   constructor(source: LiveSource) {
     this.#source = source;
@@ -132,6 +146,13 @@ export class LiveQueries {
     this.#schedule();
   }
 
+  /** A batch was applied: evaluations put off for it run now (with whatever it made dirty). */
+  resume(): void {
+    if (!this.#deferred) return;
+    this.#deferred = false;
+    this.#schedule();
+  }
+
   /** Resolves once no evaluation is running or due. */
   async idle(): Promise<void> {
     while (this.#round !== null) await this.#round;
@@ -148,7 +169,7 @@ export class LiveQueries {
   }
 
   #schedule(): void {
-    if (!this.#started || this.#round !== null) return;
+    if (!this.#started || this.#round !== null || this.#deferred) return;
     this.#round = this.#run().finally(() => {
       this.#round = null;
       // A query made dirty after the last check of the loop below.
@@ -159,9 +180,17 @@ export class LiveQueries {
   async #run(): Promise<void> {
     for (;;) {
       const due = [...this.#queries].filter((q) => q.dirty);
-      if (due.length === 0) return;
+      if (due.length === 0) {
+        this.#deferrals = 0;
+        return;
+      }
       for (const q of due) {
         if (q.closed) continue;
+        if (this.#deferrals < MAX_DEFERRALS && this.#source.behind?.() === true) {
+          this.#deferrals++;
+          this.#deferred = true;
+          return;
+        }
         q.dirty = false;
         if (q.reads === undefined) q.reads = this.#source.readsOf(q.cypher, q.params);
         let rows: Rows;

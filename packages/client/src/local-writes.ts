@@ -142,9 +142,10 @@ export class LocalWrites {
 
   /**
    * The replica applied `events` (in the inbox, right after `Replica.apply`): this client's
-   * events among them are confirmed or, when they failed, rejected; the overlay follows.
+   * events among them are confirmed or, when they failed, rejected; the overlay follows. Resolves
+   * with the ids of events whose effect reads showed already (confirmed in place in the overlay).
    */
-  async applied(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]): Promise<void> {
+  async applied(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]): Promise<ReadonlySet<string>> {
     const announce: (() => void)[] = [];
     if (this.#pending.size > 0) {
       const bySeq = new Map(events.map((e) => [e.seq, e]));
@@ -161,14 +162,16 @@ export class LocalWrites {
         );
       }
     }
+    let shown: ReadonlySet<string> = new Set();
     if (this.#overlay !== null) {
       try {
-        await this.#overlay.confirm(events, outcomes);
+        shown = await this.#overlay.confirm(events, outcomes);
       } catch (error) {
         this.#log.warn("the optimistic overlay could not follow the replica; it is rebuilt at the next batch", { error: String(error) });
       }
     }
     for (const a of announce) a();
+    return shown;
   }
 
   /**

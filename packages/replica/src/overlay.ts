@@ -161,17 +161,21 @@ export class Overlay {
   /**
    * The replica applied `events` with `outcomes` (call in step, right after `Replica.apply`):
    * confirmed pending events leave the overlay, the others' effects are brought up to date.
+   * Resolves with the ids of the events confirmed *in place*: their effect was shown already, so
+   * reads see nothing new from them (a live query need not run again for them).
    */
-  confirm(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]): Promise<void> {
+  confirm(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]): Promise<ReadonlySet<string>> {
     return this.#serial(async () => {
-      if (this.#closed) return;
+      if (this.#closed) return NONE;
       const ids = new Set(events.map((e) => e.id));
       if (this.#copy === null || this.#stale) {
         this.#entries = this.#entries.filter((e) => !ids.has(e.event.id));
         if (this.#entries.length > 0 || this.#stale || this.#wanted) await this.#rebuild();
-        return;
+        return NONE;
       }
-      if (!(await this.#replay(events, outcomes))) await this.#rebuild();
+      const inPlace = await this.#replay(events, outcomes);
+      if (inPlace === null) await this.#rebuild();
+      return inPlace ?? NONE;
     });
   }
 
@@ -224,15 +228,17 @@ export class Overlay {
   // ---- in the queue -------------------------------------------------------------------------
 
   /**
-   * Replay a batch the replica applied on the copy (see the module comment). False when the copy
-   * cannot follow it and must be rebuilt; confirmed entries have left the list either way.
+   * Replay a batch the replica applied on the copy (see the module comment). Null when the copy
+   * cannot follow it and must be rebuilt, else the ids confirmed in place; confirmed entries have
+   * left the list either way.
    */
-  async #replay(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]): Promise<boolean> {
+  async #replay(events: readonly SequencedEvent[], outcomes: readonly ApplyOutcome[]): Promise<Set<string> | null> {
     const outcomeOf = new Map(outcomes.map((o) => [o.seq, o]));
     const byId = new Map(this.#entries.map((e) => [e.event.id, e]));
     /** Entries applied on the copy and still pending, in order. */
     const applied = this.#entries.filter((e) => e.outcome !== null);
     const follow: SequencedEvent[] = [];
+    const inPlace = new Set<string>();
     let ok = true;
     for (const e of events) {
       const o = outcomeOf.get(e.seq);
@@ -251,6 +257,7 @@ export class Overlay {
           if (had && o.ok) {
             // Confirmed as it was applied: in place, unless it moved past a pending event it conflicts with.
             if (applied.slice(0, at).some((x) => conflicts(x.footprint, own.footprint))) ok = false;
+            else inPlace.add(e.id);
             continue;
           }
           if (had) ok = false; // failed on the replica: its effect must leave the copy
@@ -267,15 +274,15 @@ export class Overlay {
       if (applied.length > 0 && applied.some((x) => conflicts(x.footprint, this.#footprint(e)))) ok = false;
       follow.push(e);
     }
-    if (!ok) return false;
-    if (follow.length === 0) return true;
+    if (!ok) return null;
+    if (follow.length === 0) return inPlace;
     const copy = this.#copy!;
     try {
       const results = await copy.replica.apply(follow.map((e) => ({ ...e, seq: ++this.#seq })));
-      return results.every((r) => r.ok);
+      return results.every((r) => r.ok) ? inPlace : null;
     } catch (error) {
       this.#log.warn("the optimistic overlay's copy could not follow the replica; rebuilding it", { error: String(error) });
-      return false;
+      return null;
     }
   }
 
@@ -407,6 +414,8 @@ export class Overlay {
     for (const resolve of this.#readyWaiters.splice(0)) resolve();
   }
 }
+
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * `params` with the top-level defaults of a template's JSON Schema filled in where absent.
