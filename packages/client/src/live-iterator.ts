@@ -23,9 +23,13 @@ export function liveIterator(subscribe: Subscribe): AsyncIterableIterator<Rows> 
     const w = waiter;
     if (w === null) return;
     if (failure !== null) {
+      // Thrown once; the iterator is finished after that.
+      const error = failure;
+      failure = null;
+      latest = null;
       waiter = null;
       done = true;
-      w.reject(failure);
+      w.reject(error);
     } else if (latest !== null) {
       waiter = null;
       const value = latest;

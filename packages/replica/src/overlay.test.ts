@@ -139,6 +139,45 @@ async function harness(registry: WireRegistry = example): Promise<Harness> {
 const users = "MATCH (u:User) RETURN u.id AS id, u.name AS name, u.email AS email ORDER BY id";
 
 describe("Overlay", () => {
+  test("ready(): a read right after add() sees the event, even when the copy is first built in step", async () => {
+    const h = await harness();
+    await h.deliver([h.other("CREATE_USER", { id: "u1", name: "Ann" })]);
+    h.own("UPDATE_USER", { id: "u1", name: "first" }); // no copy yet: built by a step
+    await h.overlay.ready();
+    expect(await h.view.query(users)).toEqual([{ id: "u1", name: "first", email: null }]);
+    h.own("UPDATE_USER", { id: "u1", name: "second" }); // the copy exists: applied in the overlay's queue
+    await h.overlay.ready();
+    expect(await h.view.query(users)).toEqual([{ id: "u1", name: "second", email: null }]);
+    await h.check();
+  });
+
+  test("confirm() names the events confirmed in place; none when the copy had to be rebuilt", async () => {
+    const h = await harness();
+    await h.deliver([h.other("CREATE_USER", { id: "u1", name: "Ann" })]);
+    const a = h.own("UPDATE_USER", { id: "u1", name: "a" });
+    const b = h.own("INCREMENT_COUNTER", { counterId: "c", amount: 2 });
+    await h.settle();
+    const first = [h.sequenced(a), h.other("CREATE_USER", { id: "u2", name: "Bob" })];
+    expect([...(await h.overlay.confirm(first, await h.replica.apply(first)))]).toEqual([a.id]);
+    await h.check();
+    // Someone else's increment of the same counter lands before b: b is re-applied on top.
+    const second = [h.other("INCREMENT_COUNTER", { counterId: "c", amount: 10 }), h.sequenced(b)];
+    expect([...(await h.overlay.confirm(second, await h.replica.apply(second)))]).toEqual([]);
+    await h.check();
+    expect(await h.view.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: 12 }]);
+  });
+
+  test("prepare(): the copy exists before the first pending event", async () => {
+    const h = await harness();
+    h.overlay.prepare();
+    await h.settle();
+    expect(h.overlay.rebuilds).toBe(1);
+    h.own("CREATE_USER", { id: "u1", name: "Ann" });
+    await h.overlay.ready();
+    expect(h.overlay.rebuilds).toBe(1);
+    expect(await h.view.query(users)).toEqual([{ id: "u1", name: "Ann", email: null }]);
+  });
+
   test("a pending event shows through the overlay, not in the replica; confirmed in place, the copy is not rebuilt", async () => {
     const h = await harness();
     await h.deliver([h.other("CREATE_USER", { id: "u1", name: "Ann" })]);
