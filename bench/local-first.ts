@@ -12,7 +12,7 @@
  *    live queries that the stream keeps changing, and with `optimistic: true` (its overlay copy
  *    follows every applied event). Conditions alternate, `--rounds` times each; medians compared.
  *
- *   bun bench/local-first.ts                        # 500 latency samples, 3 × 4000 events per condition
+ *   bun bench/local-first.ts                        # 500 latency samples, 3 × 10000 events per condition
  *   bun bench/local-first.ts --samples 200 --events 2000 --rounds 2
  * @module
  */
@@ -21,7 +21,7 @@ import { createSyncClient, type SyncClient } from "@kuzu-sync/client";
 import { startGatewayProcess } from "../tests/support/gateway-process.ts";
 
 const { values } = parseArgs({
-  options: { samples: { type: "string", default: "500" }, events: { type: "string", default: "4000" }, rounds: { type: "string", default: "3" } },
+  options: { samples: { type: "string", default: "500" }, events: { type: "string", default: "10000" }, rounds: { type: "string", default: "3" } },
 });
 const SAMPLES = Number(values.samples);
 const EVENTS = Number(values.events);

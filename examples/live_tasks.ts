@@ -105,9 +105,10 @@ function show(client: SyncClient, rows: Record<string, unknown>[]): string {
 }
 
 async function printLines(name: string, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const decoder = new TextDecoder();
   let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (rest + chunk).split("\n");
+  for await (const bytes of stream) {
+    const lines = (rest + decoder.decode(bytes, { stream: true })).split("\n");
     rest = lines.pop()!;
     for (const line of lines) console.log(`[${name}] ${line}`);
   }

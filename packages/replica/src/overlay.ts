@@ -6,7 +6,7 @@
  * back): rolling back a transaction that updated rows in place corrupts the version chains of
  * rows with committed changes not yet checkpointed (reopen.ts) — in an in-memory database always,
  * since CHECKPOINT does nothing there, and on disk unless every read pays a CHECKPOINT (~5–17 ms)
- * and a rollback (~5 ms). See docs/BENCHMARKS.md "Optimistic overlay".
+ * and a rollback (~5 ms). See docs/BENCHMARKS.md "Local-first client".
  *
  * So the overlay keeps a *copy* of the replica, in memory, holding the confirmed state with the
  * pending events committed on top, and keeps it in step without ever rolling anything back:
