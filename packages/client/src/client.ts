@@ -9,6 +9,7 @@ import {
   RAW_DML_TEMPLATE,
   REGISTRY_TEMPLATE,
   SyncError,
+  checkReadOnlyCypher,
   isRetryable,
   type ClientEvent,
   type SequencedEvent,
@@ -27,6 +28,10 @@ import { ConnectWaiters } from "./connect-waiters.ts";
 import { Connection } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { Inbox, type InboxItem } from "./inbox.ts";
+import { liveIterator } from "./live-iterator.ts";
+import { LiveQueries, changeOf, type LiveOptions, type LiveSubscription, type Rows } from "./live-queries.ts";
+import { LocalWrites, type PendingWrite } from "./local-writes.ts";
+import { memoryOptimisticStore, openOptimisticStore } from "./optimistic-store.ts";
 import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
@@ -84,6 +89,15 @@ export class SyncClient {
   );
   #opening: Promise<void> | null = null;
   readonly #abort = new AbortController();
+  /** Live queries (live-queries.ts), evaluated through what `query()` reads. */
+  readonly #live = new LiveQueries({
+    read: (cypher, params) => this.query(cypher, params),
+    readsOf: (cypher, params) => this.#replica?.readsOf(cypher, params),
+    report: (error) => this.#fail(error),
+    behind: () => this.#inbox.eventsQueued,
+  });
+  /** This client's writes until confirmed, and the optimistic overlay (local-writes.ts). */
+  readonly #local: LocalWrites;
 
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
@@ -117,6 +131,19 @@ export class SyncClient {
     this.#outboxError = error;
     this.#clientId = clientId;
     this.#stats = new DmlStats(clientId);
+    this.#local = new LocalWrites(
+      {
+        clientId,
+        replica: () => this.#replica,
+        inStep: (task) => this.#enqueue(task),
+        changed: (change) => this.#live.invalidate(change),
+        pending: (write) => this.#emit("pending", write),
+        confirmed: (write) => this.#emit("confirmed", write),
+        rejected: (write) => this.#emit("rejected", write),
+        logger: this.#log,
+      },
+      error === null ? openOptimisticStore(options.dbPath) : memoryOptimisticStore(),
+    );
   }
 
   get clientId(): string {
@@ -131,6 +158,16 @@ export class SyncClient {
   /** Whether the socket is open and the handshake is done. */
   get connected(): boolean {
     return this.#connection.liveSocket !== null;
+  }
+
+  /**
+   * This client's writes not yet confirmed by the stream, oldest first: sent and waiting for the
+   * server, or acknowledged and not yet applied here (`seq` set). `optimistic` ones show in
+   * `query()` and live queries already. A persistent client lists an earlier run's too.
+   * @example client.on("pending", () => render(client.pending));
+   */
+  get pending(): readonly PendingWrite[] {
+    return this.#local.list;
   }
 
   /** Events handed to the client and not yet acknowledged, including a persistent outbox's from earlier runs. */
@@ -184,11 +221,18 @@ export class SyncClient {
    * with a SyncError carrying the server's code. Survives reconnects (the outbox resends it).
    * `options.id` sets the idempotency key (default: a random UUID); sending the same id again,
    * even much later, returns the original seq with `duplicate: true`.
+   *
+   * `options.optimistic` (default: the client's `optimistic` option): until the event comes back
+   * applied from the stream, `query()` and live queries see it applied on top of the replica,
+   * after this client's earlier pending events. If the server refuses it, or it fails when
+   * applied, its effect disappears and the client emits `rejected`.
+   * @example
+   * client.executeTemplate("CREATE_USER", { id: "u1", name: "Ann" }, { optimistic: true }).catch(() => {}); // shows at once
    */
   executeTemplate(
     template: string,
     params: Record<string, unknown>,
-    options: { readonly traceparent?: string; readonly id?: string } = {},
+    options: { readonly traceparent?: string; readonly id?: string; readonly optimistic?: boolean } = {},
   ): Promise<{ seq: number; duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
     if (this.#opening === null) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
@@ -208,6 +252,7 @@ export class SyncClient {
     const refused = eventRefusal(event);
     if (refused) return Promise.reject(refused);
     const acked = writes.track(event);
+    this.#local.track(event, options.optimistic ?? this.#options.optimistic ?? false);
     this.#stats.record(template, "sent");
     this.#connection.send({ type: "event", event });
     return acked;
@@ -248,10 +293,53 @@ export class SyncClient {
     return this.#seqWaiters.wait(seq, timeoutMs);
   }
 
-  /** Read from the local replica; rows as plain objects. */
+  /**
+   * Read from the local replica; rows as plain objects. While optimistic events are pending, their
+   * effects are included (applied on top of the replica, in the order they were written).
+   */
   query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
     if (!this.#replica) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
-    return this.#replica.query(cypher, params);
+    return this.#local.query(this.#replica, cypher, params);
+  }
+
+  /**
+   * A live query: `onRows` gets the rows of `cypher` (read as `query()` reads them) once, then
+   * again each time they change. It is evaluated again only after an applied or optimistic event
+   * that can change its rows (one that writes an entity or a table it reads), never on a timer.
+   * Read-only like `query()` (FORBIDDEN otherwise). Registered before `connect()`, it first runs
+   * once the replica is open.
+   * @example
+   * const sub = client.live("MATCH (t:Task) RETURN t.id AS id, t.title AS title ORDER BY id", (rows) => render(rows));
+   * sub.unsubscribe();
+   */
+  live(cypher: string, onRows: (rows: Rows) => void, options?: LiveOptions): LiveSubscription;
+  live(cypher: string, params: Record<string, unknown> | undefined, onRows: (rows: Rows) => void, options?: LiveOptions): LiveSubscription;
+  live(
+    cypher: string,
+    a: Record<string, unknown> | undefined | ((rows: Rows) => void),
+    b?: ((rows: Rows) => void) | LiveOptions,
+    c?: LiveOptions,
+  ): LiveSubscription {
+    const [params, onRows, options] = typeof a === "function" ? [{}, a, b as LiveOptions | undefined] : [a ?? {}, b as (rows: Rows) => void, c];
+    this.#checkLive(cypher);
+    return this.#live.add(cypher, params, onRows, options?.onError);
+  }
+
+  /**
+   * A live query as an async iterator: its rows first, then each result whose rows differ (a
+   * slow consumer gets the latest). Ends when the client closes or the loop is left; throws when
+   * an evaluation fails.
+   * @example for await (const rows of client.liveQuery("MATCH (u:User) RETURN count(*) AS n")) console.log(rows[0]);
+   */
+  liveQuery(cypher: string, params?: Record<string, unknown>): AsyncIterableIterator<Rows> {
+    this.#checkLive(cypher);
+    return liveIterator((onRows, onError, onClose) => this.#live.add(cypher, params ?? {}, onRows, onError, onClose));
+  }
+
+  #checkLive(cypher: string): void {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    const check = checkReadOnlyCypher(cypher);
+    if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
   }
 
   getDMLStats(): DmlStatsSnapshot {
@@ -273,6 +361,7 @@ export class SyncClient {
     this.#connection.dispatch({ type: "close" });
     this.#stopStats();
     this.#appliedReports.stop();
+    this.#live.close();
     this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#connectWaiters.rejectAll(closed);
@@ -281,6 +370,7 @@ export class SyncClient {
     this.#aggregates.failAll(closed);
     await this.#opening?.catch(() => {});
     await this.#inbox.idle();
+    await this.#local.close();
     await this.#replica?.close();
     this.#writes.outbox.close();
   }
@@ -294,6 +384,9 @@ export class SyncClient {
     const path = this.#options.dbPath;
     if (path) removeBootstrapLeftovers(path);
     this.#replica = await Replica.open({ path: path ?? null, logger: this.#log });
+    this.#local.restore(this.#writes.outbox.pending(), this.#replica.appliedSeq);
+    if (this.#options.optimistic) this.#local.prepare();
+    this.#live.start();
     if (!this.#closed) this.#stopStats = startStatsReports(this.#stats, this.#options, this.#log, this.#clientId);
   }
 
@@ -310,6 +403,7 @@ export class SyncClient {
           if (this.#connectWaiters.resolveAll()) this.#emit("live", { seq: this.lastAppliedSeq });
         });
       case "ack":
+        this.#local.acked(msg.id, msg.seq);
         return this.#writes.acked(msg.id, { seq: msg.seq, duplicate: msg.duplicate });
       case "reject":
         return this.#onReject(msg);
@@ -383,6 +477,8 @@ export class SyncClient {
         return this.#connection.dispatch({ type: "bootstrap-failed", error });
       }
       this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
+      this.#local.replaced(this.#replica.appliedSeq);
+      this.#live.invalidateAll();
       this.#seqWaiters.applied();
       this.#connection.dispatch({ type: "bootstrap-done" });
     });
@@ -406,6 +502,7 @@ export class SyncClient {
     }
     const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
     const { event, delivered } = writes.refused(msg.id, error);
+    this.#local.refused(msg.id, error);
     this.#stats.record(event?.template ?? "RAW_DML", "failed");
     if (!delivered) this.#fail(error);
   }
@@ -421,6 +518,7 @@ export class SyncClient {
       this.#connection.dispatch({ type: "drop", code: CloseCode.RESYNC, reason: "resync" });
       return;
     }
+    const shown = await this.#local.applied(events, outcomes);
     const bySeq = new Map(events.map((e) => [e.seq, e]));
     for (const o of outcomes) {
       const e = bySeq.get(o.seq)!;
@@ -438,6 +536,12 @@ export class SyncClient {
     }
     this.#seqWaiters.applied();
     this.#appliedReports.applied();
+    if (this.#live.size > 0) {
+      const change = changeOf(shown.size === 0 ? events : events.filter((e) => !shown.has(e.id)), this.#replica!);
+      if (change === "registry") this.#live.invalidateAll();
+      else this.#live.invalidate(change);
+      this.#live.resume();
+    }
   }
 
   #enqueue(item: InboxItem): void {

@@ -38,6 +38,11 @@ export class Inbox {
     this.#items = this.#items.filter((item) => !Array.isArray(item));
   }
 
+  /** Whether a batch of events is queued (not counting the one being applied). */
+  get eventsQueued(): boolean {
+    return this.#items.some((item) => Array.isArray(item));
+  }
+
   /** Resolves once everything queued so far has been processed. */
   async idle(): Promise<void> {
     await this.#draining;

@@ -35,6 +35,11 @@ export const ErrorCode = {
    * of recording it as failed and moving on.
    */
   APPLY_TIMEOUT: "APPLY_TIMEOUT",
+  /**
+   * Client-side: one of the client's events was sequenced but failed when applied (the same
+   * failure on every replica); an optimistic one's effect leaves the overlay (`rejected` event).
+   */
+  APPLY_FAILED: "APPLY_FAILED",
   CLOSED: "CLOSED",
   INTERNAL: "INTERNAL",
 } as const;

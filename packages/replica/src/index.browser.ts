@@ -6,3 +6,7 @@
  */
 export { META_TABLE, Replica } from "./replica.ts";
 export type { ApplyOutcome, ExportedSnapshot, ReplicaOptions } from "./replica.ts";
+export { Overlay } from "./overlay.ts";
+export type { Change, OverlayHost } from "./overlay.ts";
+export type { EntityAccess } from "./footprint.ts";
+export { conflicts, overlapsReads } from "./access-overlap.ts";

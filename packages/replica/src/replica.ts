@@ -20,8 +20,10 @@ import { ApplyStrategy } from "./apply-strategy.ts";
 import { applyWindow, type WindowExecutor } from "./apply-window.ts";
 import { CompiledTemplates, type Compiled } from "./compiled-templates.ts";
 import { DatabaseHandle } from "./database-handle.ts";
+import { entityAccesses, type Access, type EntityAccess } from "./footprint.ts";
 import * as k from "./kuzu.ts";
 import { META_TABLE, SET_SEQ, createMeta, readMeta, upgradeMetaColumns, writeRegistry, type MetaState } from "./meta.ts";
+import { readFootprint } from "./read-footprint.ts";
 import { applyRegistryChange } from "./registry-change.ts";
 import { cutAtRelHazards } from "./rel-hazards.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
@@ -435,6 +437,36 @@ export class Replica {
     } catch (cause) {
       throw new SyncError(ErrorCode.BAD_MESSAGE, cause instanceof Error ? cause.message : String(cause), { cause });
     }
+  }
+
+  /**
+   * What an event of `template` with `params` reads and writes, entity by entity (its template's
+   * footprint, keys filled in): null when that is not known — raw DML, registry events, templates
+   * the registry lacks or the analysis does not understand — and the event may touch anything.
+   * Live queries and the optimistic overlay use it to tell which events can affect what.
+   * @example replica.footprintOf("UPDATE_USER", { id: "u1" }) // [{ write: true, table: "USER", key: "u1" }]
+   */
+  footprintOf(template: string, params: Readonly<Record<string, unknown>>): EntityAccess[] | null {
+    const templates = this.#templates;
+    if (templates === null || template === RAW_DML_TEMPLATE || template === REGISTRY_TEMPLATE) return null;
+    let accesses: readonly Access[] | null;
+    try {
+      accesses = templates.compile(template).accesses;
+    } catch {
+      return null;
+    }
+    return accesses === null ? null : entityAccesses(accesses, params);
+  }
+
+  /**
+   * What the read query `cypher` with `params` may read (see read-footprint.ts); null: anything.
+   * @example replica.readsOf("MATCH (u:User {id: $id}) RETURN u.name", { id: "u1" }) // [{ write: false, table: "USER", key: "u1" }]
+   */
+  readsOf(cypher: string, params: Readonly<Record<string, unknown>> = {}): EntityAccess[] | null {
+    const templates = this.#templates;
+    if (templates === null) return null;
+    const accesses = readFootprint(cypher, templates.tables);
+    return accesses === null ? null : entityAccesses(accesses, params);
   }
 
   /** Wait for pending writes, then close connections and the database. Safe to call twice. */
