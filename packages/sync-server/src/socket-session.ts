@@ -80,10 +80,11 @@ export class SocketSession {
     this.#c = context;
   }
 
-  /** The socket is open: a token's expiry closes it (4001). */
+  /** The socket is open: a token's expiry closes it (4001), and so does a missing hello (4002). */
   open(): void {
     const principal = this.#ws.data.principal;
     if (principal !== null) this.#c.guard.armExpiry(this.#ws, principal.expiresAt);
+    this.#c.guard.armHello(this.#ws);
   }
 
   /** One frame: rate limit, size limit, parse, then the message. */
@@ -156,6 +157,7 @@ export class SocketSession {
       ws.close(CloseCode.POLICY_VIOLATION, "clientId does not match token");
       return;
     }
+    this.#c.guard.helloReceived(ws);
     ws.data.clientId = hello.clientId;
     ws.data.state = "catching-up";
     this.#c.activity.emit({ type: "connected", clientId: hello.clientId, lastSeq: hello.lastSeq });
