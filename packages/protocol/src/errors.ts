@@ -35,6 +35,14 @@ export const ErrorCode = {
    * of recording it as failed and moving on.
    */
   APPLY_TIMEOUT: "APPLY_TIMEOUT",
+  /**
+   * Replica-side: applying stopped before an event for a reason that is not the event's — the
+   * engine failed (I/O, memory, an interrupted query, a storage or transaction fault), the engine
+   * crashed applying it before (a poison event, see `sync-server quarantine`), or a registry step
+   * cannot run. Such a failure is not the same on every replica, so the event is not recorded as
+   * failed: the replica stays before it and is retried with backoff.
+   */
+  APPLY_STOPPED: "APPLY_STOPPED",
   CLOSED: "CLOSED",
   INTERNAL: "INTERNAL",
 } as const;
