@@ -6,3 +6,8 @@
  */
 export { META_TABLE, Replica } from "./replica.ts";
 export type { ApplyOutcome, ExportedSnapshot, ReplicaOptions } from "./replica.ts";
+export type { ReplicaAtRest } from "./replica.ts";
+export { classifyApplyError } from "./apply-errors.ts";
+export type { ApplyErrorClass } from "./apply-errors.ts";
+export { CrashGuard, DEFAULT_CRASH_LIMIT } from "./crash-guard.ts";
+export type { CrashGuardOptions, PoisonedEvent } from "./crash-guard.ts";

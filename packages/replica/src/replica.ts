@@ -63,6 +63,16 @@ export interface ApplyOutcome {
   readonly error?: string;
 }
 
+/** The replica between two applied batches, as {@link Replica.atRest} hands it out. */
+export interface ReplicaAtRest {
+  /** The applied seq: nothing moves it while the task runs. */
+  readonly seq: number;
+  /** A read, as {@link Replica.query}. */
+  query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  /** `EXPORT DATABASE` to `dir` (which must not exist), as {@link Replica.exportSnapshot}. */
+  exportTo(dir: string): Promise<ExportedSnapshot>;
+}
+
 /**
  * @example
  * const replica = await Replica.open({ path: "./data/replica.kuzu" });
@@ -387,14 +397,32 @@ export class Replica {
    * const { seq } = await replica.exportSnapshot("/tmp/snap");
    */
   exportSnapshot(dir: string): Promise<ExportedSnapshot> {
-    return this.#serial(async () => {
-      if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
-      if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
-      await k.run(this.#h.write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
-      // Kuzu's export drops column defaults; put the declared statements back (snapshot-schema.ts).
-      if (this.#registry !== null) rewriteExportedSchema(dir, this.#registry.schema);
-      return { dir, seq: this.#appliedSeq, registryHash: this.#hash, registryVersion: this.#version };
-    });
+    return this.atRest((r) => r.exportTo(dir));
+  }
+
+  /**
+   * Run `task` in the write queue, between two applied batches: what it reads (and exports) is
+   * the replica exactly at `seq`. `digestReplica` (graph-digest.ts) digests a replica this way, and
+   * a snapshot is exported and digested at the same seq.
+   * @example const rows = await replica.atRest(async (r) => ({ seq: r.seq, users: await r.query("MATCH (u:User) RETURN count(*) AS n") }));
+   */
+  atRest<T>(task: (replica: ReplicaAtRest) => Promise<T>): Promise<T> {
+    return this.#serial(() =>
+      task({
+        seq: this.#appliedSeq,
+        query: (cypher, params) => this.query(cypher, params),
+        exportTo: (dir) => this.#exportTo(dir),
+      }),
+    );
+  }
+
+  async #exportTo(dir: string): Promise<ExportedSnapshot> {
+    if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
+    if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
+    await k.run(this.#h.write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
+    // Kuzu's export drops column defaults; put the declared statements back (snapshot-schema.ts).
+    if (this.#registry !== null) rewriteExportedSchema(dir, this.#registry.schema);
+    return { dir, seq: this.#appliedSeq, registryHash: this.#hash, registryVersion: this.#version };
   }
 
   /**

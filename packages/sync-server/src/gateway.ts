@@ -58,6 +58,10 @@ export interface GatewayOptions {
   readonly indexSnapshots?: { handle(): Promise<Response> };
   /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
   readonly describe?: () => Record<string, unknown>;
+  /** `status` and the fields only GET /health has (the server replica's lag and stop, gateway-health.ts). */
+  readonly health?: () => Record<string, unknown> & { readonly status: string };
+  /** `GET /digest` (digest-service.ts). */
+  readonly digests?: { handle(url: URL): Promise<Response> };
   /** Extra gauges for GET /metrics (server replica position, log size on disk). */
   readonly probes?: Pick<MetricSources, "replicaSeq" | "logFileBytes" | "stream">;
   /** Clients not connected whose per-client statistics are kept (default 1000, most recent first). */
@@ -129,6 +133,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     fanOut,
     connectedClients: () => sockets.size,
     describe: options.describe,
+    health: options.health,
   };
   const dashboard = new DashboardFeed(() => dashboardFrame(report));
   const routes = httpRoutes({
@@ -138,6 +143,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     activity,
     snapshots: options.snapshots,
     indexSnapshots: options.indexSnapshots,
+    digests: options.digests,
     dashboard,
   });
 
