@@ -60,6 +60,8 @@ export const SERVER_USAGE = `Usage: sync-server [options]          run the gatew
        sync-server check [--templates FILE]   check a registry (exit 0 ok, 2 problems); see docs/REGISTRY.md
        sync-server plan [--templates FILE] [--data-dir DIR | --nats-url URL]
                                               what a start would do with the registry's version; changes nothing
+       sync-server quarantine --seq N [--reason TEXT] [--data-dir DIR | --nats-url URL]
+                                              take a poison event out of service (docs/SECURITY.md)
 
 Options (each also settable by the environment variable shown):
   --port <n>                PORT               listen port, 0 = any free port (default 8080)
