@@ -6,6 +6,7 @@ import type { SequencedEvent, SyncError } from "@kuzu-sync/protocol";
 import type { DmlStatsSnapshot, Logger } from "@kuzu-sync/telemetry";
 import type { BackoffOptions } from "./backoff.ts";
 import type { SnapshotProgress } from "./bootstrap-options.ts";
+import type { VerifyResult } from "./replica-verify.ts";
 
 export interface SyncClientOptions {
   /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
@@ -38,6 +39,12 @@ export interface SyncClientOptions {
    * (default true). A snapshot the server *requires* (history archived) is always used.
    */
   readonly useSnapshots?: boolean;
+  /**
+   * Once caught up after `connect()`, compare the replica with the gateway's (`verify()`), and on a
+   * mismatch emit `divergence` and an `error` REPLICA_DIVERGED and rebuild the replica from the
+   * gateway's snapshot (default false: a digest reads the whole graph on both sides).
+   */
+  readonly verifyAfterCatchUp?: boolean;
 }
 
 /** Events a client emits; `event` fires after each applied (or failed-to-apply) event. */
@@ -54,4 +61,6 @@ export interface SyncClientEvents extends Record<string, unknown> {
    * templates may have been added, changed or removed, and the schema may have new tables or columns.
    */
   registry: { readonly version: number; readonly hash: string; readonly seq: number };
+  /** `verify()` found the replica's digest different from the gateway's at `seq` (an `error` REPLICA_DIVERGED follows). */
+  divergence: VerifyResult;
 }

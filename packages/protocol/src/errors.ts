@@ -43,6 +43,14 @@ export const ErrorCode = {
    * failed: the replica stays before it and is retried with backoff.
    */
   APPLY_STOPPED: "APPLY_STOPPED",
+  /**
+   * Client-side: the local replica has applied more than the server's log holds (the server lost
+   * history, or the replica belongs to another deployment). The client stops without touching the
+   * replica or its outbox; the message says what to do.
+   */
+  REPLICA_AHEAD: "REPLICA_AHEAD",
+  /** Client-side: the replica's graph digest differs from the server replica's at the same seq (`client.verify()`). */
+  REPLICA_DIVERGED: "REPLICA_DIVERGED",
   CLOSED: "CLOSED",
   INTERNAL: "INTERNAL",
 } as const;

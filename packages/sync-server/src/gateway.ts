@@ -66,6 +66,8 @@ export interface GatewayOptions {
   readonly probes?: Pick<MetricSources, "replicaSeq" | "logFileBytes" | "stream">;
   /** Clients not connected whose per-client statistics are kept (default 1000, most recent first). */
   readonly recentClients?: number;
+  /** How long a hello past the head waits for it (JetStream: the head may lag the stream); default 0. */
+  readonly headLagWaitMs?: number;
 }
 
 export interface Gateway {
@@ -119,6 +121,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     pageSize: options.pageSize,
     catchUpHighWater: Math.min(CATCH_UP_HIGH_WATER, limits.backpressureLimit / 2),
     snapshots: options.snapshots,
+    headLagWaitMs: options.headLagWaitMs ?? 0,
     guard,
     fanOut,
     replies: new CorkedReplies<Connection>(write),

@@ -165,6 +165,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     auth,
     allowedOrigins: config.auth.allowedOrigins,
     limits: config.limits,
+    // Another gateway may have appended (and served) what this one has not consumed yet.
+    headLagWaitMs: jetstream === null ? 0 : 5_000,
     health: () => ({ ...replicaHealth(follower.lag(), follower.halted, config.degradedLagSeconds) }),
     digests,
     describe: () => ({
