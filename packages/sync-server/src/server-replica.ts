@@ -191,11 +191,17 @@ export class ServerReplica {
       this.#logger.error("server replica stopped applying", { seq, code, error: message, attempts, retryInMs: delay, appliedSeq: this.replica.appliedSeq });
     }
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      this.#wakeRetry = () => {
+      const wake = (): void => {
         clearTimeout(timer);
+        clearInterval(watch);
         resolve();
       };
+      const timer = setTimeout(wake, delay);
+      // An operator who quarantines the event should not wait out a long delay: look every second.
+      const watch = setInterval(() => {
+        if (this.#log.quarantine?.get(seq) !== undefined) wake();
+      }, 1_000);
+      this.#wakeRetry = wake;
     });
     this.#wakeRetry = null;
   }
