@@ -60,7 +60,7 @@ export async function verifyArchive(
 /**
  * Archived events `fromSeq..toSeq` (toSeq defaults to the last archived), each segment verified,
  * handed to `sink` in seq order. Returns how many were read.
- * @example await restoreEvents(store, 1, 500, (e) => console.log(JSON.stringify(e)));
+ * @example await restoreEvents(store, 1, 500, (e) => out.write(`${JSON.stringify(e)}\n`));
  */
 export async function restoreEvents(
   store: ArchiveStore,

@@ -66,7 +66,7 @@ export interface ArchiveReport {
 /**
  * @example
  * const report = await runArchive({ log, store, cutoffMs: Date.now() - 30 * 86_400_000, segmentEvents: 10_000 });
- * console.log(`${report.events} events in ${report.segments.length} segments`);
+ * logger.info(`${report.events} events in ${report.segments.length} segments`);
  */
 export async function runArchive(options: ArchiveRunOptions): Promise<ArchiveReport> {
   const { log, store } = options;

@@ -43,7 +43,7 @@ import { replicaAhead } from "./stop-reasons.ts";
  * await client.connect();
  * const { seq } = await client.executeTemplate("CREATE_USER", { id: "u1", name: "Alice" });
  * await client.waitForSeq(seq);
- * console.log(await client.query("MATCH (u:User) RETURN u.name AS name"));
+ * const names = await client.query("MATCH (u:User) RETURN u.name AS name");
  * await client.close();
  */
 export function createSyncClient(url: string, options: SyncClientOptions = {}): SyncClient {

@@ -52,7 +52,7 @@ function ago(ms: number): string {
 /**
  * @example
  * const log = await JetStreamArchivableLog.open({ natsUrl: "nats://127.0.0.1:4222", stream: "KUZU_SYNC_EVENTS", replicaStaleAfterMs: 7 * 86_400_000 });
- * console.log(await log.horizon(), await log.head());
+ * const [horizon, head] = [await log.horizon(), await log.head()];
  * await log.close();
  */
 export class JetStreamArchivableLog implements ArchivableLog {

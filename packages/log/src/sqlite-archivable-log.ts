@@ -15,7 +15,7 @@ import { eventValues, INSERT_EVENT, LOG_TABLES, LogMeta, READ_EVENTS, SET_META, 
 /**
  * @example
  * const log = SqliteArchivableLog.open("./data/events.sqlite");
- * console.log(await log.horizon());
+ * const horizon = await log.horizon();
  * await log.close();
  */
 export class SqliteArchivableLog implements ArchivableLog {

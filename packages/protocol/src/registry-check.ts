@@ -187,7 +187,7 @@ export function checkTemplates(templates: Readonly<Record<string, CheckableTempl
  * A registry that failed its checks; the message lists every problem with its fix. A TypeError,
  * as every malformed registry definition is.
  * @example
- * try { defineTemplates(definition) } catch (e) { if (e instanceof RegistryCheckError) console.error(e.problems) }
+ * try { defineTemplates(definition) } catch (e) { if (e instanceof RegistryCheckError) report(e.problems) }
  */
 export class RegistryCheckError extends TypeError {
   override readonly name = "RegistryCheckError";

@@ -77,7 +77,7 @@ const TEXT_UNSAFE = /STRING|BLOB|DOUBLE|FLOAT|UUID|JSON/;
  * The canonical dump of a graph.
  * @example
  * const dump = await dumpGraph(replica);
- * for (const t of dump.tables) console.log(t.name, t.rows.length);
+ * const rows = dump.tables.map((t) => [t.name, t.rows.length]);
  */
 export async function dumpGraph(reader: GraphReader, options: DumpOptions = {}): Promise<GraphDump> {
   const skip = new Set([META_TABLE, ...(options.skipTables ?? [])]);

@@ -22,7 +22,7 @@ export interface RegistryProblems {
 
 /**
  * Check a registry on its own: its schema runs on an empty database and every template prepares.
- * @example const p = await checkRegistrySchema(registry.toWire()); if (!p.ok) console.log(p);
+ * @example const p = await checkRegistrySchema(registry.toWire()); if (!p.ok) refuse(p);
  */
 export async function checkRegistrySchema(registry: WireRegistry): Promise<RegistryProblems> {
   return withScratch(async (conn) => {

@@ -100,6 +100,17 @@ describe("Replica", () => {
     expect((await r.query("MATCH (u:User) RETURN u.name AS n"))).toEqual([{ n: "A" }]);
   });
 
+  test("a batch that holds pages again (a replaced connection's, then a catch-up's) applies each seq once", async () => {
+    const r = await fresh();
+    const inc = (seq: number) => ev("INCREMENT_COUNTER", { counterId: "c", amount: seq }, seq);
+    await r.apply([inc(1)]);
+    const outcomes = await r.apply([inc(2), inc(3), inc(4), inc(2), inc(3), inc(4), inc(5), inc(3)]);
+    expect(outcomes.map((o) => o.seq)).toEqual([2, 3, 4, 5]);
+    expect(r.appliedSeq).toBe(5);
+    expect(await r.query("MATCH (c:Counter) RETURN c.value AS v")).toEqual([{ v: 15 }]);
+    await expect(r.apply([inc(5), inc(6), inc(8)])).rejects.toThrow(/expected seq 7, got 8/);
+  });
+
   test("a duplicateOf slot moves the applied seq and runs nothing", async () => {
     const r = await fresh();
     const first = ev("INCREMENT_COUNTER", { counterId: "c", amount: 2 }, 1);

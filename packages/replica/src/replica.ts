@@ -254,23 +254,26 @@ export class Replica {
   }
 
   /**
-   * Apply events in order. Events at or below {@link appliedSeq} are skipped (so redelivery is
-   * harmless); a gap throws, because applying past it would diverge. Consecutive template events
-   * go in one transaction, in the order `planApply` gives (conflict-free layers, one group per
-   * template: equivalent to seq order, see apply-plan.ts); raw DML and events of templates that
-   * cannot run go alone, in their own transaction. The outcomes, and the state, are those of
+   * Apply events in order. Events at or below {@link appliedSeq}, or repeated later in the batch,
+   * are skipped (so redelivery is harmless); a gap throws, because applying past it would
+   * diverge. Consecutive template events go in one transaction, in the order `planApply` gives
+   * (conflict-free layers, one group per template: equivalent to seq order, see apply-plan.ts);
+   * raw DML and events of templates that cannot run go alone, in their own transaction. The outcomes, and the state, are those of
    * applying one event at a time: an event that fails is found and left out (apply-window.ts).
    */
   apply(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
     return this.#serial(async () => {
-      const fresh = events.filter((e) => e.seq > this.#appliedSeq);
-      if (fresh.length === 0) return [];
-      for (let i = 0; i < fresh.length; i++) {
-        const expected = this.#appliedSeq + 1 + i;
-        if (fresh[i]!.seq !== expected) {
-          throw new SyncError(ErrorCode.INTERNAL, `gap in event stream: expected seq ${expected}, got ${fresh[i]!.seq}`);
-        }
+      // A batch may hold a page again (pages a replaced connection delivered, then the new
+      // connection's catch-up from the seq applied when it said hello): skip what is covered.
+      const fresh: SequencedEvent[] = [];
+      let covered = this.#appliedSeq;
+      for (const e of events) {
+        if (e.seq <= covered) continue;
+        if (e.seq !== covered + 1) throw new SyncError(ErrorCode.INTERNAL, `gap in event stream: expected seq ${covered + 1}, got ${e.seq}`);
+        fresh.push(e);
+        covered = e.seq;
       }
+      if (fresh.length === 0) return [];
       const outcomes: ApplyOutcome[] = [];
       let start = 0;
       for (let i = 0; i <= fresh.length; i++) {

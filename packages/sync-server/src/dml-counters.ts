@@ -7,6 +7,7 @@
  * - `applied` / `failed`: outcome of each event on the server replica.
  * @module
  */
+import { formatRate, successRate } from "@kuzu-sync/telemetry";
 
 export interface DmlCounts {
   accepted: number;
@@ -61,13 +62,4 @@ export class DmlCounters {
     }
     return lines.join("\n");
   }
-}
-
-function successRate(c: DmlCounts): number {
-  const done = c.applied + c.failed;
-  return done === 0 ? 100 : (c.applied / done) * 100;
-}
-
-function formatRate(rate: number): string {
-  return Number.isInteger(rate) ? String(rate) : rate.toFixed(1);
 }

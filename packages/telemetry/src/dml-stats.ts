@@ -77,11 +77,20 @@ export class DmlStats {
   }
 }
 
-function successRate(c: DmlCounts): number {
+/**
+ * applied / (applied + failed) in percent; 100 while nothing has failed. The gateway's DML
+ * statistics use it too.
+ * @example successRate({ applied: 3, failed: 1 }) // 75
+ */
+export function successRate(c: { readonly applied: number; readonly failed: number }): number {
   const done = c.applied + c.failed;
   return done === 0 ? 100 : (c.applied / done) * 100;
 }
 
-function formatRate(rate: number): string {
+/**
+ * A success rate as the reports print it: a whole number as is, else one decimal.
+ * @example formatRate(66.666) // "66.7"
+ */
+export function formatRate(rate: number): string {
   return Number.isInteger(rate) ? String(rate) : rate.toFixed(1);
 }

@@ -8,5 +8,5 @@
 export { SeverityNumber, createLogger, jsonLinesSink, parseLevel, silentLogger } from "./logger.ts";
 export type { AttributeValue, Attributes, Level, LogRecord, LogSink, Logger, LoggerOptions } from "./logger.ts";
 export { REDACTED, isParamsAttribute, isSecretAttribute, redactAttributes } from "./redact.ts";
-export { DmlStats } from "./dml-stats.ts";
+export { DmlStats, formatRate, successRate } from "./dml-stats.ts";
 export type { DmlCounts, DmlOutcome, DmlStatsSnapshot, TemplateStats } from "./dml-stats.ts";
