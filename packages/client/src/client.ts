@@ -85,6 +85,7 @@ export class SyncClient {
     (cause) => this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause })),
   );
   #opening: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
   readonly #abort = new AbortController();
   /** Marker around each apply of a persistent replica, so a poison event cannot crash-loop it (crash-guard.ts). */
   #guard: CrashGuard | null = null;
@@ -300,7 +301,14 @@ export class SyncClient {
   }
 
   /** Disconnect, finish applying what arrived, close the replica. Unacked events stay in a durable outbox. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    // A second call (the client may close itself, e.g. REPLICA_AHEAD) waits for the first: the
+    // replica file must be closed before anyone opens it again.
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
     if (this.#closed) return;
     this.#connection.dispatch({ type: "close" });
     this.#stopStats();
