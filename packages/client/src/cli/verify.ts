@@ -8,7 +8,8 @@
  */
 import type { VerifyResult } from "../replica-verify.ts";
 import type { SyncClient } from "../client.ts";
-import { ExitCode } from "./exit-codes.ts";
+import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import { CliError, ExitCode } from "./exit-codes.ts";
 import { abortable, openClient, withTimeout, type CliContext } from "./session.ts";
 import { toJson } from "./table.ts";
 
@@ -24,7 +25,7 @@ export interface VerifyOptions {
 export async function verifyCommand(ctx: CliContext, options: VerifyOptions): Promise<ExitCode> {
   const client = await openClient(ctx, { ...(options.db === undefined ? {} : { dbPath: options.db }), until: "live", progress: true });
   try {
-    const first = await abortable(client.verify({ timeoutMs: Math.max(ctx.config.timeoutMs, 60_000) }), ctx.signal);
+    const first = await abortable(client.verify({ timeoutMs: Math.max(ctx.config.timeoutMs, 60_000) }), ctx.signal).catch(unavailable);
     let repaired: VerifyResult | null = null;
     if (!first.match && options.repair) repaired = await repair(ctx, client);
     const final = repaired ?? first;
@@ -40,6 +41,14 @@ export async function verifyCommand(ctx: CliContext, options: VerifyOptions): Pr
   } finally {
     await client.close();
   }
+}
+
+/** The gateway cannot give a digest now (its replica stopped, or not there yet): "unavailable" (3), not a failure of this replica. */
+function unavailable(error: unknown): never {
+  if (error instanceof SyncError && (error.code === ErrorCode.APPLY_STOPPED || error.code === ErrorCode.NOT_READY)) {
+    throw new CliError(`the gateway cannot give its digest now (${error.code}): ${error.message}`, ExitCode.UNAVAILABLE, { cause: error });
+  }
+  throw error;
 }
 
 /** Rebuild from the snapshot (started by verify), wait until caught up again, verify again. */
