@@ -174,6 +174,8 @@ describe("a poison event that crashes the engine (embedded log)", () => {
       const dbPath = join(dir.path, "persistent.kuzu");
       p = startReplicaProcess(gw0.url, dbPath, "persistent");
       await p.waitFor((l) => l.type === "applied" && l.seq === first, `the persistent replica applies seq ${first}`);
+      // The poison event then arrives alone at the server replica, so each death counts for it (crash-guard.ts).
+      await waitForStatus(gw0, (h) => h.replicaSeq === first, `the server replica applies seq ${first}`, 20_000);
       // Sequenced (durable before it is applied), then the server replica runs it: Kuzu segfaults.
       w.socket.send({ type: "event", event: makeEvent("TRIM_NAME", { id: "u1", len: -1 }, "writer") });
       expect(await gw0.proc.exited).not.toBe(0);

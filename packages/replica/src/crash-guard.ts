@@ -21,6 +21,9 @@ import { ErrorCode, REGISTRY_TEMPLATE, SyncError, type SequencedEvent } from "@k
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import type { ApplyOutcome, Replica } from "./replica.ts";
 
+/** This process's id, for the marker (0 in a browser, where the guard never writes one: no path). */
+const PID = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
+
 /** Deaths while applying one event alone after which it is refused until quarantined. */
 export const DEFAULT_CRASH_LIMIT = 3;
 
@@ -124,7 +127,7 @@ export class CrashGuard {
 
   /** Apply with the marker on disk; it stays only if the process dies meanwhile. */
   async #marked(replica: Replica, events: readonly SequencedEvent[], crashes: number): Promise<ApplyOutcome[]> {
-    const marker: Marker = { from: events[0]!.seq, to: events[events.length - 1]!.seq, crashes, pid: typeof process === "undefined" ? 0 : process.pid, at: new Date().toISOString() };
+    const marker: Marker = { from: events[0]!.seq, to: events[events.length - 1]!.seq, crashes, pid: PID, at: new Date().toISOString() };
     writeFileSync(this.#marker!, JSON.stringify(marker));
     try {
       return await replica.apply(events);
