@@ -7,6 +7,7 @@ import type { DmlStatsSnapshot, Logger } from "@kuzu-sync/telemetry";
 import type { BackoffOptions } from "./backoff.ts";
 import type { SnapshotProgress } from "./bootstrap-options.ts";
 import type { ConfirmedWrite, PendingWrite, RejectedWrite } from "./local-writes.ts";
+import type { VerifyResult } from "./replica-verify.ts";
 
 export interface SyncClientOptions {
   /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
@@ -44,6 +45,12 @@ export interface SyncClientOptions {
    * `query()` and live queries see it at once, before the server sequences it (default false).
    */
   readonly optimistic?: boolean;
+  /**
+   * Once caught up after `connect()`, compare the replica with the gateway's (`verify()`), and on a
+   * mismatch emit `divergence` and an `error` REPLICA_DIVERGED and rebuild the replica from the
+   * gateway's snapshot (default false: a digest reads the whole graph on both sides).
+   */
+  readonly verifyAfterCatchUp?: boolean;
 }
 
 /** Events a client emits; `event` fires after each applied (or failed-to-apply) event. */
@@ -69,4 +76,6 @@ export interface SyncClientEvents extends Record<string, unknown> {
    * when applied (`APPLY_FAILED`): an optimistic write's effect has left `query()` and live queries.
    */
   rejected: RejectedWrite;
+  /** `verify()` found the replica's digest different from the gateway's at `seq` (an `error` REPLICA_DIVERGED follows). */
+  divergence: VerifyResult;
 }

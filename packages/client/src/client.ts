@@ -18,7 +18,7 @@ import {
   type WelcomeMessage,
   type WireRegistry,
 } from "@kuzu-sync/protocol";
-import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
+import { CrashGuard, Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
 import { AppliedReports } from "./applied-reports.ts";
@@ -39,6 +39,8 @@ import { startStatsReports } from "./stats-reports.ts";
 import { registryKnown, registryProblem } from "./registry-compat.ts";
 import { SNAPSHOTS_SUPPORTED, bootstrapFromSnapshot, removeBootstrapLeftovers } from "#snapshot-bootstrap";
 import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
+import { Verifier, fetchServerDigest, type VerifyResult } from "./replica-verify.ts";
+import { replicaAhead } from "./stop-reasons.ts";
 
 /**
  * @example
@@ -88,6 +90,7 @@ export class SyncClient {
     (cause) => this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause })),
   );
   #opening: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
   readonly #abort = new AbortController();
   /** Live queries (live-queries.ts), evaluated through what `query()` reads. */
   readonly #live = new LiveQueries({
@@ -98,6 +101,19 @@ export class SyncClient {
   });
   /** This client's writes until confirmed, and the optimistic overlay (local-writes.ts). */
   readonly #local: LocalWrites;
+  /** Marker around each apply of a persistent replica, so a poison event cannot crash-loop it (crash-guard.ts). */
+  #guard: CrashGuard | null = null;
+  /** Applies that stopped in a row (APPLY_STOPPED, APPLY_TIMEOUT, a gap): each reconnect waits longer. */
+  #applyStops = 0;
+  /** `verify()`: holds the apply path at the seq the gateway digested (replica-verify.ts). */
+  readonly #verifier = new Verifier({
+    replica: () => this.#replica!,
+    enqueue: (step) => this.#enqueue(step),
+    fetchDigest: (seq) => {
+      const state = this.#connection.state;
+      return fetchServerDigest(this.url, seq, state.kind === "connected" ? state.token : this.#options.token, this.#abort.signal);
+    },
+  });
 
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
@@ -294,6 +310,23 @@ export class SyncClient {
   }
 
   /**
+   * Compare the local replica with the gateway's server replica: both graph digests at the same seq
+   * (the client holds its apply at the seq the gateway digested; docs/PROTOCOL.md §11). On a
+   * mismatch it emits `divergence` and an `error` REPLICA_DIVERGED, and with `repair` rebuilds the
+   * replica from the gateway's snapshot (its outbox is kept). Call it when connected.
+   * @example
+   * const { match, seq } = await client.verify();
+   * if (!match) await client.verify({ repair: true });
+   */
+  async verify(options: { readonly repair?: boolean; readonly timeoutMs?: number } = {}): Promise<VerifyResult> {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    if (!this.connected) throw new SyncError(ErrorCode.NOT_READY, "not connected: call connect() first");
+    const result = await this.#verifier.verify(options.timeoutMs ?? 60_000);
+    if (!result.match) this.#diverged(result, options.repair === true);
+    return result;
+  }
+
+  /**
    * Read from the local replica; rows as plain objects. While optimistic events are pending, their
    * effects are included (applied on top of the replica, in the order they were written).
    */
@@ -356,7 +389,14 @@ export class SyncClient {
   }
 
   /** Disconnect, finish applying what arrived, close the replica. Unacked events stay in a durable outbox. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    // A second call (the client may close itself, e.g. REPLICA_AHEAD) waits for the first: the
+    // replica file must be closed before anyone opens it again.
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
     if (this.#closed) return;
     this.#connection.dispatch({ type: "close" });
     this.#stopStats();
@@ -368,6 +408,7 @@ export class SyncClient {
     this.#writes.failAll(closed);
     this.#seqWaiters.failAll(closed);
     this.#aggregates.failAll(closed);
+    this.#verifier.cancel(closed);
     await this.#opening?.catch(() => {});
     await this.#inbox.idle();
     await this.#local.close();
@@ -387,6 +428,7 @@ export class SyncClient {
     this.#local.restore(this.#writes.outbox.pending(), this.#replica.appliedSeq);
     if (this.#options.optimistic) this.#local.prepare();
     this.#live.start();
+    this.#guard = CrashGuard.open({ path: path ?? null, logger: this.#log, who: `client ${this.#clientId}'s replica` });
     if (!this.#closed) this.#stopStats = startStatsReports(this.#stats, this.#options, this.#log, this.#clientId);
   }
 
@@ -400,7 +442,9 @@ export class SyncClient {
         return this.#enqueue(msg.events);
       case "live":
         return this.#enqueue(async () => {
-          if (this.#connectWaiters.resolveAll()) this.#emit("live", { seq: this.lastAppliedSeq });
+          if (!this.#connectWaiters.resolveAll()) return;
+          this.#emit("live", { seq: this.lastAppliedSeq });
+          if (this.#options.verifyAfterCatchUp) this.#verifyInBackground();
         });
       case "ack":
         this.#local.acked(msg.id, msg.seq);
@@ -427,7 +471,12 @@ export class SyncClient {
       return;
     }
     if (msg.headSeq < replica.appliedSeq) {
-      this.#fail(new SyncError(ErrorCode.INTERNAL, `local replica is at seq ${replica.appliedSeq} but the server's head is ${msg.headSeq}: the server lost history or is another deployment`));
+      // Applying on would skip seqs that are other events here: stop, touching nothing (like a registry mismatch).
+      const error = replicaAhead({ appliedSeq: replica.appliedSeq, headSeq: msg.headSeq, dbPath: this.#options.dbPath ?? null, url: this.#safeUrl, unsent: this.#writes.size });
+      this.#connectWaiters.rejectAll(error);
+      this.#fail(error);
+      void this.close();
+      return;
     }
     this.#registry = msg.registry;
     this.#welcome = msg;
@@ -507,18 +556,27 @@ export class SyncClient {
     if (!delivered) this.#fail(error);
   }
 
-  async #apply(events: readonly SequencedEvent[]): Promise<void> {
+  /** Every batch goes through the verifier, which may hold it at a seq (replica-verify.ts). */
+  #apply(events: readonly SequencedEvent[]): Promise<void> {
+    return this.#verifier.through(events, (batch) => this.#applyBatch(batch));
+  }
+
+  async #applyBatch(events: readonly SequencedEvent[]): Promise<void> {
     let outcomes: ApplyOutcome[];
     try {
-      outcomes = await this.#replica!.apply(events);
+      const replica = this.#replica!;
+      outcomes = this.#guard === null ? await replica.apply(events) : await this.#guard.apply(replica, events);
     } catch (cause) {
-      // A gap or a broken replica: drop the connection and resume from what is really applied.
+      // A gap, or the replica stopped (APPLY_STOPPED, APPLY_TIMEOUT: nothing was recorded for that
+      // event): drop the connection and resume from what is really applied, after a delay that
+      // grows while it keeps stopping, so a stuck replica does not hammer the gateway.
       this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
       this.#inbox.dropEvents(); // stale: catch-up resends them
-      this.#connection.dispatch({ type: "drop", code: CloseCode.RESYNC, reason: "resync" });
+      this.#connection.dispatch({ type: "drop", code: CloseCode.RESYNC, reason: "resync", attempt: this.#applyStops++ });
       return;
     }
     const shown = await this.#local.applied(events, outcomes);
+    if (outcomes.length > 0) this.#applyStops = 0;
     const bySeq = new Map(events.map((e) => [e.seq, e]));
     for (const o of outcomes) {
       const e = bySeq.get(o.seq)!;
@@ -542,6 +600,35 @@ export class SyncClient {
       else this.#live.invalidate(change);
       this.#live.resume();
     }
+  }
+
+  /** `verifyAfterCatchUp`: verify once caught up, and rebuild from a snapshot on a mismatch. */
+  #verifyInBackground(): void {
+    this.#verifier.verify(this.#options.connectTimeoutMs ?? 60_000).then(
+      (result) => {
+        if (result.match) this.#log.info("replica verified", { seq: result.seq, sha256: result.local.sha256.slice(0, 12) });
+        else this.#diverged(result, true);
+      },
+      (error: unknown) => {
+        if (this.#closed) return;
+        this.#fail(error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, `verification failed: ${String(error)}`, { cause: error }));
+      },
+    );
+  }
+
+  /** The replica differs from the server's: say so, and rebuild it from the gateway's snapshot when asked. */
+  #diverged(result: VerifyResult, repair: boolean): void {
+    this.#emit("divergence", result);
+    const rebuild = repair && SNAPSHOTS_SUPPORTED;
+    this.#fail(
+      new SyncError(
+        ErrorCode.REPLICA_DIVERGED,
+        `the replica${this.#options.dbPath ? ` at ${this.#options.dbPath}` : ""} differs from ${this.#safeUrl}'s at seq ${result.seq} ` +
+          `(${result.local.nodes} nodes, ${result.local.relationships} relationships, ${result.local.sha256.slice(0, 12)} here; ${result.server.nodes}, ${result.server.relationships}, ${result.server.sha256.slice(0, 12)} there)` +
+          (rebuild ? "; rebuilding it from the gateway's snapshot (the outbox is kept)" : repair ? "; this build cannot import a snapshot" : "; verify({ repair: true }) rebuilds it from the gateway's snapshot"),
+      ),
+    );
+    if (rebuild) this.#connection.dispatch({ type: "rebuild", offer: { seq: result.seq, url: "/snapshot", required: true } });
   }
 
   #enqueue(item: InboxItem): void {

@@ -8,6 +8,7 @@ export type { LiveOptions, LiveSubscription, Rows } from "./live-queries.ts";
 export type { ConfirmedWrite, PendingWrite, RejectedWrite } from "./local-writes.ts";
 export { backoffDelay } from "./backoff.ts";
 export type { SnapshotProgress } from "./bootstrap-options.ts";
+export type { DigestAtSeq, VerifyResult } from "./replica-verify.ts";
 export type { BackoffOptions } from "./backoff.ts";
 export { ErrorCode, SyncError } from "@kuzu-sync/protocol";
 export type { SequencedEvent } from "@kuzu-sync/protocol";
