@@ -39,11 +39,31 @@ describe("examples run against a real gateway", () => {
     expect(head).toBeGreaterThan(4);
   }, SLOW);
 
+  test("live_tasks.ts: two processes with live queries write optimistically; the refused write leaves with `rejected`", async () => {
+    await using gw = await startGatewayProcess({ args: ["--templates", example("live_tasks_registry.ts")] });
+    const r = await runCommand(["bun", "run", example("live_tasks.ts")], { env: { SYNC_URL: gw.url } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    for (const name of ["alice", "bob"]) {
+      expect(r.stdout).toContain(`[${name}] writes ADD_TASK `);
+      expect(r.stdout).toContain(`[${name}] final: alice=open bob=done\n`);
+    }
+    expect(r.stdout).toContain("[bob] rejected SET_STATUS: INVALID_PARAMS\n");
+    expect(r.stdout).toMatch(/\[alice\] confirmed SET_STATUS at seq \d+\n/);
+  }, SLOW);
+
+  test("live_tasks.ts against a gateway with another registry says how to start the right one and exits 2", async () => {
+    await using gw = await startGatewayProcess();
+    const r = await runCommand(["bun", "run", example("live_tasks.ts")], { env: { SYNC_URL: gw.url } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--templates examples/live_tasks_registry.ts");
+  }, SLOW);
+
   test("without a gateway, each example says so and exits 3, as sync-client does", async () => {
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
     const url = `ws://127.0.0.1:${server.port}`;
     server.stop(true);
-    const results = await Promise.all(["two_replicas.ts", "stats_monitoring.ts"].map((name) => runCommand(["bun", "run", example(name)], { env: { SYNC_URL: url } })));
+    const results = await Promise.all(["two_replicas.ts", "stats_monitoring.ts", "live_tasks.ts"].map((name) => runCommand(["bun", "run", example(name)], { env: { SYNC_URL: url } })));
     for (const r of results) {
       expect(r.code).toBe(3);
       expect(r.stderr).toContain(`No sync-server is reachable at ${url}`);

@@ -89,3 +89,43 @@ describe("idle and half-open connections", () => {
     expect(await quiet.nextOfType("ack")).toMatchObject({ id: ev["id"] });
   }, 40_000);
 });
+
+describe("sockets that never say hello (issue 14, finding 6)", () => {
+  test("are closed with 4002 after HELLO_TIMEOUT, frames other than hello do not keep them, and their slots are free again", async () => {
+    await using gw = await startGatewayProcess({ args: ["--hello-timeout", "1", "--max-connections", "3"] });
+    // Bun's WebSocket answers pings, like every client stack: only the hello timeout closes these.
+    await using silent = await RawSocket.open(gw.url);
+    await using chatty = await RawSocket.open(gw.url);
+    await using greeted = (await RawSocket.hello(gw.url, "greeted")).socket;
+    // Full: a fourth socket is refused while the two hold their slots.
+    expect((await upgradeStatus(gw.port)).status).toBe(503);
+    // Garbage, an event and an aggregate request are answered, but none of them is a hello.
+    chatty.send("{garbage");
+    chatty.send({ type: "event", event: makeEvent("INCREMENT_COUNTER", { counterId: "x" }) });
+    chatty.send({ type: "aggregate", id: "q1", name: "counters" });
+    expect(await chatty.nextOfType("error")).toMatchObject({ code: "BAD_FRAME" });
+    expect(await chatty.nextOfType("reject")).toMatchObject({ code: "NOT_READY" });
+    const closes = await Promise.all([silent.closeEvent, chatty.closeEvent]);
+    for (const close of closes) expect(close).toEqual({ code: 4002, reason: "no hello within 1 s" });
+    expect(gw.output.filter((l) => l.includes('"no hello in time: connection closed"')).length).toBe(2);
+    // The slots are free: two clients get in, and the one that said hello in time was never closed.
+    await using pool = new ClientPool();
+    const a = await pool.connect(gw.url);
+    await using late = (await RawSocket.hello(gw.url, "late")).socket;
+    expect(greeted.ws.readyState).toBe(WebSocket.OPEN);
+    const { seq } = await a.executeTemplate("INCREMENT_COUNTER", { counterId: "after" });
+    expect(seq).toBe(headAfter(1));
+    expect((await stats(gw)).connectedClients).toBe(3);
+    expect(late.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
+  test("--hello-timeout 0 keeps them (the old behaviour), and the flag wins over HELLO_TIMEOUT", async () => {
+    await using gw = await startGatewayProcess({ args: ["--hello-timeout", "0"], env: { HELLO_TIMEOUT: "1" } });
+    await using silent = await RawSocket.open(gw.url);
+    // Asserting that nothing happens needs a bounded wait: 2.5 s is well past the environment's 1 s.
+    const closed = await Promise.race([silent.closeEvent.then(() => true), Bun.sleep(2_500).then(() => false)]);
+    expect(closed).toBe(false);
+    silent.send({ type: "hello", clientId: "slow", lastSeq: 0 });
+    expect(await silent.nextOfType("live")).toMatchObject({ type: "live" });
+  });
+});

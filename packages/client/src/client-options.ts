@@ -6,6 +6,8 @@ import type { SequencedEvent, SyncError } from "@kuzu-sync/protocol";
 import type { DmlStatsSnapshot, Logger } from "@kuzu-sync/telemetry";
 import type { BackoffOptions } from "./backoff.ts";
 import type { SnapshotProgress } from "./bootstrap-options.ts";
+import type { ConfirmedWrite, PendingWrite, RejectedWrite } from "./local-writes.ts";
+import type { VerifyResult } from "./replica-verify.ts";
 
 export interface SyncClientOptions {
   /** Persistent replica file; in-memory when absent. The outbox lives beside it (`<dbPath>.outbox.sqlite`). */
@@ -38,6 +40,17 @@ export interface SyncClientOptions {
    * (default true). A snapshot the server *requires* (history archived) is always used.
    */
   readonly useSnapshots?: boolean;
+  /**
+   * Every write is optimistic unless `executeTemplate(…, { optimistic: false })` says otherwise:
+   * `query()` and live queries see it at once, before the server sequences it (default false).
+   */
+  readonly optimistic?: boolean;
+  /**
+   * Once caught up after `connect()`, compare the replica with the gateway's (`verify()`), and on a
+   * mismatch emit `divergence` and an `error` REPLICA_DIVERGED and rebuild the replica from the
+   * gateway's snapshot (default false: a digest reads the whole graph on both sides).
+   */
+  readonly verifyAfterCatchUp?: boolean;
 }
 
 /** Events a client emits; `event` fires after each applied (or failed-to-apply) event. */
@@ -54,4 +67,15 @@ export interface SyncClientEvents extends Record<string, unknown> {
    * templates may have been added, changed or removed, and the schema may have new tables or columns.
    */
   registry: { readonly version: number; readonly hash: string; readonly seq: number };
+  /** A write was handed to the client (`client.pending` lists it until it is confirmed or rejected). */
+  pending: PendingWrite;
+  /** One of this client's writes came back applied from the stream (its effect is confirmed state now). */
+  confirmed: ConfirmedWrite;
+  /**
+   * One of this client's writes was refused by the server (its code), or was sequenced but failed
+   * when applied (`APPLY_FAILED`): an optimistic write's effect has left `query()` and live queries.
+   */
+  rejected: RejectedWrite;
+  /** `verify()` found the replica's digest different from the gateway's at `seq` (an `error` REPLICA_DIVERGED follows). */
+  divergence: VerifyResult;
 }

@@ -9,6 +9,7 @@ import {
   RAW_DML_TEMPLATE,
   REGISTRY_TEMPLATE,
   SyncError,
+  checkReadOnlyCypher,
   isRetryable,
   type ClientEvent,
   type SequencedEvent,
@@ -17,7 +18,7 @@ import {
   type WelcomeMessage,
   type WireRegistry,
 } from "@kuzu-sync/protocol";
-import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
+import { CrashGuard, Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
 import { AppliedReports } from "./applied-reports.ts";
@@ -28,6 +29,10 @@ import { Connection } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { eventFrames, type FrameLimits } from "./event-frames.ts";
 import { Inbox, type InboxItem } from "./inbox.ts";
+import { liveIterator } from "./live-iterator.ts";
+import { LiveQueries, changeOf, type LiveOptions, type LiveSubscription, type Rows } from "./live-queries.ts";
+import { LocalWrites, type PendingWrite } from "./local-writes.ts";
+import { memoryOptimisticStore, openOptimisticStore } from "./optimistic-store.ts";
 import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
@@ -35,6 +40,8 @@ import { startStatsReports } from "./stats-reports.ts";
 import { registryKnown, registryProblem } from "./registry-compat.ts";
 import { SNAPSHOTS_SUPPORTED, bootstrapFromSnapshot, removeBootstrapLeftovers } from "#snapshot-bootstrap";
 import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
+import { Verifier, fetchServerDigest, type VerifyResult } from "./replica-verify.ts";
+import { replicaAhead } from "./stop-reasons.ts";
 
 /**
  * @example
@@ -84,9 +91,32 @@ export class SyncClient {
     (cause) => this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause })),
   );
   #opening: Promise<void> | null = null;
+  #closing: Promise<void> | null = null;
   readonly #abort = new AbortController();
   /** How the gateway of the current connection takes events (from its welcome). */
   #frames: FrameLimits = { maxEvents: 1, maxBytes: 1 << 20 };
+  /** Live queries (live-queries.ts), evaluated through what `query()` reads. */
+  readonly #live = new LiveQueries({
+    read: (cypher, params) => this.query(cypher, params),
+    readsOf: (cypher, params) => this.#replica?.readsOf(cypher, params),
+    report: (error) => this.#fail(error),
+    behind: () => this.#inbox.eventsQueued,
+  });
+  /** This client's writes until confirmed, and the optimistic overlay (local-writes.ts). */
+  readonly #local: LocalWrites;
+  /** Marker around each apply of a persistent replica, so a poison event cannot crash-loop it (crash-guard.ts). */
+  #guard: CrashGuard | null = null;
+  /** Applies that stopped in a row (APPLY_STOPPED, APPLY_TIMEOUT, a gap): each reconnect waits longer. */
+  #applyStops = 0;
+  /** `verify()`: holds the apply path at the seq the gateway digested (replica-verify.ts). */
+  readonly #verifier = new Verifier({
+    replica: () => this.#replica!,
+    enqueue: (step) => this.#enqueue(step),
+    fetchDigest: (seq) => {
+      const state = this.#connection.state;
+      return fetchServerDigest(this.url, seq, state.kind === "connected" ? state.token : this.#options.token, this.#abort.signal);
+    },
+  });
 
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
@@ -121,6 +151,19 @@ export class SyncClient {
     this.#outboxError = error;
     this.#clientId = clientId;
     this.#stats = new DmlStats(clientId);
+    this.#local = new LocalWrites(
+      {
+        clientId,
+        replica: () => this.#replica,
+        inStep: (task) => this.#enqueue(task),
+        changed: (change) => this.#live.invalidate(change),
+        pending: (write) => this.#emit("pending", write),
+        confirmed: (write) => this.#emit("confirmed", write),
+        rejected: (write) => this.#emit("rejected", write),
+        logger: this.#log,
+      },
+      error === null ? openOptimisticStore(options.dbPath) : memoryOptimisticStore(),
+    );
   }
 
   get clientId(): string {
@@ -135,6 +178,16 @@ export class SyncClient {
   /** Whether the socket is open and the handshake is done. */
   get connected(): boolean {
     return this.#connection.liveSocket !== null;
+  }
+
+  /**
+   * This client's writes not yet confirmed by the stream, oldest first: sent and waiting for the
+   * server, or acknowledged and not yet applied here (`seq` set). `optimistic` ones show in
+   * `query()` and live queries already. A persistent client lists an earlier run's too.
+   * @example client.on("pending", () => render(client.pending));
+   */
+  get pending(): readonly PendingWrite[] {
+    return this.#local.list;
   }
 
   /** Events handed to the client and not yet acknowledged, including a persistent outbox's from earlier runs. */
@@ -188,11 +241,18 @@ export class SyncClient {
    * with a SyncError carrying the server's code. Survives reconnects (the outbox resends it).
    * `options.id` sets the idempotency key (default: a random UUID); sending the same id again,
    * even much later, returns the original seq with `duplicate: true`.
+   *
+   * `options.optimistic` (default: the client's `optimistic` option): until the event comes back
+   * applied from the stream, `query()` and live queries see it applied on top of the replica,
+   * after this client's earlier pending events. If the server refuses it, or it fails when
+   * applied, its effect disappears and the client emits `rejected`.
+   * @example
+   * client.executeTemplate("CREATE_USER", { id: "u1", name: "Ann" }, { optimistic: true }).catch(() => {}); // shows at once
    */
   executeTemplate(
     template: string,
     params: Record<string, unknown>,
-    options: { readonly traceparent?: string; readonly id?: string } = {},
+    options: { readonly traceparent?: string; readonly id?: string; readonly optimistic?: boolean } = {},
   ): Promise<{ seq: number; duplicate: boolean }> {
     if (this.#closed) return Promise.reject(new SyncError(ErrorCode.CLOSED, "client is closed"));
     if (this.#opening === null) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
@@ -213,6 +273,7 @@ export class SyncClient {
     if (refused) return Promise.reject(refused);
     // In the outbox at the end of this turn (one transaction for every event of the turn), then sent.
     const acked = writes.track(event);
+    this.#local.track(event, options.optimistic ?? this.#options.optimistic ?? false);
     this.#stats.record(template, "sent");
     return acked;
   }
@@ -252,10 +313,70 @@ export class SyncClient {
     return this.#seqWaiters.wait(seq, timeoutMs);
   }
 
-  /** Read from the local replica; rows as plain objects. */
+  /**
+   * Compare the local replica with the gateway's server replica: both graph digests at the same seq
+   * (the client holds its apply at the seq the gateway digested; docs/PROTOCOL.md §11). On a
+   * mismatch it emits `divergence` and an `error` REPLICA_DIVERGED, and with `repair` rebuilds the
+   * replica from the gateway's snapshot (its outbox is kept). Call it when connected.
+   * @example
+   * const { match, seq } = await client.verify();
+   * if (!match) await client.verify({ repair: true });
+   */
+  async verify(options: { readonly repair?: boolean; readonly timeoutMs?: number } = {}): Promise<VerifyResult> {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    if (!this.connected) throw new SyncError(ErrorCode.NOT_READY, "not connected: call connect() first");
+    const result = await this.#verifier.verify(options.timeoutMs ?? 60_000);
+    if (!result.match) this.#diverged(result, options.repair === true);
+    return result;
+  }
+
+  /**
+   * Read from the local replica; rows as plain objects. While optimistic events are pending, their
+   * effects are included (applied on top of the replica, in the order they were written).
+   */
   query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
     if (!this.#replica) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
-    return this.#replica.query(cypher, params);
+    return this.#local.query(this.#replica, cypher, params);
+  }
+
+  /**
+   * A live query: `onRows` gets the rows of `cypher` (read as `query()` reads them) once, then
+   * again each time they change. It is evaluated again only after an applied or optimistic event
+   * that can change its rows (one that writes an entity or a table it reads), never on a timer.
+   * Read-only like `query()` (FORBIDDEN otherwise). Registered before `connect()`, it first runs
+   * once the replica is open.
+   * @example
+   * const sub = client.live("MATCH (t:Task) RETURN t.id AS id, t.title AS title ORDER BY id", (rows) => render(rows));
+   * sub.unsubscribe();
+   */
+  live(cypher: string, onRows: (rows: Rows) => void, options?: LiveOptions): LiveSubscription;
+  live(cypher: string, params: Record<string, unknown> | undefined, onRows: (rows: Rows) => void, options?: LiveOptions): LiveSubscription;
+  live(
+    cypher: string,
+    a: Record<string, unknown> | undefined | ((rows: Rows) => void),
+    b?: ((rows: Rows) => void) | LiveOptions,
+    c?: LiveOptions,
+  ): LiveSubscription {
+    const [params, onRows, options] = typeof a === "function" ? [{}, a, b as LiveOptions | undefined] : [a ?? {}, b as (rows: Rows) => void, c];
+    this.#checkLive(cypher);
+    return this.#live.add(cypher, params, onRows, options?.onError);
+  }
+
+  /**
+   * A live query as an async iterator: its rows first, then each result whose rows differ (a
+   * slow consumer gets the latest). Ends when the client closes or the loop is left; throws when
+   * an evaluation fails.
+   * @example for await (const rows of client.liveQuery("MATCH (u:User) RETURN count(*) AS n")) console.log(rows[0]);
+   */
+  liveQuery(cypher: string, params?: Record<string, unknown>): AsyncIterableIterator<Rows> {
+    this.#checkLive(cypher);
+    return liveIterator((onRows, onError, onClose) => this.#live.add(cypher, params ?? {}, onRows, onError, onClose));
+  }
+
+  #checkLive(cypher: string): void {
+    if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
+    const check = checkReadOnlyCypher(cypher);
+    if (!check.ok) throw new SyncError(ErrorCode.FORBIDDEN, check.message);
   }
 
   getDMLStats(): DmlStatsSnapshot {
@@ -272,19 +393,29 @@ export class SyncClient {
   }
 
   /** Disconnect, finish applying what arrived, close the replica. Unacked events stay in a durable outbox. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    // A second call (the client may close itself, e.g. REPLICA_AHEAD) waits for the first: the
+    // replica file must be closed before anyone opens it again.
+    this.#closing ??= this.#shutDown();
+    return this.#closing;
+  }
+
+  async #shutDown(): Promise<void> {
     if (this.#closed) return;
     this.#connection.dispatch({ type: "close" });
     this.#stopStats();
     this.#appliedReports.stop();
+    this.#live.close();
     this.#abort.abort(new SyncError(ErrorCode.CLOSED, "client closed"));
     const closed = new SyncError(ErrorCode.CLOSED, "client closed before this completed");
     this.#connectWaiters.rejectAll(closed);
     this.#writes.failAll(closed);
     this.#seqWaiters.failAll(closed);
     this.#aggregates.failAll(closed);
+    this.#verifier.cancel(closed);
     await this.#opening?.catch(() => {});
     await this.#inbox.idle();
+    await this.#local.close();
     await this.#replica?.close();
     // What this turn handed over is written first: a durable outbox keeps it for the next run.
     this.#writes.close();
@@ -299,6 +430,10 @@ export class SyncClient {
     const path = this.#options.dbPath;
     if (path) removeBootstrapLeftovers(path);
     this.#replica = await Replica.open({ path: path ?? null, logger: this.#log });
+    this.#local.restore(this.#writes.outbox.pending(), this.#replica.appliedSeq);
+    if (this.#options.optimistic) this.#local.prepare();
+    this.#live.start();
+    this.#guard = CrashGuard.open({ path: path ?? null, logger: this.#log, who: `client ${this.#clientId}'s replica` });
     if (!this.#closed) this.#stopStats = startStatsReports(this.#stats, this.#options, this.#log, this.#clientId);
   }
 
@@ -312,9 +447,12 @@ export class SyncClient {
         return this.#enqueue(msg.events);
       case "live":
         return this.#enqueue(async () => {
-          if (this.#connectWaiters.resolveAll()) this.#emit("live", { seq: this.lastAppliedSeq });
+          if (!this.#connectWaiters.resolveAll()) return;
+          this.#emit("live", { seq: this.lastAppliedSeq });
+          if (this.#options.verifyAfterCatchUp) this.#verifyInBackground();
         });
       case "ack":
+        this.#local.acked(msg.id, msg.seq);
         return this.#writes.acked(msg.id, { seq: msg.seq, duplicate: msg.duplicate });
       case "reject":
         return this.#onReject(msg);
@@ -338,7 +476,12 @@ export class SyncClient {
       return;
     }
     if (msg.headSeq < replica.appliedSeq) {
-      this.#fail(new SyncError(ErrorCode.INTERNAL, `local replica is at seq ${replica.appliedSeq} but the server's head is ${msg.headSeq}: the server lost history or is another deployment`));
+      // Applying on would skip seqs that are other events here: stop, touching nothing (like a registry mismatch).
+      const error = replicaAhead({ appliedSeq: replica.appliedSeq, headSeq: msg.headSeq, dbPath: this.#options.dbPath ?? null, url: this.#safeUrl, unsent: this.#writes.size });
+      this.#connectWaiters.rejectAll(error);
+      this.#fail(error);
+      void this.close();
+      return;
     }
     this.#registry = msg.registry;
     this.#welcome = msg;
@@ -395,6 +538,8 @@ export class SyncClient {
         return this.#connection.dispatch({ type: "bootstrap-failed", error });
       }
       this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
+      this.#local.replaced(this.#replica.appliedSeq);
+      this.#live.invalidateAll();
       this.#seqWaiters.applied();
       this.#connection.dispatch({ type: "bootstrap-done" });
     });
@@ -418,21 +563,32 @@ export class SyncClient {
     }
     const error = new SyncError(msg.code, msg.message, { eventId: msg.id });
     const { event, delivered } = writes.refused(msg.id, error);
+    this.#local.refused(msg.id, error);
     this.#stats.record(event?.template ?? "RAW_DML", "failed");
     if (!delivered) this.#fail(error);
   }
 
-  async #apply(events: readonly SequencedEvent[]): Promise<void> {
+  /** Every batch goes through the verifier, which may hold it at a seq (replica-verify.ts). */
+  #apply(events: readonly SequencedEvent[]): Promise<void> {
+    return this.#verifier.through(events, (batch) => this.#applyBatch(batch));
+  }
+
+  async #applyBatch(events: readonly SequencedEvent[]): Promise<void> {
     let outcomes: ApplyOutcome[];
     try {
-      outcomes = await this.#replica!.apply(events);
+      const replica = this.#replica!;
+      outcomes = this.#guard === null ? await replica.apply(events) : await this.#guard.apply(replica, events);
     } catch (cause) {
-      // A gap or a broken replica: drop the connection and resume from what is really applied.
+      // A gap, or the replica stopped (APPLY_STOPPED, APPLY_TIMEOUT: nothing was recorded for that
+      // event): drop the connection and resume from what is really applied, after a delay that
+      // grows while it keeps stopping, so a stuck replica does not hammer the gateway.
       this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
       this.#inbox.dropEvents(); // stale: catch-up resends them
-      this.#connection.dispatch({ type: "drop", code: CloseCode.RESYNC, reason: "resync" });
+      this.#connection.dispatch({ type: "drop", code: CloseCode.RESYNC, reason: "resync", attempt: this.#applyStops++ });
       return;
     }
+    const shown = await this.#local.applied(events, outcomes);
+    if (outcomes.length > 0) this.#applyStops = 0;
     const bySeq = new Map(events.map((e) => [e.seq, e]));
     // Built per event only for listeners: a writer with thousands in flight rarely has one.
     const listened = this.#emitter.has("event");
@@ -452,6 +608,41 @@ export class SyncClient {
     }
     this.#seqWaiters.applied();
     this.#appliedReports.applied();
+    if (this.#live.size > 0) {
+      const change = changeOf(shown.size === 0 ? events : events.filter((e) => !shown.has(e.id)), this.#replica!);
+      if (change === "registry") this.#live.invalidateAll();
+      else this.#live.invalidate(change);
+      this.#live.resume();
+    }
+  }
+
+  /** `verifyAfterCatchUp`: verify once caught up, and rebuild from a snapshot on a mismatch. */
+  #verifyInBackground(): void {
+    this.#verifier.verify(this.#options.connectTimeoutMs ?? 60_000).then(
+      (result) => {
+        if (result.match) this.#log.info("replica verified", { seq: result.seq, sha256: result.local.sha256.slice(0, 12) });
+        else this.#diverged(result, true);
+      },
+      (error: unknown) => {
+        if (this.#closed) return;
+        this.#fail(error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, `verification failed: ${String(error)}`, { cause: error }));
+      },
+    );
+  }
+
+  /** The replica differs from the server's: say so, and rebuild it from the gateway's snapshot when asked. */
+  #diverged(result: VerifyResult, repair: boolean): void {
+    this.#emit("divergence", result);
+    const rebuild = repair && SNAPSHOTS_SUPPORTED;
+    this.#fail(
+      new SyncError(
+        ErrorCode.REPLICA_DIVERGED,
+        `the replica${this.#options.dbPath ? ` at ${this.#options.dbPath}` : ""} differs from ${this.#safeUrl}'s at seq ${result.seq} ` +
+          `(${result.local.nodes} nodes, ${result.local.relationships} relationships, ${result.local.sha256.slice(0, 12)} here; ${result.server.nodes}, ${result.server.relationships}, ${result.server.sha256.slice(0, 12)} there)` +
+          (rebuild ? "; rebuilding it from the gateway's snapshot (the outbox is kept)" : repair ? "; this build cannot import a snapshot" : "; verify({ repair: true }) rebuilds it from the gateway's snapshot"),
+      ),
+    );
+    if (rebuild) this.#connection.dispatch({ type: "rebuild", offer: { seq: result.seq, url: "/snapshot", required: true } });
   }
 
   #enqueue(item: InboxItem): void {

@@ -172,6 +172,27 @@ describe("connection state machine", () => {
     expect(transition(state, { type: "drop", code: 4009, reason: "resync" }, ctx)).toEqual({ state, effects: [{ type: "close-socket", socket: "a", code: 4009, reason: "resync" }] });
   });
 
+  test("a drop with an attempt (the replica stopped applying) backs off from that attempt when the socket has closed", () => {
+    const state: ConnectionState<S> = { kind: "connected", socket: "a", token: undefined };
+    const steps = run(state, [{ type: "drop", code: 4100, reason: "resync", attempt: 4 }, closed("a"), { type: "retry" }]);
+    expect(steps[0]).toEqual({ state: { ...state, attempt: 4 }, effects: [{ type: "close-socket", socket: "a", code: 4100, reason: "resync" }] });
+    expect(steps[1]!.state).toEqual({ kind: "backoff", attempt: 5 });
+    expect(steps[1]!.effects[0]).toEqual({ type: "retry-later", attempt: 4 });
+    expect(steps[2]!.state).toEqual({ kind: "dialing", attempt: 5 });
+  });
+
+  test("rebuild (the replica diverged) closes the connection and bootstraps from the given snapshot, then dials again", () => {
+    const offer: SnapshotOffer = { seq: 40, url: "/snapshot", required: true };
+    const state: ConnectionState<S> = { kind: "connected", socket: "a", token: "t" };
+    const steps = run(state, [{ type: "rebuild", offer }, closed("a"), { type: "bootstrap-done" }]);
+    expect(steps.map((s) => s.state.kind)).toEqual(["bootstrapping", "bootstrapping", "dialing"]);
+    expect(steps[0]!.effects).toEqual([{ type: "close-socket", socket: "a", code: 1000, reason: "rebuilding from snapshot" }]);
+    expect(steps[1]!.effects.map((e) => e.type)).toEqual(["disconnected", "bootstrap"]);
+    expect(steps[1]!.effects[1]).toEqual({ type: "bootstrap", offer, token: "t" });
+    // Only a connected client rebuilds.
+    expect(transition<S>({ kind: "backoff", attempt: 1 }, { type: "rebuild", offer }, ctx)).toEqual({ state: { kind: "backoff", attempt: 1 }, effects: [] });
+  });
+
   test("close ends everything: the socket is closed, a pending retry cancelled, later events ignored", () => {
     expect(transition<S>({ kind: "connected", socket: "a", token: undefined }, { type: "close" }, ctx)).toEqual({
       state: { kind: "closed" },

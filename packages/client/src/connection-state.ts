@@ -17,6 +17,8 @@
  * | opening | welcome with a snapshot to use | bootstrapping | close-socket |
  * | opening / connected | socket-closed | backoff (idle without autoReconnect) | retry-later, disconnected |
  * | any with a socket | socket-closed, fatal (401/403, 1008) | idle | disconnected, report, give-up |
+ * | connected | drop (with `attempt`: the replica stopped applying) | connected until the socket closes, then backoff from `attempt` | close-socket |
+ * | connected | rebuild (the replica diverged) | bootstrapping | close-socket |
  * | bootstrapping | socket-closed | bootstrapping (no socket) | disconnected, bootstrap |
  * | bootstrapping | bootstrap-done / -failed | dialing (attempt 0) / backoff | dial / retry-later, report |
  * | any | close | closed | cancel-retry, close-socket |
@@ -35,8 +37,12 @@ export type ConnectionState<S> =
   | { readonly kind: "dialing"; readonly attempt: number }
   /** Socket open or opening, `hello` sent when it opens; waiting for `welcome`. */
   | { readonly kind: "opening"; readonly attempt: number; readonly socket: S; readonly token: string | undefined }
-  /** Handshake done: events flow both ways. */
-  | { readonly kind: "connected"; readonly socket: S; readonly token: string | undefined }
+  /**
+   * Handshake done: events flow both ways. `attempt` is set when the client dropped the connection
+   * because its replica stopped applying: the next backoff counts from it, so a replica that keeps
+   * stopping reconnects ever more slowly instead of hammering the gateway.
+   */
+  | { readonly kind: "connected"; readonly socket: S; readonly token: string | undefined; readonly attempt?: number }
   /**
    * The welcome pointed at a snapshot: the socket is closing (`socket` until it has closed, then
    * null), then the replica is rebuilt from the snapshot and the client dials again.
@@ -71,8 +77,13 @@ export type ConnectionEvent<S> =
   | { readonly type: "welcome"; readonly socket: S; readonly welcome: WelcomeMessage; readonly appliedSeq: number }
   /** `socket` closed; `fatal` when retrying unchanged cannot help (see close-reasons.ts). */
   | { readonly type: "socket-closed"; readonly socket: S; readonly code: number; readonly reason: string; readonly fatal: SyncError | null }
-  /** The client drops the current connection (e.g. after a gap: reconnect and resume). */
-  | { readonly type: "drop"; readonly code: number; readonly reason: string }
+  /**
+   * The client drops the current connection (e.g. after a gap: reconnect and resume). `attempt`:
+   * back off as after that many failed attempts (its replica keeps stopping; 0 or absent: at once).
+   */
+  | { readonly type: "drop"; readonly code: number; readonly reason: string; readonly attempt?: number }
+  /** The replica differs from the server's (verify): rebuild it from this snapshot, then connect again. */
+  | { readonly type: "rebuild"; readonly offer: SnapshotOffer }
   /** The replica was rebuilt from the snapshot. */
   | { readonly type: "bootstrap-done" }
   /** Rebuilding from the snapshot failed; the old replica is kept. */
@@ -163,8 +174,15 @@ export function transition<S>(state: ConnectionState<S>, event: ConnectionEvent<
     case "drop": {
       const socket = socketOf(state);
       if (socket === null) return unchanged(state);
-      return { state, effects: [{ type: "close-socket", socket, code: event.code, reason: event.reason }] };
+      const next = state.kind === "connected" && event.attempt !== undefined ? { ...state, attempt: event.attempt } : state;
+      return { state: next, effects: [{ type: "close-socket", socket, code: event.code, reason: event.reason }] };
     }
+    case "rebuild":
+      if (state.kind !== "connected") return unchanged(state);
+      return {
+        state: { kind: "bootstrapping", attempt: 0, socket: state.socket, token: state.token, offer: event.offer },
+        effects: [{ type: "close-socket", socket: state.socket, code: 1000, reason: "rebuilding from snapshot" }],
+      };
     case "bootstrap-done":
       if (state.kind !== "bootstrapping") return unchanged(state);
       return { state: { kind: "dialing", attempt: 0 }, effects: [{ type: "dial" }] };
@@ -219,7 +237,7 @@ function socketClosed<S>(state: ConnectionState<S>, event: Extract<ConnectionEve
   // A socket that is no longer the current one (replaced, or closed by close()) decides nothing.
   if (socketOf(state) !== event.socket) return unchanged(state);
   const disconnected: ConnectionEffect<S> = { type: "disconnected", code: event.code, reason: event.reason };
-  const attempt = "attempt" in state ? state.attempt : 0;
+  const attempt = ("attempt" in state ? state.attempt : undefined) ?? 0;
   if (event.fatal !== null) {
     return { state: { kind: "idle", attempt }, effects: [disconnected, { type: "report", error: event.fatal }, { type: "give-up", error: event.fatal }] };
   }

@@ -30,12 +30,26 @@ export class Inbox {
 
   push(item: InboxItem): void {
     this.#items.push(item);
-    this.#draining ??= this.#drain().finally(() => (this.#draining = null));
+    this.#kick();
+  }
+
+  #kick(): void {
+    // An item pushed after the drain loop saw an empty queue but before this `finally` ran would
+    // otherwise wait for the next push (a verify() step on a quiet stream waited for ever).
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = null;
+      if (this.#items.length > 0) this.#kick();
+    });
   }
 
   /** Forget queued events (after a gap: catch-up sends them again); queued steps stay. */
   dropEvents(): void {
     this.#items = this.#items.filter((item) => !Array.isArray(item));
+  }
+
+  /** Whether a batch of events is queued (not counting the one being applied). */
+  get eventsQueued(): boolean {
+    return this.#items.some((item) => Array.isArray(item));
   }
 
   /** Resolves once everything queued so far has been processed. */

@@ -24,10 +24,13 @@ export class CommitFeed {
   readonly recent: RecentEvents;
   readonly #listeners = new Set<CommitListener>();
   readonly #logger: Logger;
+  /** Marks what the log's readers must see on an event (quarantine.ts), before anyone sees it. */
+  readonly #mark: ((events: readonly SequencedEvent[]) => readonly SequencedEvent[]) | null;
 
-  constructor(logger: Logger, recentEvents = DEFAULT_RECENT_EVENTS) {
+  constructor(logger: Logger, recentEvents = DEFAULT_RECENT_EVENTS, mark?: (events: readonly SequencedEvent[]) => readonly SequencedEvent[]) {
     this.#logger = logger;
     this.recent = new RecentEvents(recentEvents);
+    this.#mark = mark ?? null;
   }
 
   subscribe(listener: CommitListener): () => void {
@@ -36,8 +39,9 @@ export class CommitFeed {
   }
 
   /** Deliver a committed group (`own`: see {@link commitOf}). */
-  deliver(events: readonly SequencedEvent[], own?: (event: SequencedEvent, index: number) => boolean): void {
-    if (events.length === 0) return;
+  deliver(delivered: readonly SequencedEvent[], own?: (event: SequencedEvent, index: number) => boolean): void {
+    if (delivered.length === 0) return;
+    const events = this.#mark === null ? delivered : this.#mark(delivered);
     this.recent.add(events);
     const commit = commitOf(events, own);
     for (const listener of this.#listeners) {

@@ -7,6 +7,7 @@
 import type { ClientEvent, SequencedEvent } from "@kuzu-sync/protocol";
 import type { AggregateReader } from "./aggregate-store.ts";
 import type { Commit } from "./commit.ts";
+import type { QuarantineEntry } from "./quarantine.ts";
 import type { RegistryHistory } from "./registry-history.ts";
 
 /** Result of appending one event: its global seq, and whether the id had been seen before. */
@@ -45,6 +46,11 @@ export interface EventLog {
    * consumer brought them back, whatever it does for other events).
    */
   readonly registry: RegistryHistory;
+  /**
+   * Events an operator took out of service (`sync-server quarantine`), kept with the log and never
+   * archived; `read` marks them `quarantined` (see quarantine.ts). Optional: without it nothing is.
+   */
+  readonly quarantine?: { entries(): QuarantineEntry[]; get(seq: number): QuarantineEntry | undefined };
   /** Per-template committed event counts, kept with the log (never recomputed from history). */
   templateCounts(): Record<string, number>;
   /**

@@ -21,7 +21,10 @@ export { JetStreamIndex } from "./jetstream-index.ts";
 export type { JetStreamIndexOptions } from "./jetstream-index.ts";
 export { NatsLink } from "./nats-link.ts";
 export type { NatsLinkOptions } from "./nats-link.ts";
-export { encodeStreamEvent, logSubject, streamHorizon } from "./jetstream-stream.ts";
+export { decodeLogRecord, encodeStreamEvent, logSubject, streamHorizon } from "./jetstream-stream.ts";
+export { QuarantineList } from "./quarantine.ts";
+export type { QuarantineEntry } from "./quarantine.ts";
+export { QuarantineFollower, parseQuarantineEntry, quarantineFilter, quarantineKey, readQuarantinedKv, writeQuarantineKv } from "./quarantine-kv.ts";
 export {
   ARCHIVE_KV_BUCKET,
   archiveKv,

@@ -33,6 +33,8 @@ import type { NatsLink } from "./nats-link.ts";
 import { archiveKv } from "./jetstream-coordination.ts";
 import { RegistryMirror, readMirroredVersions } from "./registry-mirror.ts";
 import { ReplicaPositionRecorder } from "./replica-position.ts";
+import type { QuarantineList } from "./quarantine.ts";
+import { QuarantineFollower } from "./quarantine-kv.ts";
 
 export interface JetStreamEventLogOptions {
   readonly link: NatsLink;
@@ -79,6 +81,8 @@ export class JetStreamEventLog implements EventLog {
   readonly #unlink: () => void;
   /** Highest seq an append was answered with: reads that must see it wait for the consumer. */
   #answeredUpTo = 0;
+  /** Copies `sync-server quarantine`'s KV entries into the index (set in open). */
+  #quarantines: QuarantineFollower | null = null;
   #closed = false;
 
   private constructor(options: JetStreamEventLogOptions, nc: NatsConnection, jsm: JetStreamManager, index: JetStreamIndex, logger: Logger) {
@@ -90,7 +94,7 @@ export class JetStreamEventLog implements EventLog {
     this.#index = index;
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#origin = index.origin();
-    this.#feed = new CommitFeed(logger, options.cacheSize);
+    this.#feed = new CommitFeed(logger, options.cacheSize, (events) => index.quarantine.mark(events));
     // The projector's and the appender's flushes share one turn (and one write to NATS).
     const turn = new Turn([() => this.#projector.flush(), () => this.#appender.flush()], (error) =>
       logger.error("JetStream log flush failed", { error: String(error) }),
@@ -171,7 +175,16 @@ export class JetStreamEventLog implements EventLog {
       const seeded = index.registry.seed(await readMirroredVersions(await archiveKv(nc.jetstream(), options.replicas), options.stream));
       if (seeded > 0) logger.info("registry versions taken from the KV mirror", { versions: seeded, streamFirstSeq: info.state.first_seq });
     }
+    // Before anything is served or applied: every quarantine recorded so far (quarantine-kv.ts).
+    let quarantines: QuarantineFollower;
+    try {
+      quarantines = await QuarantineFollower.start(await archiveKv(nc.jetstream(), options.replicas), options.stream, index.quarantine, logger);
+    } catch (error) {
+      index.close();
+      throw new SyncError(ErrorCode.LOG_UNAVAILABLE, `cannot read the quarantined events of stream ${options.stream}: ${String(error)}`, { cause: error });
+    }
     const log = new JetStreamEventLog(options, nc, jsm, index, logger);
+    log.#quarantines = quarantines;
     log.#horizon.update(info.state);
     log.#projector.start();
     log.#mirror.sync();
@@ -212,6 +225,11 @@ export class JetStreamEventLog implements EventLog {
   /** This gateway's id in the stream's origin header (kept in the index across restarts). */
   get originId(): string {
     return this.#origin;
+  }
+
+  /** Events an operator took out of service (copied from the KV bucket). */
+  get quarantine(): QuarantineList {
+    return this.#index.quarantine;
   }
 
   /** The registry versions this gateway has consumed from the stream. */
@@ -276,12 +294,12 @@ export class JetStreamEventLog implements EventLog {
     const head = this.headSeq;
     if (afterSeq >= head || limit <= 0) return [];
     const recent = this.#feed.recent.after(afterSeq, Math.min(limit, head - afterSeq));
-    if (recent !== null) return recent;
+    if (recent !== null) return this.#index.quarantine.mark(recent);
     if (!this.#link.connected) throw new SyncError(ErrorCode.LOG_UNAVAILABLE, "NATS is unreachable; catch-up from the stream is not possible now");
     const page = await readStream(this.#js, this.#jsm, this.#stream, afterSeq, head, limit, this.#timeoutMs);
     // Archived since the horizon was last read: the caller sees the gap; later welcomes see it too.
     this.#horizon.readStartedAt(afterSeq, page[0]!.event.seq);
-    return page.map(({ event }) => markDuplicate(event, this.#index.firstSeq(event.id)));
+    return this.#index.quarantine.mark(page.map(({ event }) => markDuplicate(event, this.#index.firstSeq(event.id))));
   }
 
   async close(): Promise<void> {
@@ -291,6 +309,7 @@ export class JetStreamEventLog implements EventLog {
     this.#horizon.close();
     this.#appender.close();
     this.#publisher.close();
+    await this.#quarantines?.stop();
     await this.#positions.close();
     await this.#mirror.settled();
     await this.#projector.stop();

@@ -19,6 +19,7 @@ import type { SequencedEvent, WireAggregate } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import type { AggregateReader } from "./aggregate-store.ts";
 import { CommitTotals } from "./commit-totals.ts";
+import { QuarantineList } from "./quarantine.ts";
 import type { RegistryHistory } from "./registry-history.ts";
 
 /** Options of {@link JetStreamIndex.open}. */
@@ -46,6 +47,8 @@ export class JetStreamIndex {
   readonly #db: Database;
   readonly #totals: CommitTotals;
   readonly #logger: Logger;
+  /** Quarantined events, copied from the KV bucket (quarantine-kv.ts); kept in a copy for a peer too. */
+  readonly quarantine: QuarantineList;
   #head: number;
   #countsFrom: number;
   readonly #q: {
@@ -70,6 +73,7 @@ export class JetStreamIndex {
     this.#countsFrom = Number(this.#meta("counts_from") ?? 1);
     this.#logger = options.logger ?? silentLogger;
     this.#totals = CommitTotals.attach(db, options.aggregates ?? [], { headSeq: this.#head, logger: this.#logger });
+    this.quarantine = QuarantineList.attach(db);
   }
 
   static open(path: string, options: JetStreamIndexOptions = {}): JetStreamIndex {

@@ -11,6 +11,7 @@ import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
 import type { AggregateStore } from "./aggregate-store.ts";
 import { CommitFeed } from "./commit-feed.ts";
 import { CommitTotals, type StagedTotals } from "./commit-totals.ts";
+import { QuarantineList } from "./quarantine.ts";
 import type { RegistryHistory } from "./registry-history.ts";
 import type { AppendOutcome, CommitListener, EventLog } from "./event-log.ts";
 import { eventValues, INSERT_EVENT, LOG_SCHEMA, LogMeta, READ_EVENTS, SET_META, toEvent, type EventRow } from "./sqlite-log-schema.ts";
@@ -45,6 +46,8 @@ export class SqliteEventLog implements EventLog {
   readonly #feed: CommitFeed;
   /** Per-template and per-client counts and the aggregates, persisted with the events. */
   readonly #totals: CommitTotals;
+  /** Events taken out of service (written by `sync-server quarantine`, maybe while this runs). */
+  readonly quarantine: QuarantineList;
   #pending: Pending[] = [];
   #flushScheduled = false;
   #head: number;
@@ -69,11 +72,12 @@ export class SqliteEventLog implements EventLog {
   private constructor(db: Database, now: () => number, path: string, aggregates: readonly WireAggregate[], logger: Logger, cacheSize: number | undefined) {
     this.#db = db;
     this.#now = now;
-    this.#feed = new CommitFeed(logger, cacheSize);
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec(LOG_SCHEMA);
+    this.quarantine = QuarantineList.attach(db);
+    this.#feed = new CommitFeed(logger, cacheSize, (events) => this.quarantine.mark(events));
     this.#q = {
       findId: db.prepare("SELECT seq FROM event_ids WHERE id = ?"),
       insertEvent: db.prepare(INSERT_EVENT),
@@ -166,7 +170,7 @@ export class SqliteEventLog implements EventLog {
 
   async read(afterSeq: number, limit: number): Promise<SequencedEvent[]> {
     if (afterSeq >= this.#head || limit <= 0) return [];
-    return this.#feed.recent.after(afterSeq, limit) ?? this.#q.read.all(afterSeq, limit).map(toEvent);
+    return this.quarantine.mark(this.#feed.recent.after(afterSeq, limit) ?? this.#q.read.all(afterSeq, limit).map(toEvent));
   }
 
   async close(): Promise<void> {

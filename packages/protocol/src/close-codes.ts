@@ -24,6 +24,8 @@ export const CloseCode = {
   SNAPSHOT_REQUIRED: 4000,
   /** Server: the access token expired. Reconnect with a fresh token. */
   TOKEN_EXPIRED: 4001,
+  /** Server: no `hello` arrived within HELLO_TIMEOUT seconds of the socket opening. Reconnect (and say hello at once). */
+  HELLO_TIMEOUT: 4002,
   /** Server: the client did not read fast enough and its send buffer passed the backpressure limit. Reconnect and catch up. */
   SLOW_CONSUMER: 4008,
   /** Client: its replica saw a gap or failed; it reconnects from what it really applied. */

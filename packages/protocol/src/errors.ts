@@ -35,6 +35,27 @@ export const ErrorCode = {
    * of recording it as failed and moving on.
    */
   APPLY_TIMEOUT: "APPLY_TIMEOUT",
+  /**
+   * Client-side: one of the client's events was sequenced but failed when applied (the same
+   * failure on every replica); an optimistic one's effect leaves the overlay (`rejected` event).
+   */
+  APPLY_FAILED: "APPLY_FAILED",
+  /**
+   * Replica-side: applying stopped before an event for a reason that is not the event's — the
+   * engine failed (I/O, memory, an interrupted query, a storage or transaction fault), the engine
+   * crashed applying it before (a poison event, see `sync-server quarantine`), or a registry step
+   * cannot run. Such a failure is not the same on every replica, so the event is not recorded as
+   * failed: the replica stays before it and is retried with backoff.
+   */
+  APPLY_STOPPED: "APPLY_STOPPED",
+  /**
+   * Client-side: the local replica has applied more than the server's log holds (the server lost
+   * history, or the replica belongs to another deployment). The client stops without touching the
+   * replica or its outbox; the message says what to do.
+   */
+  REPLICA_AHEAD: "REPLICA_AHEAD",
+  /** Client-side: the replica's graph digest differs from the server replica's at the same seq (`client.verify()`). */
+  REPLICA_DIVERGED: "REPLICA_DIVERGED",
   CLOSED: "CLOSED",
   INTERNAL: "INTERNAL",
 } as const;

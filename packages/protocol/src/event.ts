@@ -10,6 +10,8 @@ export const Limits = {
   maxIdLength: 128,
   /** Longest W3C traceparent header value. */
   maxTraceparentLength: 55,
+  /** Longest reason an operator can give when quarantining an event (`sync-server quarantine --reason`). */
+  maxQuarantineReasonLength: 500,
 } as const;
 
 const idString = z.string().min(1).max(Limits.maxIdLength);
@@ -38,10 +40,16 @@ export type ClientEvent = z.infer<typeof ClientEventSchema>;
  * (possible only with the JetStream log, when a resend reaches the stream after its duplicate
  * window). Such a slot has no effect: replicas record its seq as applied and run nothing, so the
  * order stays gap-free while the event still takes effect exactly once.
+ *
+ * `quarantined` marks an event an operator took out of service (`sync-server quarantine --seq N`,
+ * recorded beside the log): its value is the operator's reason ("" when none was given). Every
+ * replica that has not applied it yet records its seq and runs nothing, like a duplicate slot;
+ * registry events are never marked.
  */
 export const SequencedEventSchema = ClientEventSchema.extend({
   seq: z.number().int().positive(),
   serverTimestamp: z.number().int().nonnegative(),
   duplicateOf: z.number().int().positive().optional(),
+  quarantined: z.string().max(Limits.maxQuarantineReasonLength).optional(),
 });
 export type SequencedEvent = z.infer<typeof SequencedEventSchema>;

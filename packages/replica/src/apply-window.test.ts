@@ -42,6 +42,7 @@ function fakeExecutor(always: RunPlan["how"]): WindowExecutor<T> & { log: string
       x.log.push("rollback");
       pending = [];
     },
+    deterministic: (cause: unknown) => String(cause).includes("is bad"),
   };
   return x;
 }
@@ -82,5 +83,20 @@ describe("applyWindow", () => {
     };
     await expect(applyWindow(x, [ev("a"), ev("b")], 2)).rejects.toThrow(/disk full/);
     expect(x.log.at(-1)).toBe("rollback");
+  });
+
+  test("an event's failure that is not the statement's (the engine's) is thrown after a rollback, never recorded as the event's", async () => {
+    seq = 0;
+    const x = fakeExecutor("batch");
+    const single = x.single;
+    x.single = async (t, e) => {
+      if (e.seq === 2) throw new Error("IO exception: Cannot write to file");
+      return single(t, e);
+    };
+    // The batch fails (b is bad), its events run alone, and 2's failure is the engine's.
+    const events = [ev("a"), ev("b", true), ev("c")];
+    await expect(applyWindow(x, events, 3)).rejects.toThrow(/IO exception/);
+    expect(x.log.at(-1)).toBe("rollback");
+    expect(x.committed).toEqual([]);
   });
 });

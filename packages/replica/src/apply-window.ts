@@ -7,7 +7,9 @@
  * fails when applied alone too — every event it depends on ran before it, in seq order, and
  * nothing it conflicts with ran in between (see `apply-plan.ts`) — so it is recorded as failed and
  * left out, and the rest is applied again, still batched. Each failing event costs about two
- * rollbacks, whatever the window's size.
+ * rollbacks, whatever the window's size. Only a failure the statement itself causes is the
+ * event's (`deterministic`, see apply-errors.ts); any other failure is thrown after the rollback,
+ * and the replica takes over (one event per transaction, stopping before the one that cannot run).
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
@@ -29,6 +31,8 @@ export interface WindowExecutor<T extends PlanTemplate> {
   commit(lastSeq: number): Promise<void>;
   /** Roll back (and recover from what a rollback may leave behind, see `reopen.ts`). */
   rollback(): Promise<void>;
+  /** Whether an event's failure is the statement's own, the same on every replica (apply-errors.ts). */
+  deterministic(cause: unknown): boolean;
 }
 
 /** One event's single form failed: the event fails when applied alone too. */
@@ -64,6 +68,8 @@ export async function applyWindow<T extends PlanTemplate>(x: WindowExecutor<T>, 
       return failed;
     } catch (error) {
       await x.rollback();
+      // Not the statement's fault (I/O, memory, the engine): it says nothing about the event.
+      if (error instanceof EventFailure && !x.deterministic(error.cause)) throw error.cause;
       if (error instanceof EventFailure) failed.set(error.event.seq, error.cause);
       else if (error instanceof StepFailure && error.events.some((e) => !alone.has(e.seq))) for (const e of error.events) alone.add(e.seq);
       else throw error instanceof StepFailure ? new Error("a batch statement failed twice") : error;

@@ -55,7 +55,7 @@ export class CompiledTemplates {
     return [...this.#templates.keys()];
   }
 
-  /** The template `name` if it was prepared once (its statements may need preparing again). */
+  /** The template `name` if it was compiled (by {@link compile} or {@link prepare}; its statements may need preparing). */
   known(name: string): Compiled | null {
     return this.#compiled.get(name) ?? null;
   }
@@ -71,27 +71,41 @@ export class CompiledTemplates {
    * registry does not have, or Kuzu's error when a statement cannot be prepared.
    */
   async prepare(name: string, conn: k.Connection): Promise<Compiled & { forms: Forms }> {
-    let c = this.#compiled.get(name);
-    if (!c) {
-      const t = this.#templates.get(name);
-      if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
-      const footprint = deriveFootprint(statementsOf(t.cypher), this.#tables);
-      if (!footprint.known) this.#log.debug("template is applied as a barrier", { template: name, reason: footprint.reason });
-      const statements = [...statementsOf(t.cypher), ...(t.batch ? statementsOf(t.batch.cypher) : [])];
-      c = {
-        template: t,
-        forms: null,
-        rels: relEffects(statements, this.#tables),
-        accesses: footprint.known ? footprint.accesses : null,
-        batchKeys: t.batch ? t.batch.keys : null,
-      };
-      this.#compiled.set(name, c);
-    }
+    const c = this.compile(name);
     if (c.forms === null) {
       const single = await prepareStatements(conn, c.template.cypher);
       c.forms = { single, batch: c.template.batch ? await prepareStatements(conn, c.template.batch.cypher) : undefined };
     }
     return c as Compiled & { forms: Forms };
+  }
+
+  /**
+   * The template `name` with its footprint and relationship effects derived (statements not
+   * prepared). Throws UNKNOWN_TEMPLATE for a name the registry does not have.
+   * @example templates.compile("FOLLOW_USER").accesses // reads both users, writes the FOLLOWS edge
+   */
+  compile(name: string): Compiled {
+    let c = this.#compiled.get(name);
+    if (c) return c;
+    const t = this.#templates.get(name);
+    if (!t) throw new SyncError(ErrorCode.UNKNOWN_TEMPLATE, `template ${name} is not in the installed registry`);
+    const footprint = deriveFootprint(statementsOf(t.cypher), this.#tables);
+    if (!footprint.known) this.#log.debug("template is applied as a barrier", { template: name, reason: footprint.reason });
+    const statements = [...statementsOf(t.cypher), ...(t.batch ? statementsOf(t.batch.cypher) : [])];
+    c = {
+      template: t,
+      forms: null,
+      rels: relEffects(statements, this.#tables),
+      accesses: footprint.known ? footprint.accesses : null,
+      batchKeys: t.batch ? t.batch.keys : null,
+    };
+    this.#compiled.set(name, c);
+    return c;
+  }
+
+  /** The tables of the registry's schema, as the footprint analysis reads them. */
+  get tables(): SchemaTables {
+    return this.#tables;
   }
 
   /**

@@ -20,6 +20,7 @@ export class DatabaseHandle {
   #reads = 0;
   #readsIdle: (() => void) | null = null;
   #reopening: Promise<void> | null = null;
+  #readQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly path: string | null,
@@ -35,15 +36,24 @@ export class DatabaseHandle {
     return this.#write;
   }
 
-  /** Run a read on the read connection (after a reopen in progress, if any). */
-  async read<T>(fn: (conn: k.Connection) => Promise<T>): Promise<T> {
-    while (this.#reopening) await this.#reopening;
-    this.#reads++;
-    try {
-      return await fn(this.#read);
-    } finally {
-      if (--this.#reads === 0) this.#readsIdle?.();
-    }
+  /**
+   * Run a read on the read connection (after a reopen in progress, if any), one at a time: two
+   * statements running at once on one connection crash Bun with Kuzu 0.11's addon (a segfault
+   * within a few hundred overlapping reads), so overlapping `query()` calls wait for each other.
+   */
+  read<T>(fn: (conn: k.Connection) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      while (this.#reopening) await this.#reopening;
+      this.#reads++;
+      try {
+        return await fn(this.#read);
+      } finally {
+        if (--this.#reads === 0) this.#readsIdle?.();
+      }
+    };
+    const next = this.#readQueue.then(run, run);
+    this.#readQueue = next.catch(() => {});
+    return next;
   }
 
   /** Close and open the database again, once the reads running on it are done. */

@@ -20,7 +20,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { META_TABLE } from "./replica.ts";
+import { META_TABLE, type Replica } from "./replica.ts";
 
 /** What the dump reads through: a {@link Replica}, a {@link ScratchGraph}, or any `{ query }` over a Kuzu connection. */
 export interface GraphReader {
@@ -102,6 +102,26 @@ export async function dumpGraph(reader: GraphReader, options: DumpOptions = {}):
  */
 export async function digestGraph(reader: GraphReader, options: DumpOptions = {}): Promise<GraphDigest> {
   return digestOfDump(await dumpGraph(reader, options));
+}
+
+/** A replica's digest at the seq it had applied: what `GET /digest` and `client.verify()` compare. */
+export interface ReplicaDigest {
+  readonly seq: number;
+  readonly sha256: string;
+  readonly nodes: number;
+  readonly relationships: number;
+}
+
+/**
+ * The digest of `replica` exactly at its applied seq: taken in its write queue, between two
+ * applied batches, so no table is read at another seq.
+ * @example const { seq, sha256 } = await digestReplica(replica);
+ */
+export async function digestReplica(replica: Replica): Promise<ReplicaDigest> {
+  return replica.atRest(async (r) => {
+    const { sha256, nodes, relationships } = await digestGraph(r);
+    return { seq: r.seq, sha256, nodes, relationships };
+  });
 }
 
 /**

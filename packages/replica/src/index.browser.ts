@@ -6,3 +6,12 @@
  */
 export { META_TABLE, Replica } from "./replica.ts";
 export type { ApplyOutcome, ExportedSnapshot, ReplicaOptions } from "./replica.ts";
+export { Overlay } from "./overlay.ts";
+export type { Change, OverlayHost } from "./overlay.ts";
+export type { EntityAccess } from "./footprint.ts";
+export { conflicts, overlapsReads } from "./access-overlap.ts";
+export type { ReplicaAtRest } from "./replica.ts";
+export { classifyApplyError } from "./apply-errors.ts";
+export type { ApplyErrorClass } from "./apply-errors.ts";
+export { CrashGuard, DEFAULT_CRASH_LIMIT } from "./crash-guard.ts";
+export type { CrashGuardOptions, PoisonedEvent } from "./crash-guard.ts";

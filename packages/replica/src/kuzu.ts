@@ -47,7 +47,11 @@ export async function exec(conn: Connection, prepared: PreparedStatement, params
 
 export async function prepare(conn: Connection, statement: string): Promise<PreparedStatement> {
   const prepared = await conn.prepare(statement);
-  if (!prepared.isSuccess()) throw new Error(`cannot prepare ${statement}: ${prepared.getErrorMessage()}`);
+  if (!prepared.isSuccess()) {
+    // Kuzu's own message stays the cause: apply-errors.ts judges it by its kind.
+    const message = prepared.getErrorMessage();
+    throw new Error(`cannot prepare ${statement}: ${message}`, { cause: new Error(message) });
+  }
   return prepared;
 }
 

@@ -16,12 +16,15 @@ import {
   type WireRegistry,
 } from "@kuzu-sync/protocol";
 import { silentLogger, type Logger } from "@kuzu-sync/telemetry";
+import { classifyApplyError } from "./apply-errors.ts";
 import { ApplyStrategy } from "./apply-strategy.ts";
 import { applyWindow, type WindowExecutor } from "./apply-window.ts";
 import { CompiledTemplates, type Compiled } from "./compiled-templates.ts";
 import { DatabaseHandle } from "./database-handle.ts";
+import { entityAccesses, type Access, type EntityAccess } from "./footprint.ts";
 import * as k from "./kuzu.ts";
 import { META_TABLE, SET_SEQ, createMeta, readMeta, upgradeMetaColumns, writeRegistry, type MetaState } from "./meta.ts";
+import { readFootprint } from "./read-footprint.ts";
 import { applyRegistryChange } from "./registry-change.ts";
 import { cutAtRelHazards } from "./rel-hazards.ts";
 import { checkExportedCypher } from "./snapshot-check.ts";
@@ -50,12 +53,26 @@ export interface ExportedSnapshot {
   readonly registryVersion: number | null;
 }
 
-/** What happened to one event. A failed event still advances the seq: it failed on every replica. */
+/**
+ * What happened to one event. A failed event still advances the seq: it failed on every replica.
+ * A quarantined event (taken out of service by an operator, see docs/SECURITY.md) is not run: it
+ * is reported as failed, with `error` starting with "quarantined".
+ */
 export interface ApplyOutcome {
   readonly seq: number;
   readonly template: string;
   readonly ok: boolean;
   readonly error?: string;
+}
+
+/** The replica between two applied batches, as {@link Replica.atRest} hands it out. */
+export interface ReplicaAtRest {
+  /** The applied seq: nothing moves it while the task runs. */
+  readonly seq: number;
+  /** A read, as {@link Replica.query}. */
+  query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]>;
+  /** `EXPORT DATABASE` to `dir` (which must not exist), as {@link Replica.exportSnapshot}. */
+  exportTo(dir: string): Promise<ExportedSnapshot>;
 }
 
 /**
@@ -282,11 +299,11 @@ export class Replica {
     const outcomes: ApplyOutcome[] = [];
     let window: SequencedEvent[] = [];
     for (const e of fresh) {
-      if (e.duplicateOf !== undefined || templates.ready(e.template)) {
+      if (e.quarantined === undefined && (e.duplicateOf !== undefined || templates.ready(e.template))) {
         window.push(e);
         continue;
       }
-      outcomes.push(...(await this.#applyWindow(window)), await this.#applyOne(e));
+      outcomes.push(...(await this.#applyWindow(window)), e.quarantined === undefined ? await this.#applyOne(e) : await this.#skipQuarantined(e));
       window = [];
     }
     outcomes.push(...(await this.#applyWindow(window)));
@@ -372,6 +389,7 @@ export class Replica {
         await k.run(this.#h.write, "COMMIT");
       },
       rollback: () => this.#rollback(),
+      deterministic: (cause) => classifyApplyError(cause).deterministic,
     };
   }
 
@@ -384,14 +402,32 @@ export class Replica {
    * const { seq } = await replica.exportSnapshot("/tmp/snap");
    */
   exportSnapshot(dir: string): Promise<ExportedSnapshot> {
-    return this.#serial(async () => {
-      if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
-      if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
-      await k.run(this.#h.write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
-      // Kuzu's export drops column defaults; put the declared statements back (snapshot-schema.ts).
-      if (this.#registry !== null) rewriteExportedSchema(dir, this.#registry.schema);
-      return { dir, seq: this.#appliedSeq, registryHash: this.#hash, registryVersion: this.#version };
-    });
+    return this.atRest((r) => r.exportTo(dir));
+  }
+
+  /**
+   * Run `task` in the write queue, between two applied batches: what it reads (and exports) is
+   * the replica exactly at `seq`. `digestReplica` (graph-digest.ts) digests a replica this way, and
+   * a snapshot is exported and digested at the same seq.
+   * @example const rows = await replica.atRest(async (r) => ({ seq: r.seq, users: await r.query("MATCH (u:User) RETURN count(*) AS n") }));
+   */
+  atRest<T>(task: (replica: ReplicaAtRest) => Promise<T>): Promise<T> {
+    return this.#serial(() =>
+      task({
+        seq: this.#appliedSeq,
+        query: (cypher, params) => this.query(cypher, params),
+        exportTo: (dir) => this.#exportTo(dir),
+      }),
+    );
+  }
+
+  async #exportTo(dir: string): Promise<ExportedSnapshot> {
+    if (this.#hash === null) throw new SyncError(ErrorCode.NOT_READY, "replica has no registry installed; nothing to export");
+    if (existsSync(dir)) throw new SyncError(ErrorCode.INTERNAL, `cannot export to ${dir}: it already exists`);
+    await k.run(this.#h.write, `EXPORT DATABASE ${quotePath(dir)} (format='parquet')`);
+    // Kuzu's export drops column defaults; put the declared statements back (snapshot-schema.ts).
+    if (this.#registry !== null) rewriteExportedSchema(dir, this.#registry.schema);
+    return { dir, seq: this.#appliedSeq, registryHash: this.#hash, registryVersion: this.#version };
   }
 
   /**
@@ -437,12 +473,55 @@ export class Replica {
     }
   }
 
+  /**
+   * What an event of `template` with `params` reads and writes, entity by entity (its template's
+   * footprint, keys filled in): null when that is not known — raw DML, registry events, templates
+   * the registry lacks or the analysis does not understand — and the event may touch anything.
+   * Live queries and the optimistic overlay use it to tell which events can affect what.
+   * @example replica.footprintOf("UPDATE_USER", { id: "u1" }) // [{ write: true, table: "USER", key: "u1" }]
+   */
+  footprintOf(template: string, params: Readonly<Record<string, unknown>>): EntityAccess[] | null {
+    const templates = this.#templates;
+    if (templates === null || template === RAW_DML_TEMPLATE || template === REGISTRY_TEMPLATE) return null;
+    let accesses: readonly Access[] | null;
+    try {
+      accesses = templates.compile(template).accesses;
+    } catch {
+      return null;
+    }
+    return accesses === null ? null : entityAccesses(accesses, params);
+  }
+
+  /**
+   * What the read query `cypher` with `params` may read (see read-footprint.ts); null: anything.
+   * @example replica.readsOf("MATCH (u:User {id: $id}) RETURN u.name", { id: "u1" }) // [{ write: false, table: "USER", key: "u1" }]
+   */
+  readsOf(cypher: string, params: Readonly<Record<string, unknown>> = {}): EntityAccess[] | null {
+    const templates = this.#templates;
+    if (templates === null) return null;
+    const accesses = readFootprint(cypher, templates.tables);
+    return accesses === null ? null : entityAccesses(accesses, params);
+  }
+
   /** Wait for pending writes, then close connections and the database. Safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#queue.catch(() => {});
     await this.#h.close();
+  }
+
+  /**
+   * A quarantined event: its seq is recorded and nothing runs (every replica that reaches it does
+   * the same). Registry events are never quarantined (`sync-server quarantine` refuses them, and
+   * `apply` ignores the mark on one).
+   */
+  async #skipQuarantined(e: SequencedEvent): Promise<ApplyOutcome> {
+    await k.exec(this.#h.write, this.#setSeq!, { seq: e.seq });
+    this.#appliedSeq = e.seq;
+    const error = `quarantined by the operator${e.quarantined ? `: ${e.quarantined}` : ""}`;
+    this.#log.warn("quarantined event skipped", { seq: e.seq, template: e.template, eventId: e.id, reason: e.quarantined });
+    return { seq: e.seq, template: e.template, ok: false, error };
   }
 
   /** One event in its own transaction, with its single form: the outcome every replica records. */
@@ -460,8 +539,17 @@ export class Replica {
       failure = error;
       await this.#rollback();
     }
-    // The engine giving up is not a property of the statement: stop here, do not move past it.
-    if (failure instanceof SyncError && failure.code === ErrorCode.APPLY_TIMEOUT) throw failure;
+    // Only a failure the statement itself causes is the same on every replica (apply-errors.ts);
+    // the engine giving up (a timeout, I/O, memory…) says nothing about the event: stop before it.
+    const judged = classifyApplyError(failure);
+    if (!judged.deterministic) {
+      if (failure instanceof SyncError && failure.code === ErrorCode.APPLY_TIMEOUT) throw failure;
+      throw new SyncError(
+        ErrorCode.APPLY_STOPPED,
+        `seq ${e.seq} (event ${e.id}, ${e.template}) was not applied: a ${judged.kind} error that is not the event's (${judged.message}); the replica stays at seq ${this.#appliedSeq} and must be retried`,
+        { cause: failure, eventId: e.id },
+      );
+    }
     // The statement fails the same way on every replica (same state, same order), so the event
     // is recorded as applied-with-failure and the stream moves on.
     await k.exec(this.#h.write, this.#setSeq!, { seq: e.seq });

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode, SyncError } from "@kuzu-sync/protocol";
+import { digestGraph } from "./graph-digest.ts";
 import { Replica, type ReplicaOptions } from "./replica.ts";
 import { packDirectory, unpackArchive } from "./tar.ts";
 
@@ -23,7 +24,19 @@ export interface SnapshotDescriptor {
   readonly registryHash: string;
   /** The registry version in force at `seq` (absent from snapshots made before registry versions). */
   readonly registryVersion?: number;
+  /**
+   * The graph's digest at `seq` (graph-digest.ts), taken with the export: a replica at `seq` that
+   * differs from it has diverged. Absent from snapshots made before digests.
+   */
+  readonly digest?: SnapshotDigest;
   readonly createdAt: string;
+}
+
+/** The digest a snapshot carries: of the exported graph, at the snapshot's seq. */
+export interface SnapshotDigest {
+  readonly sha256: string;
+  readonly nodes: number;
+  readonly relationships: number;
 }
 
 /** A snapshot archive on disk. */
@@ -34,11 +47,14 @@ export interface SnapshotArchive {
   readonly bytes: number;
   /** sha256 of the archive file, hex. */
   readonly sha256: string;
+  /** The graph's digest at `seq` (as in its descriptor). */
+  readonly digest: SnapshotDigest;
 }
 
 /**
  * Export `replica` and pack it into `outPath` (written to a temp name, then renamed, so a reader
- * never sees a half-written archive).
+ * never sees a half-written archive). The graph is digested at the same seq, between the same two
+ * applied batches, and the digest goes into the descriptor.
  * @example
  * const snap = await writeSnapshotArchive(replica, "./data/snapshots/snapshot.tar");
  * // snap.seq, snap.sha256
@@ -48,19 +64,24 @@ export async function writeSnapshotArchive(replica: Replica, outPath: string, wo
   const exportDir = join(scratch, "db");
   const partial = `${outPath}.partial-${process.pid}-${Date.now()}`;
   try {
-    const exported = await replica.exportSnapshot(exportDir);
+    const { exported, digest } = await replica.atRest(async (r) => {
+      const exported = await r.exportTo(exportDir);
+      const { sha256, nodes, relationships } = await digestGraph(r);
+      return { exported, digest: { sha256, nodes, relationships } };
+    });
     const descriptor: SnapshotDescriptor = {
       format: "kuzu-sync-snapshot",
       version: 1,
       seq: exported.seq,
       registryHash: exported.registryHash,
       ...(exported.registryVersion === null ? {} : { registryVersion: exported.registryVersion }),
+      digest,
       createdAt: new Date().toISOString(),
     };
     writeFileSync(join(exportDir, SNAPSHOT_DESCRIPTOR), JSON.stringify(descriptor));
     const packed = await packDirectory(exportDir, partial);
     renameSync(partial, outPath);
-    return { path: outPath, seq: exported.seq, registryHash: exported.registryHash, bytes: packed.bytes, sha256: packed.sha256 };
+    return { path: outPath, seq: exported.seq, registryHash: exported.registryHash, bytes: packed.bytes, sha256: packed.sha256, digest };
   } finally {
     rmSync(partial, { force: true });
     rmSync(scratch, { recursive: true, force: true });

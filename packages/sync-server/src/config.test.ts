@@ -5,7 +5,9 @@ import { ConfigError, parseServerConfig, type ServerConfig } from "./config.ts";
 describe("parseServerConfig", () => {
   test("defaults", () => {
     const c = parseServerConfig([], {});
-    expect(c).toMatchObject({ port: 8080, host: "0.0.0.0", dataDir: resolve("./data"), templatesPath: null, logLevel: "info", allowRawDml: false });
+    expect(c).toMatchObject({ port: 8080, host: "0.0.0.0", dataDir: resolve("./data"), templatesPath: null, logLevel: "info", allowRawDml: false, degradedLagSeconds: 30 });
+    expect(parseServerConfig(["--degraded-lag", "5"], { DEGRADED_LAG_SECONDS: "9" })).toMatchObject({ degradedLagSeconds: 5 });
+    expect(parseServerConfig([], { DEGRADED_LAG_SECONDS: "0" })).toMatchObject({ degradedLagSeconds: 0 });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -25,6 +27,7 @@ describe("parseServerConfig", () => {
     [["--log-level", "loud"], {}, /^--log-level loud is not one of debug, info, warn, error, fatal$/],
     [[], { ALLOW_RAW_DML: "maybe" }, /ALLOW_RAW_DML="maybe" is not a boolean/],
     [[], { MAX_EVENT_BYTES: "10" }, /MAX_EVENT_BYTES=10 is out of range/],
+    [[], { DEGRADED_LAG_SECONDS: "soon" }, /DEGRADED_LAG_SECONDS="soon" is not a whole number/],
     [["--templates", "./no-such-registry.ts"], {}, /^--templates \.\/no-such-registry\.ts: no such file \(/],
     [[], { TEMPLATES_PATH: "./no-such-registry.ts" }, /^TEMPLATES_PATH="\.\/no-such-registry\.ts": no such file/],
   ] as const)("%j %j is refused, naming the setting as it was given", (argv, env, message) => {

@@ -36,6 +36,8 @@ export interface ServerConfig {
   readonly snapshotEveryEvents: number;
   /** Offer a snapshot to clients that would replay at least this many events; 0: never offer. */
   readonly snapshotBootstrapMinEvents: number;
+  /** `/health` says `degraded` when the server replica's oldest unapplied event is older than this; 0: never. */
+  readonly degradedLagSeconds: number;
   /** Authentication and allowed origins (see security-config.ts). */
   readonly auth: AuthConfig;
   /** Rate, connection, backpressure and idle limits (see security-config.ts). */
@@ -58,6 +60,8 @@ export const SERVER_USAGE = `Usage: sync-server [options]          run the gatew
        sync-server check [--templates FILE]   check a registry (exit 0 ok, 2 problems); see docs/REGISTRY.md
        sync-server plan [--templates FILE] [--data-dir DIR | --nats-url URL]
                                               what a start would do with the registry's version; changes nothing
+       sync-server quarantine --seq N [--reason TEXT] [--data-dir DIR | --nats-url URL]
+                                              take a poison event out of service (docs/SECURITY.md)
 
 Options (each also settable by the environment variable shown):
   --port <n>                PORT               listen port, 0 = any free port (default 8080)
@@ -81,6 +85,9 @@ Options (each also settable by the environment variable shown):
   --snapshot-bootstrap-min <n>  SNAPSHOT_BOOTSTRAP_MIN_EVENTS
                                offer a snapshot to clients that would replay at least n events
                                (default 50000; 0 = only when their history is archived)
+  --degraded-lag <s>        DEGRADED_LAG_SECONDS
+                               /health says "degraded" while the server replica's oldest
+                               unapplied event is older than s seconds (default 30; 0 = never)
   --bootstrap-from <url>    BOOTSTRAP_FROM     jetstream only: when this gateway's server replica
                                                cannot catch up from the stream (new, or behind
                                                the archive horizon), copy it and the id index from
@@ -127,6 +134,7 @@ export function parseServerConfig(argv: readonly string[], env: SettingsEnv): Se
         "stream-replicas": { type: "string" },
         "snapshot-every": { type: "string" },
         "snapshot-bootstrap-min": { type: "string" },
+        "degraded-lag": { type: "string" },
         "bootstrap-from": { type: "string" },
         help: { type: "boolean", short: "h" },
         ...SECURITY_FLAGS,
@@ -168,6 +176,7 @@ export function parseServerConfig(argv: readonly string[], env: SettingsEnv): Se
     streamReplicas: int(get("stream-replicas", "NATS_STREAM_REPLICAS"), 1, 1, 5),
     snapshotEveryEvents: int(get("snapshot-every", "SNAPSHOT_EVERY_EVENTS"), 10_000, 0, 1_000_000_000),
     snapshotBootstrapMinEvents: int(get("snapshot-bootstrap-min", "SNAPSHOT_BOOTSTRAP_MIN_EVENTS"), 50_000, 0, 1_000_000_000),
+    degradedLagSeconds: int(get("degraded-lag", "DEGRADED_LAG_SECONDS"), 30, 0, 86_400),
     ...parseSecurityConfig(flags, env),
     ...parseBootstrap(get("bootstrap-from", "BOOTSTRAP_FROM"), env["BOOTSTRAP_TOKEN"], logBackend),
   });

@@ -1,6 +1,7 @@
 /**
  * Per-connection limits that live as long as a socket: the rate limit (token bucket, with reading
- * paused while a client floods) and the token's expiry (close 4001).
+ * paused while a client floods), the token's expiry (close 4001) and the time allowed before the
+ * `hello` (close 4002).
  * @module
  */
 import type { ServerWebSocket } from "bun";
@@ -23,6 +24,8 @@ export interface GuardState {
   /** Reading is paused until the rate limit has tokens again. */
   resume: ReturnType<typeof setTimeout> | null;
   expiry: ReturnType<typeof setTimeout> | null;
+  /** Closes the socket unless a `hello` arrives first; null once it did (or when off). */
+  helloTimer: ReturnType<typeof setTimeout> | null;
 }
 
 /**
@@ -42,7 +45,7 @@ export class ConnectionGuard {
 
   initialState(): Omit<GuardState, "connId" | "clientId"> {
     const { rateLimit, rateLimitBurst } = this.#limits;
-    return { bucket: rateLimit > 0 ? new TokenBucket(rateLimit, rateLimitBurst) : null, limited: false, resume: null, expiry: null };
+    return { bucket: rateLimit > 0 ? new TokenBucket(rateLimit, rateLimitBurst) : null, limited: false, resume: null, expiry: null, helloTimer: null };
   }
 
   /**
@@ -103,9 +106,32 @@ export class ConnectionGuard {
     );
   }
 
+  /**
+   * Close the socket with 4002 unless {@link helloReceived} is called within HELLO_TIMEOUT. Client
+   * stacks answer pings by themselves, so the idle timeout never closes a socket that only stays
+   * open: without this, sockets that never say hello would hold MAX_CONNECTIONS slots for ever.
+   */
+  armHello(ws: ServerWebSocket<GuardState>): void {
+    const seconds = this.#limits.helloTimeoutSeconds;
+    if (seconds === 0) return;
+    ws.data.helloTimer = setTimeout(() => {
+      ws.data.helloTimer = null;
+      if (ws.readyState !== 1) return;
+      this.#logger.info("no hello in time: connection closed", { connId: ws.data.connId, helloTimeoutSeconds: seconds });
+      ws.close(CloseCode.HELLO_TIMEOUT, `no hello within ${seconds} s`);
+    }, seconds * 1000);
+  }
+
+  /** The hello arrived: the socket may stay. */
+  helloReceived(ws: ServerWebSocket<GuardState>): void {
+    if (ws.data.helloTimer !== null) clearTimeout(ws.data.helloTimer);
+    ws.data.helloTimer = null;
+  }
+
   /** On close: no timer may outlive its socket. */
   release(ws: ServerWebSocket<GuardState>): void {
     if (ws.data.expiry !== null) clearTimeout(ws.data.expiry);
     if (ws.data.resume !== null) clearTimeout(ws.data.resume);
+    this.helloReceived(ws);
   }
 }

@@ -58,12 +58,18 @@ export interface GatewayOptions {
   readonly indexSnapshots?: { handle(): Promise<Response> };
   /** Extra fields for GET /health and GET /stats (e.g. the server replica's position). */
   readonly describe?: () => Record<string, unknown>;
+  /** `status` and the fields only GET /health has (the server replica's lag and stop, gateway-health.ts). */
+  readonly health?: () => Record<string, unknown> & { readonly status: string };
+  /** `GET /digest` (digest-service.ts). */
+  readonly digests?: { handle(url: URL): Promise<Response> };
   /** Extra gauges for GET /metrics (server replica position, log size on disk). */
   readonly probes?: Pick<MetricSources, "replicaSeq" | "logFileBytes" | "stream">;
   /** Clients not connected whose per-client statistics are kept (default 1000, most recent first). */
   readonly recentClients?: number;
   /** At most one live `events` frame per this many ms (default 10; see fan-out.ts). */
   readonly fanOutIntervalMs?: number;
+  /** How long a hello past the head waits for it (JetStream: the head may lag the stream); default 0. */
+  readonly headLagWaitMs?: number;
 }
 
 export interface Gateway {
@@ -126,6 +132,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     pageSize: options.pageSize,
     catchUpHighWater: Math.min(CATCH_UP_HIGH_WATER, limits.backpressureLimit / 2),
     snapshots: options.snapshots,
+    headLagWaitMs: options.headLagWaitMs ?? 0,
     guard,
     fanOut,
     replies: new CorkedReplies<Connection>(write),
@@ -140,6 +147,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     fanOut,
     connectedClients: () => sockets.size,
     describe: options.describe,
+    health: options.health,
   };
   const dashboard = new DashboardFeed(() => dashboardFrame(report));
   const routes = httpRoutes({
@@ -149,6 +157,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     activity,
     snapshots: options.snapshots,
     indexSnapshots: options.indexSnapshots,
+    digests: options.digests,
     dashboard,
   });
 

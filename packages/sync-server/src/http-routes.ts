@@ -2,7 +2,7 @@
  * The gateway's HTTP routes (every request that is not a WebSocket upgrade): the dashboard page's
  * files (no data in them, so no token), the token check (all but /health when authentication is
  * on), then `GET /health`, `/stats`, `/metrics`, `/templates`, `/registry`, `/snapshot`, `/index-snapshot`,
- * `/aggregates/…` and the dashboard's stream `/dashboard/stream`.
+ * `/digest`, `/aggregates/…` and the dashboard's stream `/dashboard/stream`.
  * @module
  */
 import type { EventLog } from "@kuzu-sync/log";
@@ -30,19 +30,24 @@ export interface HttpRoutesContext {
   readonly indexSnapshots: { handle(): Promise<Response> } | undefined;
   /** Extra fields for /health and /stats. */
   readonly describe: (() => Record<string, unknown>) | undefined;
+  /** `status` and the fields only /health has (gateway-health.ts); `status: "ok"` without it. */
+  readonly health: (() => Record<string, unknown> & { readonly status: string }) | undefined;
+  /** `GET /digest`: the server replica's digest (digest-service.ts). */
+  readonly digests: { handle(url: URL): Promise<Response> } | undefined;
   /** `GET /dashboard/stream`: the dashboard's live frames. */
   readonly dashboard: { handle(): Response };
 }
 
 /** What /health and /stats are made of. */
-export type ReportContext = Pick<HttpRoutesContext, "serverId" | "log" | "admission" | "stats" | "fanOut" | "connectedClients" | "describe">;
+export type ReportContext = Pick<HttpRoutesContext, "serverId" | "log" | "admission" | "stats" | "fanOut" | "connectedClients" | "describe" | "health">;
 
 /**
  * The body of `GET /health` (the dashboard shows the same).
  * @example Response.json(healthBody(context))
  */
 export function healthBody(c: ReportContext): Record<string, unknown> {
-  return { status: "ok", serverId: c.serverId, headSeq: c.log.headSeq, horizonSeq: c.log.horizonSeq, ...c.describe?.() };
+  const { status, ...health } = c.health?.() ?? { status: "ok" };
+  return { status, serverId: c.serverId, headSeq: c.log.headSeq, horizonSeq: c.log.horizonSeq, ...c.describe?.(), ...health };
 }
 
 /**
@@ -101,6 +106,8 @@ export function httpRoutes(c: HttpRoutesContext): HttpRoutes {
         return Response.json(c.registry.describe());
       case "/snapshot":
         return c.snapshots ? c.snapshots.handle(req) : Response.json({ error: "snapshots are not enabled" }, { status: 404 });
+      case "/digest":
+        return c.digests ? c.digests.handle(url) : Response.json({ error: "digests are not enabled" }, { status: 404 });
       case "/index-snapshot":
         return c.indexSnapshots ? c.indexSnapshots.handle() : Response.json({ error: "not found: /index-snapshot exists only with --log jetstream" }, { status: 404 });
       default: {

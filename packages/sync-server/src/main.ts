@@ -5,7 +5,8 @@
  * cleanly and flush the logs. Exit codes: 0 stopped cleanly, 1 failed (start-up or shutdown),
  * 2 bad settings (one line on stderr naming the setting as it was given, checked before anything
  * starts). `sync-server check …` checks a registry instead (registry-check-command.ts), `sync-server plan …`
- * says what a start would do with it (registry-plan-command.ts).
+ * says what a start would do with it (registry-plan-command.ts), `sync-server quarantine …` takes a
+ * poison event out of service (quarantine-command.ts).
  * @module
  */
 import { createTelemetry, type Telemetry } from "@kuzu-sync/telemetry";
@@ -14,12 +15,13 @@ import { parseServerConfig, SERVER_USAGE } from "./config.ts";
 import { probeNats } from "./nats-probe.ts";
 import { runCheckCommand } from "./registry-check-command.ts";
 import { runPlanCommand } from "./registry-plan-command.ts";
+import { runQuarantineCommand } from "./quarantine-command.ts";
 import { startServer } from "./server.ts";
 
-if (process.argv[2] === "check" || process.argv[2] === "plan") {
+if (process.argv[2] === "check" || process.argv[2] === "plan" || process.argv[2] === "quarantine") {
   const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
   const io = { out: write(process.stdout), err: write(process.stderr), env: process.env };
-  const run = process.argv[2] === "check" ? runCheckCommand : runPlanCommand;
+  const run = process.argv[2] === "check" ? runCheckCommand : process.argv[2] === "plan" ? runPlanCommand : runQuarantineCommand;
   process.exitCode = await run(process.argv.slice(3), io);
   // Kuzu's native threads may keep the process alive after the scratch databases are closed.
   process.exit();

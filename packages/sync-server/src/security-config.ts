@@ -37,6 +37,8 @@ export interface LimitsConfig {
   readonly backpressureLimit: number;
   /** Seconds without any frame or pong before a connection is closed; 0 = never (IDLE_TIMEOUT). */
   readonly idleTimeoutSeconds: number;
+  /** Seconds a socket may stay open without a `hello` before it is closed with 4002; 0 = never (HELLO_TIMEOUT). */
+  readonly helloTimeoutSeconds: number;
 }
 
 /** `parseArgs` option descriptors of the settings here; spread into the server's options. */
@@ -53,6 +55,7 @@ export const SECURITY_FLAGS = {
   "max-connections": { type: "string" },
   "backpressure-limit": { type: "string" },
   "idle-timeout": { type: "string" },
+  "hello-timeout": { type: "string" },
 } as const;
 
 export const SECURITY_USAGE = `
@@ -72,6 +75,8 @@ Security and load:
                                                with 4008 (default 4194304)
   --idle-timeout <s>        IDLE_TIMEOUT       close connections silent this long (pings are sent
                                                first); 0 = never, else 8..960 (default 120)
+  --hello-timeout <s>       HELLO_TIMEOUT      close sockets that send no hello this long (4002);
+                                               0 = never, else 1..600 (default 10)
 `;
 
 type Flags = { readonly [K in keyof typeof SECURITY_FLAGS]?: (typeof SECURITY_FLAGS)[K]["type"] extends "boolean" ? boolean : string };
@@ -149,6 +154,8 @@ export function parseSecurityConfig(flags: Flags, env: SettingsEnv): { auth: Aut
       maxConnections: int(get("max-connections", "MAX_CONNECTIONS"), 10_000, 1, 1_000_000),
       backpressureLimit: int(get("backpressure-limit", "BACKPRESSURE_LIMIT"), 4 << 20, 16 << 10, 1 << 30),
       idleTimeoutSeconds: idle,
+      // Pings keep a socket that never says hello alive for ever: without this, idle sockets fill MAX_CONNECTIONS.
+      helloTimeoutSeconds: int(get("hello-timeout", "HELLO_TIMEOUT"), 10, 0, 600),
     }),
   };
 }

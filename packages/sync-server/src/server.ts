@@ -6,11 +6,13 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { TemplateRegistry, exampleRegistry } from "@kuzu-sync/protocol";
 import { JetStreamEventLog, NatsLink, SqliteEventLog, type EventLog } from "@kuzu-sync/log";
-import { Replica } from "@kuzu-sync/replica";
+import { CrashGuard, Replica } from "@kuzu-sync/replica";
 import type { Logger } from "@kuzu-sync/telemetry";
 import type { ServerConfig } from "./config.ts";
 import { ConfigError } from "./config.ts";
 import { createAuthenticator } from "./auth.ts";
+import { DigestService } from "./digest-service.ts";
+import { replicaHealth } from "./gateway-health.ts";
 import { startGateway, type Gateway } from "./gateway.ts";
 import { EventPublisher } from "./event-publisher.ts";
 import { IndexSnapshotService } from "./index-snapshot.ts";
@@ -27,6 +29,7 @@ export interface RunningServer {
   readonly replica: ServerReplica;
   readonly gateway: Gateway;
   readonly snapshots: SnapshotService;
+  readonly digests: DigestService;
   /** Stop accepting, flush the log, let the replica finish its batch, close Kuzu and SQLite. */
   stop(): Promise<void>;
 }
@@ -129,8 +132,11 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
   const registryState = new RegistryState(log, registry, current, logger);
   const stopFollowingRegistry = registryState.follow();
-  const follower = new ServerReplica(replica, log, logger);
+  // A poison event (one that crashes the engine) must not crash-loop the gateway: crash-guard.ts.
+  const guard = CrashGuard.open({ path: replicaPath, logger: logger.child({ component: "server-replica" }), who: "the gateway's server replica" });
+  const follower = new ServerReplica(replica, log, logger, { guard });
   follower.start();
+  const digests = new DigestService({ follower, log, logger });
   const snapshots = new SnapshotService({
     follower,
     log,
@@ -140,6 +146,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     bootstrapMinEvents: config.snapshotBootstrapMinEvents,
   });
   snapshots.start();
+  snapshots.onBuilt((snap) => digests.remember(snap.seq, snap.digest));
   const indexSnapshots = jetstream === null ? null : new IndexSnapshotService(jetstream, join(config.dataDir, "index-snapshots"), logger);
   indexSnapshots?.start();
   const gateway = startGateway({
@@ -158,6 +165,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     auth,
     allowedOrigins: config.auth.allowedOrigins,
     limits: config.limits,
+    // Another gateway may have appended (and served) what this one has not consumed yet.
+    headLagWaitMs: jetstream === null ? 0 : 5_000,
+    health: () => ({ ...replicaHealth(follower.lag(), follower.halted, config.degradedLagSeconds) }),
+    digests,
     describe: () => ({
       replicaSeq: follower.appliedSeq,
       log: config.logBackend,
@@ -182,6 +193,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     replica: follower,
     gateway,
     snapshots,
+    digests,
     stop() {
       stopping ??= (async () => {
         await gateway.stop();

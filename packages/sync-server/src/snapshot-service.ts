@@ -49,6 +49,7 @@ export class SnapshotService {
   #building: Promise<SnapshotArchive> | null = null;
   #unsubscribe: (() => void) | null = null;
   #stopped = false;
+  readonly #built = new Set<(snap: SnapshotArchive) => void>();
 
   constructor(options: SnapshotServiceOptions) {
     this.#o = options;
@@ -70,6 +71,11 @@ export class SnapshotService {
         this.#build().catch(() => {}); // logged in #build; the next request retries
       });
     }
+  }
+
+  /** Called with each snapshot built (its digest is the server replica's at its seq). */
+  onBuilt(listener: (snap: SnapshotArchive) => void): void {
+    this.#built.add(listener);
   }
 
   /** Resolves when no snapshot is being built (a failed build counts as finished). */
@@ -125,6 +131,8 @@ export class SnapshotService {
         "x-snapshot-seq": String(snap.seq),
         "x-snapshot-sha256": snap.sha256,
         "x-snapshot-registry-hash": snap.registryHash,
+        // The server replica's graph digest at X-Snapshot-Seq (also in snapshot.json).
+        "x-snapshot-digest": snap.digest.sha256,
         "cache-control": "no-store",
       },
     });
@@ -156,6 +164,7 @@ export class SnapshotService {
         const snap = await writeSnapshotArchive(follower.replica, join(dir, `snapshot-${seq}-${Date.now()}.tar`), dir);
         this.#current = snap;
         this.#prune(snap.path);
+        for (const listener of this.#built) listener(snap);
         logger.info("snapshot built", { seq: snap.seq, bytes: snap.bytes, ms: Math.round(performance.now() - started) });
         return snap;
       } catch (error) {

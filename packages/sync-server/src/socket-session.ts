@@ -61,6 +61,12 @@ export interface SessionContext {
   /** Catch-up pauses while this many bytes wait in the socket's send buffer. */
   readonly catchUpHighWater: number;
   readonly snapshots: { offerFor(lastSeq: number): SnapshotOffer | null } | undefined;
+  /**
+   * The head may lag the log (JetStream: another gateway appended what this one has not consumed
+   * yet): a hello beyond it waits up to this long for the head before the welcome, so only a log
+   * that really ends before the client's seq makes it stop (REPLICA_AHEAD). 0: answer at once.
+   */
+  readonly headLagWaitMs: number;
   readonly guard: ConnectionGuard;
   readonly fanOut: FanOut<Connection>;
   /** Acks, written corked per socket after their group commit. */
@@ -84,10 +90,11 @@ export class SocketSession {
     this.#c = context;
   }
 
-  /** The socket is open: a token's expiry closes it (4001). */
+  /** The socket is open: a token's expiry closes it (4001), and so does a missing hello (4002). */
   open(): void {
     const principal = this.#ws.data.principal;
     if (principal !== null) this.#c.guard.armExpiry(this.#ws, principal.expiresAt);
+    this.#c.guard.armHello(this.#ws);
   }
 
   /** One frame: rate limit, size limit, parse, then the message. */
@@ -163,9 +170,23 @@ export class SocketSession {
       ws.close(CloseCode.POLICY_VIOLATION, "clientId does not match token");
       return;
     }
+    this.#c.guard.helloReceived(ws);
     ws.data.clientId = hello.clientId;
     ws.data.state = "catching-up";
     this.#c.activity.emit({ type: "connected", clientId: hello.clientId, lastSeq: hello.lastSeq });
+    if (hello.lastSeq > log.headSeq && this.#c.headLagWaitMs > 0) {
+      void waitForHead(log, hello.lastSeq, this.#c.headLagWaitMs).then(() => {
+        if (ws.readyState === 1) this.#welcome(hello);
+      });
+      return;
+    }
+    this.#welcome(hello);
+  }
+
+  /** The welcome, then catch-up (or the snapshot the client must take). */
+  #welcome(hello: HelloMessage): void {
+    const ws = this.#ws;
+    const { log, logger } = this.#c;
     const snapshot = this.#c.snapshots?.offerFor(Math.min(hello.lastSeq, log.headSeq)) ?? null;
     const welcome: WelcomeMessage = {
       type: "welcome",
@@ -333,4 +354,20 @@ export class SocketSession {
     if (!quiet) this.#c.logger.info("bad frame", { connId: ws.data.connId, clientId: ws.data.clientId, code, reason: message });
     this.#send({ type: "error", code, message });
   }
+}
+
+/** Resolves once the log's head reaches `seq`, or after `ms` (whichever comes first). */
+function waitForHead(log: EventLog, seq: number, ms: number): Promise<void> {
+  if (log.headSeq >= seq) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const unsubscribe = log.onCommit(() => {
+      if (log.headSeq >= seq) done();
+    });
+  });
 }

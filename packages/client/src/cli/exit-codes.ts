@@ -15,6 +15,8 @@ export const ExitCode = {
   UNAVAILABLE: 3,
   /** The server refused the event; the message carries its code. */
   REJECTED: 4,
+  /** `verify`: the replica's graph differs from the gateway's at the same seq. */
+  DIVERGED: 5,
   /** Stopped by Ctrl-C (SIGINT) or SIGTERM before finishing. */
   INTERRUPTED: 130,
 } as const;
@@ -30,6 +32,7 @@ Exit codes:
        a value not of its parameter's type
   3    unavailable: gateway unreachable, connection lost, or a wait timed out
   4    rejected: the server refused the event (its code is printed, e.g. INVALID_PARAMS)
+  5    diverged: verify found the replica different from the gateway's (see --repair)
   130  interrupted by Ctrl-C or SIGTERM before the command finished`;
 
 /**

@@ -15,6 +15,7 @@ import { sendCommand } from "./send.ts";
 import type { CliContext } from "./session.ts";
 import { statusCommand } from "./status.ts";
 import { templatesCommand } from "./templates.ts";
+import { verifyCommand } from "./verify.ts";
 import { Terminal, type InStream, type OutStream } from "./terminal.ts";
 import { watchCommand } from "./watch.ts";
 
@@ -162,6 +163,15 @@ Examples:
     .option("--db <path>", "a persistent replica to inspect (not synced, not created)")
     .option("--json", "print one JSON object")
     .action(run((ctx, command) => statusCommand(ctx, { ...opt(command, "db"), json: command.opts()["json"] === true })));
+
+  program
+    .command("verify")
+    .description("sync a replica and compare its graph digest with the gateway's at the same seq")
+    .option("--db <path>", "persistent replica file to verify (synced first); a fresh in-memory replica built from the log when absent")
+    .option("--repair", "rebuild a replica that differs from the gateway's snapshot (its outbox is kept), then verify again")
+    .option("--json", "print one JSON object: {seq, match, local, server[, repaired]}")
+    .addHelpText("after", "\nExits 0 when the digests match, 5 when they differ (after --repair: when they still differ).")
+    .action(run((ctx, command) => verifyCommand(ctx, { ...opt(command, "db"), repair: command.opts()["repair"] === true, json: command.opts()["json"] === true })));
 
   try {
     await program.parseAsync([...args], { from: "user" });

@@ -28,6 +28,10 @@ export interface Health {
   readonly headSeq: number;
   readonly horizonSeq: number;
   readonly replicaSeq?: number;
+  /** The server replica's lag (gateways that report it). */
+  readonly replicaLag?: { readonly events: number; readonly seconds: number };
+  /** Why `status` is not ok, in words (gateways that report it). */
+  readonly problems?: readonly string[];
 }
 
 /**

@@ -36,20 +36,25 @@ export async function statusCommand(ctx: CliContext, options: { readonly db?: st
   const stats = await fetchJson<Stats>(ctx, "/stats");
   const local = options.db === undefined ? null : await inspectReplica(options.db, health.headSeq);
   const healthy = health.status === "ok";
-  // An unhealthy gateway says "unavailable" (3); a local replica that cannot be opened is a failure (1).
-  const exit = !healthy ? ExitCode.UNAVAILABLE : local?.error !== undefined ? ExitCode.FAILED : ExitCode.OK;
+  // An unhealthy gateway says "unavailable" (3) (degraded: a lagging server replica is not); a
+  // local replica that cannot be opened is a failure (1).
+  const exit = health.status === "unhealthy" || health.status === undefined ? ExitCode.UNAVAILABLE : local?.error !== undefined ? ExitCode.FAILED : ExitCode.OK;
   if (options.json) {
     term.print(toJson({ url: ctx.config.url, health, connectedClients: stats.connectedClients ?? null, eventsPerSecond: stats.events?.perSecondLastMinute ?? null, local }));
     return exit;
   }
   const c = term.colors;
   const rows: [string, string][] = [
-    ["server", `${ctx.config.url}  ${healthy ? c.green(health.status) : c.red(health.status)}`],
+    ["server", `${ctx.config.url}  ${healthy ? c.green(health.status) : health.status === "degraded" ? c.yellow(health.status) : c.red(health.status)}`],
     ["server id", health.serverId],
     ["head seq", String(health.headSeq)],
     ["horizon seq", `${health.horizonSeq}${health.horizonSeq > 1 ? c.dim(" (older events archived)") : ""}`],
   ];
-  if (health.replicaSeq !== undefined) rows.push(["server replica", `seq ${health.replicaSeq}, lag ${lagText(health.headSeq - health.replicaSeq, c.yellow)}`]);
+  if (health.replicaSeq !== undefined) {
+    const seconds = health.replicaLag?.seconds;
+    rows.push(["server replica", `seq ${health.replicaSeq}, lag ${lagText(health.headSeq - health.replicaSeq, c.yellow)}${seconds ? ` (${seconds} s)` : ""}`]);
+  }
+  for (const problem of health.problems ?? []) rows.push(["problem", c.red(problem)]);
   rows.push(["clients", `${stats.connectedClients ?? "?"} connected`]);
   if (stats.events?.perSecondLastMinute !== undefined) rows.push(["events/s", `${stats.events.perSecondLastMinute.toFixed(2)} ${c.dim("(last minute)")}`]);
   if (local === null) rows.push(["local replica", c.dim("none (pass --db PATH to inspect a persistent replica)")]);
