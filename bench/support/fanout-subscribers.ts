@@ -10,6 +10,7 @@
  *   bun bench/support/fanout-subscribers.ts '{"urls":["ws://…"],"count":250,"sampleEvery":10,"name":"s1"}'
  * @module
  */
+import { headSeqOf } from "./ws-writers.ts";
 export {};
 
 interface Config {
@@ -78,7 +79,7 @@ async function open(i: number): Promise<{ ws: WebSocket; sub: Sub }> {
       }
     };
   });
-  ws.send(JSON.stringify({ type: "hello", clientId: `${config.name}-${i}`, lastSeq: 1e12 }));
+  ws.send(JSON.stringify({ type: "hello", clientId: `${config.name}-${i}`, lastSeq: await headSeqOf(url) }));
   await live;
   return { ws, sub };
 }

@@ -27,7 +27,18 @@ export interface WriterOptions {
 
 const counter = (name: string) => (_: number) => ({ template: "INCREMENT_COUNTER", params: { counterId: name } });
 
-/** A socket that said hello and is live (catch-up skipped: `lastSeq` far ahead). */
+/**
+ * The gateway's head now (GET /health beside the WebSocket URL): a hello at it skips catch-up. Not a
+ * seq far ahead: a gateway in JetStream mode waits up to 5 s for a head it has not reached
+ * (another gateway may have appended it), then refuses the hello with REPLICA_AHEAD.
+ * @example ws.send(JSON.stringify({ type: "hello", clientId, lastSeq: await headSeqOf(url) }));
+ */
+export async function headSeqOf(wsUrl: string): Promise<number> {
+  const http = wsUrl.replace(/^ws/, "http").replace(/\/+$/, "");
+  return ((await (await fetch(`${http}/health`)).json()) as { headSeq: number }).headSeq;
+}
+
+/** A socket that said hello and is live (catch-up skipped: hello at the gateway's head). */
 async function open(url: string, name: string, onMessage: (text: string) => void): Promise<WebSocket> {
   const ws = new WebSocket(url);
   await new Promise<void>((resolve, reject) => {
@@ -47,7 +58,7 @@ async function open(url: string, name: string, onMessage: (text: string) => void
       } else if (text.startsWith('{"type":"error"')) reject(new Error(text));
     };
   });
-  ws.send(JSON.stringify({ type: "hello", clientId: name, lastSeq: 1e12 }));
+  ws.send(JSON.stringify({ type: "hello", clientId: name, lastSeq: await headSeqOf(url) }));
   await live;
   return ws;
 }
