@@ -93,4 +93,43 @@ describe("NATS outages in JetStream mode", () => {
     expect(await graphState(b)).toEqual(await graphState(a));
     for (const gw of [gw1, gw2]) await waitForReplica(gw, head);
   }, 90_000); // forming the cluster may take up to 40 s of it under load (see NatsCluster.start)
+
+  test("3-node cluster, R3: kill -9 the node a gateway is connected to while thousands of events flow in events frames; every acknowledged event is at its seq, once", async () => {
+    await using cluster = await NatsCluster.start(3);
+    const args = ["--log", "jetstream", "--nats-url", cluster.urls, "--stream-replicas", "3", "--rate-limit", "0"];
+    await using gw1 = await startGatewayProcess({ args });
+    await using gw2 = await startGatewayProcess({ args });
+    await using pool = new ClientPool();
+    const a = await pool.connect(gw1.url);
+    const b = await pool.connect(gw2.url);
+    // Hundreds in flight per client: the client sends them in events frames.
+    const write = (client: typeof a, prefix: string, count: number) =>
+      Promise.all(Array.from({ length: count }, (_, i) => client.executeTemplate("INCREMENT_COUNTER", { counterId: `k${i % 50}`, amount: 1 }, { id: `${prefix}-${i}` }).then((ack) => ({ id: `${prefix}-${i}`, ...ack }))));
+    const warm = await Promise.all([write(a, "a0", 200), write(b, "b0", 200)]);
+
+    // The node gateway 1 talks to: from its log line.
+    const line = await gw1.waitForLine(/"body":"connected to NATS"/);
+    const port = Number(/"server":"[^"]*:(\d+)"/.exec(line)![1]);
+    const node = cluster.nodes.find((n) => n.port === port)!;
+    expect(node).toBeDefined();
+    const flowing = Promise.all([write(a, "a1", 1500), write(b, "b1", 1500)]);
+    await Bun.sleep(50);
+    await node.kill();
+    const diagnose = () => `pending ${a.pendingCount} + ${b.pendingCount}\ngateway 1:\n${warnings(gw1.output)}\ngateway 2:\n${warnings(gw2.output)}`;
+    const acks = [...warm.flat(), ...(await withDeadline(flowing, 60_000, diagnose)).flat()];
+    expect(acks.length).toBe(3400);
+
+    // Every acknowledged id is in the stream at the seq its ack named, and no id twice.
+    const survivors = cluster.nodes.filter((n) => n.running).map((n) => n.url).join(",");
+    const stored = await streamContents(survivors, STREAM);
+    const idAt = new Map(stored.map((m) => [m.seq, m.id]));
+    for (const ack of acks) expect(idAt.get(ack.seq)).toBe(ack.id);
+    const ids = stored.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const head = Math.max(...acks.map((x) => x.seq));
+    await a.waitForSeq(head);
+    await b.waitForSeq(head);
+    expect(await a.query("MATCH (c:Counter) RETURN sum(c.value) AS v")).toEqual([{ v: 3400n }]); // Kuzu sums INT64 as INT128 (a bigint)
+    expect(await graphState(b)).toEqual(await graphState(a));
+  }, 120_000); // forming the cluster may take up to 40 s of it under load (see NatsCluster.start)
 });

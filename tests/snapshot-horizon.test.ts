@@ -10,6 +10,7 @@ import { startArchiveStack } from "./support/archive-stack.ts";
 import { ClientPool, connectCounting, graphState, writeHistory } from "./support/clients.ts";
 import { tempDir } from "./support/gateway-process.ts";
 import { health } from "./support/health.ts";
+import { getJson } from "./support/jetstream.ts";
 import { FIRST_CLIENT_SEQ } from "./support/log-start.ts";
 import { makeEvent, RawSocket } from "./support/raw-socket.ts";
 
@@ -62,7 +63,9 @@ for (const backend of ["embedded", "jetstream"] as const) {
 
       const head = await writeHistory(writer, 150, "while-offline");
       await writer.waitForSeq(head);
-      const finalHead = (await health(gw.httpUrl)).headSeq; // includes the queued event if it got through
+      // /stats, not /health: it includes every write the gateway acknowledged (in JetStream mode an
+      // ack may come a moment before the gateway's own consumer brought the event back).
+      const finalHead = (await getJson<{ headSeq: number }>(gw.httpUrl, "/stats")).headSeq; // includes the queued event if it got through
       await stack.archiveAll(finalHead);
 
       const back = pool.make(gw.url, { dbPath });
@@ -74,7 +77,7 @@ for (const backend of ["embedded", "jetstream"] as const) {
       // connect() waits for catch-up, not for the outbox: the resend's ack may come after `live`.
       await back.flush();
       expect(back.pendingCount).toBe(0); // the outbox was resent and acknowledged (once, by id)
-      const settled = (await health(gw.httpUrl)).headSeq;
+      const settled = (await getJson<{ headSeq: number }>(gw.httpUrl, "/stats")).headSeq;
       await back.waitForSeq(settled);
       await writer.waitForSeq(settled);
       expect(await back.query("MATCH (c:Counter {id: 'offline'}) RETURN c.value AS v")).toEqual([{ v: 1000 }]);

@@ -36,6 +36,8 @@ export interface GatewayProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Keep the data dir after stop (the caller removes it). */
   readonly keepDataDir?: boolean;
+  /** Another checkout's `sync-server` main (benchmarks compare against a copy of an older commit). */
+  readonly main?: string;
 }
 
 /** Temp dir removed by the returned disposer. */
@@ -47,7 +49,7 @@ export function tempDir(prefix = "kuzu-sync-"): { path: string } & Disposable {
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "gateway-"));
-  const proc = Bun.spawn(["bun", MAIN, "--port", String(options.port ?? 0), "--host", "127.0.0.1", "--data-dir", dataDir, ...(options.args ?? [])], {
+  const proc = Bun.spawn(["bun", options.main ?? MAIN, "--port", String(options.port ?? 0), "--host", "127.0.0.1", "--data-dir", dataDir, ...(options.args ?? [])], {
     env: { ...process.env, LOG_LEVEL: "info", ...options.env },
     stdin: "ignore",
     stdout: "pipe",

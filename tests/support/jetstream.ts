@@ -22,10 +22,11 @@ export async function natsClient(url: string): Promise<NatsConnection & AsyncDis
  */
 export async function streamContents(url: string, stream: string): Promise<{ seq: number; id: string }[]> {
   await using nc = await natsClient(url);
-  const jsm = await nc.jetstreamManager();
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
+      // The manager asks for the account info first: that can time out during an election too.
+      const jsm = await nc.jetstreamManager();
       return await withDeadline(readAll(nc, jsm, stream), 10_000, () => `reading stream ${stream}`);
     } catch (error) {
       if (Date.now() > deadline) throw error;

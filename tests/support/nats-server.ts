@@ -94,6 +94,11 @@ export class NatsServer implements AsyncDisposable {
     return this.#spec.storeDir;
   }
 
+  /** Process id of the running node (for CPU accounting in benchmarks); null when stopped. */
+  get pid(): number | null {
+    return this.#proc?.pid ?? null;
+  }
+
   get running(): boolean {
     return this.#proc !== null && this.#proc.exitCode === null && this.#proc.signalCode === null;
   }

@@ -27,6 +27,7 @@ import type { SyncClientEvents, SyncClientOptions } from "./client-options.ts";
 import { ConnectWaiters } from "./connect-waiters.ts";
 import { Connection } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
+import { eventFrames, type FrameLimits } from "./event-frames.ts";
 import { Inbox, type InboxItem } from "./inbox.ts";
 import { liveIterator } from "./live-iterator.ts";
 import { LiveQueries, changeOf, type LiveOptions, type LiveSubscription, type Rows } from "./live-queries.ts";
@@ -92,6 +93,8 @@ export class SyncClient {
   #opening: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
   readonly #abort = new AbortController();
+  /** How the gateway of the current connection takes events (from its welcome). */
+  #frames: FrameLimits = { maxEvents: 1, maxBytes: 1 << 20 };
   /** Live queries (live-queries.ts), evaluated through what `query()` reads. */
   readonly #live = new LiveQueries({
     read: (cypher, params) => this.query(cypher, params),
@@ -143,7 +146,8 @@ export class SyncClient {
       },
     );
     const { outbox, clientId, error } = openClientOutbox(options.dbPath, options.clientId);
-    this.#writes = new PendingWrites(outbox);
+    // Durable events go out at once when connected; otherwise the next handshake resends them.
+    this.#writes = new PendingWrites(outbox, (events) => this.#sendEvents(events));
     this.#outboxError = error;
     this.#clientId = clientId;
     this.#stats = new DmlStats(clientId);
@@ -267,10 +271,10 @@ export class SyncClient {
     };
     const refused = eventRefusal(event);
     if (refused) return Promise.reject(refused);
+    // In the outbox at the end of this turn (one transaction for every event of the turn), then sent.
     const acked = writes.track(event);
     this.#local.track(event, options.optimistic ?? this.#options.optimistic ?? false);
     this.#stats.record(template, "sent");
-    this.#connection.send({ type: "event", event });
     return acked;
   }
 
@@ -413,7 +417,8 @@ export class SyncClient {
     await this.#inbox.idle();
     await this.#local.close();
     await this.#replica?.close();
-    this.#writes.outbox.close();
+    // What this turn handed over is written first: a durable outbox keeps it for the next run.
+    this.#writes.close();
   }
 
   get #closed(): boolean {
@@ -494,7 +499,14 @@ export class SyncClient {
     if (start !== undefined && replica.registry === null) this.#enqueue(() => replica.install(start));
     this.#appliedReports.reconnected();
     this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
-    for (const event of this.#writes.outbox.pending()) this.#connection.send({ type: "event", event });
+    this.#frames = { maxEvents: welcome.maxEventsPerFrame ?? 1, maxBytes: welcome.maxMessageBytes };
+    this.#sendEvents(this.#writes.durable());
+  }
+
+  /** Durable events to the live connection, as many per frame as the gateway takes (none without one). */
+  #sendEvents(events: readonly ClientEvent[]): void {
+    if (events.length === 0 || this.#connection.liveSocket === null) return;
+    this.#connection.sendFrames(eventFrames(events, this.#frames));
   }
 
   /**
@@ -536,14 +548,14 @@ export class SyncClient {
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
     if (this.#aggregates.rejected(msg.id, msg.code, msg.message)) return;
     const writes = this.#writes;
-    if (isRetryable(msg.code) && writes.outbox.has(msg.id)) {
+    if (isRetryable(msg.code) && writes.has(msg.id)) {
       // RATE_LIMITED or LOG_UNAVAILABLE: stays in the outbox; resent after a pause that grows
       // with each refusal of this event (and after any reconnect). A resent event may be
       // sequenced after events sent later: wait for an ack where order matters.
       const ws = this.#connection.liveSocket;
       const tries = writes.refusedForNow(msg.id);
       const timer = setTimeout(() => {
-        const event = writes.outbox.get(msg.id);
+        const event = writes.get(msg.id);
         if (event && ws !== null && this.#connection.liveSocket === ws) this.#connection.send({ type: "event", event });
       }, backoffDelay(tries, this.#options.backoff));
       (timer as { unref?: () => void }).unref?.(); // a browser timer has no unref
@@ -578,6 +590,8 @@ export class SyncClient {
     const shown = await this.#local.applied(events, outcomes);
     if (outcomes.length > 0) this.#applyStops = 0;
     const bySeq = new Map(events.map((e) => [e.seq, e]));
+    // Built per event only for listeners: a writer with thousands in flight rarely has one.
+    const listened = this.#emitter.has("event");
     for (const o of outcomes) {
       const e = bySeq.get(o.seq)!;
       // A duplicate slot (see SequencedEvent.duplicateOf) moved the replica's seq and nothing else.
@@ -590,7 +604,7 @@ export class SyncClient {
         continue;
       }
       this.#stats.record(e.template, o.ok ? "applied" : "failed");
-      this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
+      if (listened) this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
     }
     this.#seqWaiters.applied();
     this.#appliedReports.applied();

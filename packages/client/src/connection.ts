@@ -70,6 +70,13 @@ export class Connection {
     this.liveSocket?.send(encodeClientMessage(message));
   }
 
+  /** Send frames already encoded (see event-frames.ts) on the live connection; nothing when there is none. */
+  sendFrames(frames: readonly string[]): void {
+    const socket = this.liveSocket;
+    if (socket === null) return;
+    for (const frame of frames) socket.send(frame);
+  }
+
   /** Feed one event to the state machine and carry out what it decides. */
   dispatch(event: ConnectionEvent<WebSocket>): void {
     const { state, effects } = transition(this.#state, event, this.#options.context);

@@ -19,6 +19,11 @@ export class Emitter<Events extends Record<string, unknown>> {
     this.#listeners.get(name)?.delete(listener as Listener<never>);
   }
 
+  /** Whether anyone listens to `name` (so a caller can skip building values nobody reads). */
+  has<K extends keyof Events>(name: K): boolean {
+    return (this.#listeners.get(name)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof Events>(name: K, value: Events[K], onError: (error: unknown) => void): void {
     for (const l of this.#listeners.get(name) ?? []) {
       try {

@@ -1,15 +1,22 @@
 /**
  * Events sent but not yet acknowledged. Kept in SQLite next to a persistent replica, so an event
  * handed to the client survives a crash and is resent (dedupe by id makes that exactly-once); in
- * memory for an in-memory replica, and always in a browser (`#durable-outbox`).
+ * memory for an in-memory replica, and always in a browser (`#durable-outbox`). Writes come in
+ * groups (`addAll`, `removeAll`: one transaction, one fsync each), so a writer with many events in
+ * flight pays one fsync per turn, not one per event (see pending-writes.ts).
  * @module
  */
 import type { ClientEvent } from "@kuzu-sync/protocol";
 import { durableOutbox } from "#durable-outbox";
 
 export interface Outbox {
+  /** Durably add one event (an event already there is kept as it is). */
   add(event: ClientEvent): void;
+  /** Durably add several events in one transaction: all of them are there afterwards, or none (it throws). */
+  addAll(events: readonly ClientEvent[]): void;
   remove(id: string): void;
+  /** Remove several events in one transaction. */
+  removeAll(ids: readonly string[]): void;
   has(id: string): boolean;
   /** One pending event by id. */
   get(id: string): ClientEvent | undefined;
@@ -27,8 +34,14 @@ export function memoryOutbox(): Outbox {
   const events = new Map<string, ClientEvent>();
   const meta = new Map<string, string>();
   return {
-    add: (e) => void events.set(e.id, e),
+    add: (e) => void (events.has(e.id) || events.set(e.id, e)),
+    addAll(list) {
+      for (const e of list) if (!events.has(e.id)) events.set(e.id, e);
+    },
     remove: (id) => void events.delete(id),
+    removeAll(ids) {
+      for (const id of ids) events.delete(id);
+    },
     has: (id) => events.has(id),
     get: (id) => events.get(id),
     pending: () => [...events.values()],

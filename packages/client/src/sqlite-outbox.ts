@@ -20,13 +20,30 @@ export function sqliteOutbox(path: string): Outbox {
   const ids = new Set(db.query<{ id: string }, []>("SELECT id FROM outbox").all().map((r) => r.id));
   const insert = db.prepare("INSERT OR IGNORE INTO outbox (id, body) VALUES (?, ?)");
   const del = db.prepare("DELETE FROM outbox WHERE id = ?");
+  const insertAll = db.transaction((list: readonly ClientEvent[]) => {
+    for (const e of list) insert.run(e.id, JSON.stringify(e));
+  });
+  const removeAll = db.transaction((list: readonly string[]) => {
+    for (const id of list) del.run(id);
+  });
   return {
     add(e) {
       insert.run(e.id, JSON.stringify(e));
       ids.add(e.id);
     },
+    addAll(list) {
+      if (list.length === 0) return;
+      insertAll(list);
+      for (const e of list) ids.add(e.id);
+    },
     remove(id) {
       if (ids.delete(id)) del.run(id);
+    },
+    removeAll(list) {
+      const known = list.filter((id) => ids.has(id));
+      if (known.length === 0) return;
+      removeAll(known);
+      for (const id of known) ids.delete(id);
     },
     has: (id) => ids.has(id),
     get(id) {

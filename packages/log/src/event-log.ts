@@ -41,7 +41,9 @@ export interface EventLog {
   readonly horizonSeq: number;
   /**
    * The registry versions the log holds (registry events that took effect), kept with the log
-   * and never archived: see registry-history.ts and docs/PROTOCOL.md §10.
+   * and never archived: see registry-history.ts and docs/PROTOCOL.md §10. A registry event is in
+   * it once its `append` resolved (the JetStream log answers registry events only after its own
+   * consumer brought them back, whatever it does for other events).
    */
   readonly registry: RegistryHistory;
   /**
@@ -68,6 +70,14 @@ export interface EventLog {
    * Optional: without it, /aggregates answers 404 and `aggregate` requests get NOT_FOUND.
    */
   readonly aggregates?: AggregateReader;
+  /**
+   * Resolves once every append this log has answered is reflected in what it reads back (head,
+   * counts, aggregates). Optional: a backend that answers appends only after they are readable
+   * (the embedded log) needs none. The JetStream log answers from JetStream's PubAck, possibly a
+   * moment before its own consumer brought the event back; reads that must see the caller's
+   * acknowledged writes wait here first (a few ms at most; on timeout they go on).
+   */
+  readYourWrites?(): Promise<void>;
   /** Subscribe to commits; returns an unsubscribe function. */
   onCommit(listener: CommitListener): () => void;
   close(): Promise<void>;

@@ -26,7 +26,9 @@ import { JetStreamAppender } from "./jetstream-appender.ts";
 import { HorizonWatcher } from "./jetstream-horizon.ts";
 import { JetStreamIndex } from "./jetstream-index.ts";
 import { JetStreamProjector } from "./jetstream-projector.ts";
-import { ensureStream, readStream, within } from "./jetstream-stream.ts";
+import { JetStreamPublisher } from "./jetstream-publisher.ts";
+import { ensureStream, logSubject, readStream, within } from "./jetstream-stream.ts";
+import { Turn } from "./turn.ts";
 import type { NatsLink } from "./nats-link.ts";
 import { archiveKv } from "./jetstream-coordination.ts";
 import { RegistryMirror, readMirroredVersions } from "./registry-mirror.ts";
@@ -44,8 +46,14 @@ export interface JetStreamEventLogOptions {
   readonly aggregates?: readonly WireAggregate[];
   readonly logger: Logger;
   readonly now?: () => number;
-  /** How long an append waits for JetStream's ack, then for its own consumer (default 5000). */
+  /** How long an append waits for JetStream's ack, then (when it must) for its own consumer (default 5000). */
   readonly timeoutMs?: number;
+  /**
+   * How recent this gateway's consumer's last caught-up point must be for an append to be
+   * answered from JetStream's PubAck (default a quarter of the duplicate window, see
+   * `jetstream-appender.ts`); 0: every append waits until this gateway consumed it.
+   */
+  readonly freshForMs?: number;
   /** Recent events kept in memory for catch-up and the server replica (default 20000). */
   readonly cacheSize?: number;
 }
@@ -68,8 +76,11 @@ export class JetStreamEventLog implements EventLog {
   readonly #horizon: HorizonWatcher;
   readonly #projector: JetStreamProjector;
   readonly #appender: JetStreamAppender;
+  readonly #publisher: JetStreamPublisher;
   readonly #positions: ReplicaPositionRecorder;
   readonly #unlink: () => void;
+  /** Highest seq an append was answered with: reads that must see it wait for the consumer. */
+  #answeredUpTo = 0;
   /** Copies `sync-server quarantine`'s KV entries into the index (set in open). */
   #quarantines: QuarantineFollower | null = null;
   #closed = false;
@@ -84,6 +95,10 @@ export class JetStreamEventLog implements EventLog {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#origin = index.origin();
     this.#feed = new CommitFeed(logger, options.cacheSize, (events) => index.quarantine.mark(events));
+    // The projector's and the appender's flushes share one turn (and one write to NATS).
+    const turn = new Turn([() => this.#projector.flush(), () => this.#appender.flush()], (error) =>
+      logger.error("JetStream log flush failed", { error: String(error) }),
+    );
     // Registry versions are mirrored to KV as they are consumed (registry-mirror.ts).
     this.#feed.subscribe(({ effective }) => {
       if (effective.some((e) => e.template === REGISTRY_TEMPLATE)) this.#mirror.sync();
@@ -100,16 +115,17 @@ export class JetStreamEventLog implements EventLog {
       horizon: this.#horizon,
       origin: this.#origin,
       timeoutMs: this.#timeoutMs,
+      requestFlush: () => turn.request(),
     });
+    this.#publisher = new JetStreamPublisher({ nc, subject: logSubject(stream), origin: this.#origin, timeoutMs: this.#timeoutMs });
     this.#appender = new JetStreamAppender({
       link,
-      js: this.#js,
-      stream,
       index,
       projector: this.#projector,
-      origin: this.#origin,
+      publisher: () => this.#publisher,
       now: options.now ?? Date.now,
-      timeoutMs: this.#timeoutMs,
+      requestFlush: () => turn.request(),
+      ...(options.freshForMs === undefined ? {} : { freshForMs: options.freshForMs }),
     });
     this.#positions = new ReplicaPositionRecorder({ link, stream, gatewayId: this.#origin, replicas: options.replicas, logger });
     this.#mirror = new RegistryMirror({ link, stream, replicas: options.replicas, logger, history: () => index.registry.entries() });
@@ -259,7 +275,19 @@ export class JetStreamEventLog implements EventLog {
   }
 
   append(events: readonly ClientEvent[]): Promise<AppendOutcome[]> {
-    return Promise.all(events.map((e) => this.#appender.append(e)));
+    return Promise.all(
+      events.map((e) =>
+        this.#appender.append(e).then((outcome) => {
+          if (outcome.seq > this.#answeredUpTo) this.#answeredUpTo = outcome.seq;
+          return outcome;
+        }),
+      ),
+    );
+  }
+
+  /** Resolves once this gateway has consumed every seq it answered an append with. */
+  readYourWrites(): Promise<void> {
+    return this.#projector.delivered(this.#answeredUpTo).catch(() => {});
   }
 
   async read(afterSeq: number, limit: number): Promise<SequencedEvent[]> {
@@ -280,6 +308,7 @@ export class JetStreamEventLog implements EventLog {
     this.#unlink();
     this.#horizon.close();
     this.#appender.close();
+    this.#publisher.close();
     await this.#quarantines?.stop();
     await this.#positions.close();
     await this.#mirror.settled();

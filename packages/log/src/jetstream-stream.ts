@@ -76,15 +76,45 @@ export function encodeStreamEvent(event: ClientEvent, serverTimestamp: number): 
 
 /**
  * A stream message body (a client event plus the appending gateway's `serverTimestamp`) with its
- * stream seq as a sequenced event; null when the body is not one.
+ * stream seq as a sequenced event; null when the body is not one. Every gateway decodes every
+ * message, so the common case — ASCII ids, a plain params object — is checked by hand
+ * ({@link plainLogRecord}); anything else goes through `ClientEventSchema`, which decides.
  * @example const event = decodeLogRecord(msg.json(), msg.seq);
  */
 export function decodeLogRecord(body: unknown, seq: number): SequencedEvent | null {
   if (typeof body !== "object" || body === null) return null;
+  const plain = plainLogRecord(body as Record<string, unknown>, seq);
+  if (plain !== undefined) return plain;
   const { serverTimestamp, ...rest } = body as Record<string, unknown>;
   const parsed = ClientEventSchema.safeParse(rest);
   if (!parsed.success || typeof serverTimestamp !== "number") return null;
   return { ...parsed.data, seq, serverTimestamp };
+}
+
+const RECORD_KEYS = new Set(["id", "template", "params", "clientId", "timestamp", "traceparent", "serverTimestamp"]);
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** Printable ASCII, no space: what ids and template names are in practice. */
+const PLAIN_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * The record as `ClientEventSchema` would return it (same fields, same order, then seq and
+ * serverTimestamp), when it is plainly valid; undefined when the schema must decide. It only ever
+ * accepts what the schema accepts (jetstream-stream.test.ts checks that on generated records): at
+ * most the schema's keys, ids of printable ASCII within the length limit, a plain params object
+ * without a `__proto__` key (the schema drops that key), a safe non-negative integer timestamp, a
+ * well-formed traceparent if any, a numeric serverTimestamp. `maxIdLength` is 128 (the regex).
+ */
+function plainLogRecord(b: Record<string, unknown>, seq: number): SequencedEvent | undefined {
+  for (const key in b) if (!RECORD_KEYS.has(key)) return undefined;
+  const { id, template, params, clientId, timestamp, traceparent, serverTimestamp } = b;
+  if (typeof id !== "string" || typeof template !== "string" || typeof clientId !== "string") return undefined;
+  if (!PLAIN_ID.test(id) || !PLAIN_ID.test(template) || !PLAIN_ID.test(clientId)) return undefined;
+  if (typeof params !== "object" || params === null || Object.getPrototypeOf(params) !== Object.prototype || Object.hasOwn(params, "__proto__")) return undefined;
+  if (typeof timestamp !== "number" || !Number.isSafeInteger(timestamp) || timestamp < 0) return undefined;
+  if (typeof serverTimestamp !== "number") return undefined;
+  if (traceparent === undefined) return { id, template, params: params as Record<string, unknown>, clientId, timestamp, seq, serverTimestamp };
+  if (typeof traceparent !== "string" || !TRACEPARENT.test(traceparent)) return undefined;
+  return { id, template, params: params as Record<string, unknown>, clientId, timestamp, traceparent, seq, serverTimestamp };
 }
 
 /** Decode a stream message; throws SyncError INTERNAL for a message no gateway wrote. */
@@ -97,10 +127,36 @@ export function decodeStreamEvent(m: JsMsg): StreamEvent {
   }
   const event = decodeLogRecord(body, m.seq);
   if (event === null) throw new SyncError(ErrorCode.INTERNAL, `stream message ${m.seq} is not a kuzu-sync event`);
-  return {
-    event,
-    origin: m.headers?.get(ORIGIN_HEADER) || null,
-  };
+  return { event, origin: originOf(m) };
+}
+
+const ORIGIN_LINE = `\r\n${ORIGIN_HEADER}:`;
+const headerText = new TextDecoder();
+
+/**
+ * The appending gateway's origin header of `m`, read from the raw header block: the NATS client's
+ * own header parsing (every key canonicalised, every line split and copied) cost as much as the
+ * rest of decoding a message. Same answer as `m.headers.get(ORIGIN_HEADER)` (exact key, first
+ * value, trimmed); falls back to it when the message is not shaped as the pinned client makes it.
+ */
+export function originOf(m: JsMsg): string | null {
+  const raw = rawHeaders(m);
+  if (raw === null) return m.headers?.get(ORIGIN_HEADER) || null;
+  const text = headerText.decode(raw);
+  const at = text.indexOf(ORIGIN_LINE);
+  if (at < 0) return null;
+  const start = at + ORIGIN_LINE.length;
+  const end = text.indexOf("\r\n", start);
+  return text.slice(start, end < 0 ? text.length : end).trim() || null;
+}
+
+/** The header block of a message as nats.js 2.x holds it (`msg._rdata` up to `msg._msg.hdr`), or null. */
+export function rawHeaders(m: JsMsg): Uint8Array | null {
+  const inner = (m as unknown as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
+  const data = inner?._rdata;
+  const hdr = inner?._msg?.hdr;
+  if (!(data instanceof Uint8Array) || typeof hdr !== "number" || hdr > data.length) return null;
+  return hdr > 0 ? data.subarray(0, hdr) : new Uint8Array(0);
 }
 
 /** Rejects with LOG_UNAVAILABLE when `promise` takes longer than `ms`: no NATS call may hang a caller. */

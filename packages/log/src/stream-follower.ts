@@ -19,8 +19,11 @@ export interface StreamFollowerOptions {
   readonly head: () => number;
   /** First seq the stream still holds: a jump is accepted only from below it (archived events). */
   readonly streamFirst: () => number;
-  /** Each message, in stream order, once per consumer. */
-  readonly onMessage: (event: StreamEvent) => void;
+  /**
+   * Each message, in stream order, once per consumer; `pending()` says how many the stream held
+   * after it when it was delivered (parsed from the message's reply subject only when asked).
+   */
+  readonly onMessage: (event: StreamEvent, pending: () => number) => void;
   /** The consumer was dropped: messages handed over since `head()` must be forgotten. */
   readonly onReset: () => void;
   /** Bound on setting a consumer up (default 2000 ms). */
@@ -157,6 +160,6 @@ export class StreamFollower {
       return;
     }
     this.#received = m.seq;
-    this.#o.onMessage(decoded);
+    this.#o.onMessage(decoded, () => m.info.pending);
   }
 }

@@ -14,6 +14,7 @@ export { ClientEventSchema, Limits, ParamsSchema, SequencedEventSchema } from ".
 export type { ClientEvent, SequencedEvent } from "./event.ts";
 export {
   ClientMessageSchema,
+  MAX_EVENTS_PER_FRAME,
   ServerMessageSchema,
   checkClientEvent,
   checkClientId,
@@ -29,9 +30,11 @@ export type {
   ClientCheck,
   ClientMessage,
   ErrorMessage,
+  EventBatchMessage,
   EventsMessage,
   HelloMessage,
   ParseResult,
+  RefusedEvent,
   RegistryHistoryEntry,
   RejectMessage,
   ServerMessage,

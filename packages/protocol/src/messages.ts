@@ -8,6 +8,7 @@ import { ClientEventSchema, Limits, SequencedEventSchema, type ClientEvent } fro
 import { ErrorCode, isErrorCode } from "./errors.ts";
 import { AGGREGATE_NAME } from "./aggregates.ts";
 import { shapeProblem } from "./frame-shape.ts";
+import { isPlainClientEvent, plainServerMessage } from "./plain-event.ts";
 
 export { MAX_JSON_DEPTH } from "./frame-shape.ts";
 import type { WireRegistry } from "./templates.ts";
@@ -32,6 +33,19 @@ export const HelloSchema = z.strictObject({
 export const EventMessageSchema = z.strictObject({
   type: z.literal("event"),
   event: ClientEventSchema,
+});
+
+/** Most events one `events` frame may carry (the frame must also fit in `maxMessageBytes`). */
+export const MAX_EVENTS_PER_FRAME = 1000;
+
+/**
+ * Several events in one frame, for writers with many in flight: each is checked, stored and
+ * answered (`ack` / `reject`) exactly as if it had come in an `event` frame of its own, in the
+ * order given. A bad event among good ones is refused alone (see {@link parseClientMessage}).
+ */
+export const EventBatchSchema = z.strictObject({
+  type: z.literal("events"),
+  events: z.array(ClientEventSchema).min(1).max(MAX_EVENTS_PER_FRAME),
 });
 
 export const DmlMessageSchema = z.strictObject({
@@ -63,9 +77,11 @@ export const AppliedSchema = z.strictObject({
   seq,
 });
 
-export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, DmlMessageSchema, AggregateRequestSchema, AppliedSchema]);
+export const ClientMessageSchema = z.discriminatedUnion("type", [HelloSchema, EventMessageSchema, EventBatchSchema, DmlMessageSchema, AggregateRequestSchema, AppliedSchema]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type HelloMessage = z.infer<typeof HelloSchema>;
+/** Client → server `events`: several events in one frame. */
+export type EventBatchMessage = z.infer<typeof EventBatchSchema>;
 export type AggregateRequest = z.infer<typeof AggregateRequestSchema>;
 
 // ---- server → client ----------------------------------------------------------------------
@@ -109,6 +125,11 @@ export interface WelcomeMessage {
   readonly base?: WireRegistry;
   /** Largest frame the server accepts, in bytes. */
   readonly maxMessageBytes: number;
+  /**
+   * Most events the server accepts in one client `events` frame; absent from servers without
+   * `events` frames (clients then send one `event` frame per event).
+   */
+  readonly maxEventsPerFrame?: number;
   /** Present when the client must (or may) bootstrap from a snapshot; see {@link SnapshotOffer}. */
   readonly snapshot?: SnapshotOffer;
 }
@@ -122,6 +143,7 @@ const WelcomeSchema = z.object({
   registryHistory: z.array(z.object({ version: z.number().int().positive(), seq: z.number().int().positive(), hash: z.string() })).optional(),
   base: WireRegistrySchema.optional(),
   maxMessageBytes: z.number().int().positive(),
+  maxEventsPerFrame: z.number().int().positive().optional(),
   snapshot: z.object({ seq, url: z.string().min(1), required: z.boolean() }).optional(),
 });
 
@@ -175,8 +197,28 @@ export type AggregateResult = z.infer<typeof AggregateResultSchema>;
 // ---- parse boundary -----------------------------------------------------------------------
 
 export type ParseResult<T> =
-  | { readonly ok: true; readonly message: T }
-  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly id?: string };
+  | {
+      readonly ok: true;
+      readonly message: T;
+      /** `events` frames only: the events left out of `message.events`, each refused on its own. */
+      readonly refused?: readonly RefusedEvent[];
+    }
+  | {
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly id?: string;
+      /** Set when the frame was an `events` frame whose envelope was refused (no event in it was looked at). */
+      readonly eventsFrame?: true;
+    };
+
+/** One event of an `events` frame that is not well formed: its position, its id when it has a usable one, why. */
+export interface RefusedEvent {
+  readonly index: number;
+  readonly id?: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
 
 function decode(frame: string | ArrayBufferView | ArrayBuffer): unknown {
   const text = typeof frame === "string" ? frame : new TextDecoder("utf-8", { fatal: true }).decode(frame as ArrayBuffer);
@@ -226,6 +268,7 @@ export function parseClientMessage(frame: string | ArrayBufferView | ArrayBuffer
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame must be a JSON object" };
   }
+  if ((value as Record<string, unknown>)["type"] === "events") return parseEventsFrame(value as Record<string, unknown>);
   const id = idOf(value);
   const problem = shapeProblem(value, paramsPath((value as Record<string, unknown>)["type"]));
   if (problem !== null) {
@@ -235,6 +278,39 @@ export function parseClientMessage(frame: string | ArrayBufferView | ArrayBuffer
   const result = ClientMessageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data };
   return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error), ...(id === undefined ? {} : { id }) };
+}
+
+/**
+ * An `events` frame: the envelope must be exactly `{type, events}` with 1..MAX_EVENTS_PER_FRAME
+ * items (else the whole frame is refused); each item is then checked as the `event` of an
+ * `event` frame would be — same shape rules, same depth — and a bad one is refused alone.
+ */
+function parseEventsFrame(value: Record<string, unknown>): ParseResult<ClientMessage> {
+  const keys = Object.keys(value);
+  const items = value["events"];
+  if (keys.length !== 2 || !Array.isArray(items)) {
+    return { ok: false, code: ErrorCode.BAD_MESSAGE, message: "an events frame is exactly {type: \"events\", events: [...]}", eventsFrame: true };
+  }
+  if (items.length < 1 || items.length > MAX_EVENTS_PER_FRAME) {
+    return { ok: false, code: ErrorCode.BAD_MESSAGE, message: `an events frame carries 1 to ${MAX_EVENTS_PER_FRAME} events, not ${items.length}`, eventsFrame: true };
+  }
+  const events: ClientEvent[] = [];
+  const refused: RefusedEvent[] = [];
+  for (const [index, item] of items.entries()) {
+    const id = idOf({ event: item });
+    const refuse = (code: ErrorCode, message: string) => refused.push({ index, code, message: `events.${index}: ${message}`, ...(id === undefined ? {} : { id }) });
+    // Wrapped as in an `event` frame, so depth, keys and strings are judged exactly as there
+    // (a malformed string among the params is INVALID_PARAMS there, so here too).
+    const problem = shapeProblem({ event: item }, paramsPath("event"));
+    if (problem !== null) {
+      refuse(problem.inParams ? ErrorCode.INVALID_PARAMS : ErrorCode.BAD_MESSAGE, problem.message);
+      continue;
+    }
+    const result = ClientEventSchema.safeParse(item);
+    if (result.success) events.push(result.data);
+    else refuse(ErrorCode.BAD_MESSAGE, describe(result.error));
+  }
+  return { ok: true, message: { type: "events", events }, ...(refused.length === 0 ? {} : { refused }) };
 }
 
 /**
@@ -248,6 +324,9 @@ export function parseServerMessage(frame: string | ArrayBufferView | ArrayBuffer
   } catch {
     return { ok: false, code: ErrorCode.BAD_FRAME, message: "frame is not valid UTF-8 JSON" };
   }
+  // Acks and live/catch-up events come by the thousand: plain ones skip the schema (same result).
+  const plain = plainServerMessage(value);
+  if (plain !== undefined) return { ok: true, message: plain };
   const result = ServerMessageSchema.safeParse(value);
   if (result.success) return { ok: true, message: result.data as ServerMessage };
   return { ok: false, code: ErrorCode.BAD_MESSAGE, message: describe(result.error) };
@@ -275,6 +354,7 @@ export type ClientCheck = { readonly ok: true } | { readonly ok: false; readonly
  * // { ok: false, code: "BAD_MESSAGE", message: "event.id: Too small: expected string to have >=1 characters" }
  */
 export function checkClientEvent(event: ClientEvent): ClientCheck {
+  if (isPlainClientEvent(event)) return { ok: true }; // the common case, without encoding and parsing
   return checkEncoded(() => encodeClientMessage({ type: "event", event }));
 }
 

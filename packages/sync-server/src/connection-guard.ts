@@ -55,12 +55,26 @@ export class ConnectionGuard {
    * parse and a reject each, so other connections keep their latency.
    */
   spend(ws: ServerWebSocket<GuardState>): string | null {
+    return this.spendUpTo(ws, 1).refusal;
+  }
+
+  /**
+   * Spend a token for each of `count` events of one `events` frame, as if each had come in a
+   * frame of its own: the first `granted` go on; the rest are refused with `refusal`
+   * (RATE_LIMITED, null when all were granted), with reading paused as for {@link spend}.
+   */
+  spendUpTo(ws: ServerWebSocket<GuardState>, count: number): { readonly granted: number; readonly refusal: string | null } {
     const bucket = ws.data.bucket;
-    if (bucket === null) return null;
-    if (bucket.take()) {
+    if (bucket === null) return { granted: count, refusal: null };
+    const granted = bucket.takeUpTo(count);
+    if (granted === count) {
       ws.data.limited = false;
-      return null;
+      return { granted, refusal: null };
     }
+    return { granted, refusal: this.#limited(ws, bucket) };
+  }
+
+  #limited(ws: ServerWebSocket<GuardState>, bucket: TokenBucket): string {
     const { rateLimit, rateLimitBurst } = this.#limits;
     // One log line per run of refusals, not one per frame: a flood must not become a log flood.
     if (!ws.data.limited) this.#logger.warn("connection rate limited", { connId: ws.data.connId, clientId: ws.data.clientId, rate: rateLimit, burst: rateLimitBurst });

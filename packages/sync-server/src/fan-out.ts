@@ -1,34 +1,66 @@
 /**
  * Live fan-out with slow-consumer eviction. Committed events go to every live socket through one
- * `server.publish` (native, one encode). A socket that stops reading makes the gateway buffer
- * for it; past the backpressure limit it is closed with 4008 so it cannot grow memory without
- * bound, and it reconnects and catches up from its own `lastSeq` — no gap, and nobody else waits.
+ * `server.publish` (native: one encode per gateway, whatever the number of sockets). A socket that
+ * stops reading makes the gateway buffer for it; past the backpressure limit it is closed with
+ * 4008 so it cannot grow memory without bound, and it reconnects and catches up from its own
+ * `lastSeq` — no gap, and nobody else waits.
+ *
+ * Frames are paced: at most one `events` frame per `intervalMs` (default 10). A commit after a
+ * quiet spell goes out at once; commits that follow within the interval are merged into the next
+ * frame (still ascending and contiguous). Every frame costs a write per live socket, and under
+ * many writers commits come in thousands per second: with a thousand sockets that was a million
+ * writes a second, most of them for one or two events. A socket joins only after what is queued
+ * has gone out to the sockets already live (`join` flushes first), which keeps the switch from
+ * catch-up to live free of gaps and duplicates.
  * @module
  */
 import type { Server, ServerWebSocket } from "bun";
-import { CloseCode } from "@kuzu-sync/protocol";
+import { CloseCode, encodeServerMessage, type SequencedEvent } from "@kuzu-sync/protocol";
 
 /** Topic every live connection is subscribed to once caught up. */
 const EVENTS_TOPIC = "events";
 
+/** Options of {@link FanOut}. */
+export interface FanOutOptions<T> {
+  /** A live socket buffering more than this is closed (4008). */
+  readonly backpressureLimit: number;
+  readonly onEvict: (ws: ServerWebSocket<T>, bufferedBytes: number) => void;
+  /** Events just written to every live socket (for statistics). */
+  readonly onPublished?: (events: readonly SequencedEvent[]) => void;
+  /** At most one frame per this many ms (default 10; 0: one frame per commit). */
+  readonly intervalMs?: number;
+  /** A frame goes at once when this many events are queued (default 1000). */
+  readonly maxEvents?: number;
+}
+
 /**
  * @example
- * const fanOut = new FanOut(4 << 20, (ws, buffered) => log.warn("slow consumer", { buffered }));
+ * const fanOut = new FanOut({ backpressureLimit: 4 << 20, onEvict: (ws, buffered) => log.warn("slow consumer", { buffered }) });
  * fanOut.attach(server);
  * fanOut.join(ws);            // once caught up
- * fanOut.publish(frame);      // on every commit
+ * fanOut.commit(events);      // on every commit
  */
 export class FanOut<T> {
   readonly #limit: number;
   readonly #onEvict: (ws: ServerWebSocket<T>, bufferedBytes: number) => void;
+  readonly #onPublished: (events: readonly SequencedEvent[]) => void;
+  readonly #intervalMs: number;
+  readonly #maxEvents: number;
   readonly #live = new Set<ServerWebSocket<T>>();
   #server: Server<T> | null = null;
+  /** Committed, not yet published (waiting for the interval). */
+  #queued: SequencedEvent[] = [];
+  #lastFrameAt = Number.NEGATIVE_INFINITY;
+  #timer: ReturnType<typeof setTimeout> | null = null;
   /** Sockets closed for being slow, since start. */
   evicted = 0;
 
-  constructor(backpressureLimit: number, onEvict: (ws: ServerWebSocket<T>, bufferedBytes: number) => void) {
-    this.#limit = backpressureLimit;
-    this.#onEvict = onEvict;
+  constructor(options: FanOutOptions<T>) {
+    this.#limit = options.backpressureLimit;
+    this.#onEvict = options.onEvict;
+    this.#onPublished = options.onPublished ?? (() => {});
+    this.#intervalMs = options.intervalMs ?? 10;
+    this.#maxEvents = options.maxEvents ?? 1_000;
   }
 
   /** Bun's own per-socket cap sits above ours, so our check (and its close code) always comes first. */
@@ -40,8 +72,12 @@ export class FanOut<T> {
     this.#server = server;
   }
 
-  /** Subscribe a caught-up socket. Call in the same synchronous step as the head check. */
+  /**
+   * Subscribe a caught-up socket. Call in the same synchronous step as the head check: what is
+   * queued (the socket had it in catch-up) goes out to the others first.
+   */
   join(ws: ServerWebSocket<T>): void {
+    this.flush();
     ws.subscribe(EVENTS_TOPIC);
     this.#live.add(ws);
   }
@@ -54,8 +90,32 @@ export class FanOut<T> {
     return this.#live.size;
   }
 
+  /**
+   * A commit's events (ascending, following what was queued): out at once when no frame went out
+   * within the interval, else with the next frame.
+   */
+  commit(events: readonly SequencedEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) this.#queued.push(e);
+    const wait = this.#lastFrameAt + this.#intervalMs - performance.now();
+    if (wait <= 0 || this.#queued.length >= this.#maxEvents) return this.flush();
+    this.#timer ??= setTimeout(() => this.flush(), Math.ceil(wait));
+  }
+
+  /** Publish what is queued now (also before a socket joins, and when the gateway stops). */
+  flush(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const events = this.#queued;
+    if (events.length === 0) return;
+    this.#queued = [];
+    this.#lastFrameAt = performance.now();
+    this.#publish(encodeServerMessage({ type: "events", events }));
+    this.#onPublished(events);
+  }
+
   /** Send one frame to every live socket, then evict those now past the limit. */
-  publish(frame: string): void {
+  #publish(frame: string): void {
     const status = this.#server?.publish(EVENTS_TOPIC, frame) ?? 0;
     // publish() says -1 when any subscriber was backpressured (0 when none was subscribed or a
     // send was dropped): only then is the per-socket scan needed.

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Server } from "bun";
-import { CloseCode, encodeServerMessage, type SequencedEvent, type SnapshotOffer } from "@kuzu-sync/protocol";
+import { CloseCode, type SnapshotOffer } from "@kuzu-sync/protocol";
 import type { EventLog } from "@kuzu-sync/log";
 import type { Logger } from "@kuzu-sync/telemetry";
 import { Admission } from "./admission.ts";
@@ -66,6 +66,8 @@ export interface GatewayOptions {
   readonly probes?: Pick<MetricSources, "replicaSeq" | "logFileBytes" | "stream">;
   /** Clients not connected whose per-client statistics are kept (default 1000, most recent first). */
   readonly recentClients?: number;
+  /** At most one live `events` frame per this many ms (default 10; see fan-out.ts). */
+  readonly fanOutIntervalMs?: number;
   /** How long a hello past the head waits for it (JetStream: the head may lag the stream); default 0. */
   readonly headLagWaitMs?: number;
 }
@@ -104,8 +106,17 @@ export function startGateway(options: GatewayOptions): Gateway {
     logger,
   });
   const guard = new ConnectionGuard(limits, logger);
-  const fanOut = new FanOut<Connection>(limits.backpressureLimit, (ws, bufferedBytes) => {
-    logger.warn("slow consumer disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, bufferedBytes, limit: limits.backpressureLimit });
+  const fanOut = new FanOut<Connection>({
+    backpressureLimit: limits.backpressureLimit,
+    onEvict: (ws, bufferedBytes) => {
+      logger.warn("slow consumer disconnected", { connId: ws.data.connId, clientId: ws.data.clientId, bufferedBytes, limit: limits.backpressureLimit });
+    },
+    onPublished: (events) => {
+      const recipients: (string | null)[] = [];
+      for (const ws of sockets) if (ws.data.state === "live") recipients.push(ws.data.clientId);
+      activity.emit({ type: "delivered", events, recipients, live: true });
+    },
+    ...(options.fanOutIntervalMs === undefined ? {} : { intervalMs: options.fanOutIntervalMs }),
   });
   const write = (ws: Socket, frame: string): void => {
     if (ws.readyState === 1 && ws.send(frame) === -1) fanOut.check(ws);
@@ -150,13 +161,10 @@ export function startGateway(options: GatewayOptions): Gateway {
     dashboard,
   });
 
-  // Every commit goes to every live socket in one publish, in the step that moved the head.
+  // Every commit goes to every live socket (fan-out.ts paces the frames: at most one per 10 ms).
   const unsubscribe = log.onCommit(({ events, effective }) => {
     activity.emit({ type: "committed", events: effective });
-    fanOut.publish(encodeServerMessage({ type: "events", events: events as SequencedEvent[] }));
-    const recipients: (string | null)[] = [];
-    for (const ws of sockets) if (ws.data.state === "live") recipients.push(ws.data.clientId);
-    activity.emit({ type: "delivered", events, recipients, live: true });
+    fanOut.commit(events);
     if (logger.isEnabled("debug")) {
       for (const e of events) {
         logger.debug("event committed", { eventId: e.id, seq: e.seq, template: e.template, clientId: e.clientId, traceparent: e.traceparent });
@@ -213,6 +221,7 @@ export function startGateway(options: GatewayOptions): Gateway {
     activity,
     async stop() {
       unsubscribe();
+      fanOut.flush();
       dashboard.close();
       for (const ws of sockets) ws.close(CloseCode.GOING_AWAY, "server shutting down");
       await server.stop(true);

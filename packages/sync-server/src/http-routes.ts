@@ -91,6 +91,8 @@ export function httpRoutes(c: HttpRoutesContext): HttpRoutes {
       case "/health":
         return Response.json(healthBody(c));
       case "/stats":
+        // What this gateway acknowledged is counted in what it answers (see EventLog.readYourWrites).
+        await log.readYourWrites?.();
         return Response.json(statsBody(c));
       case "/dashboard/stream":
         return c.dashboard.handle();
@@ -109,6 +111,7 @@ export function httpRoutes(c: HttpRoutesContext): HttpRoutes {
       case "/index-snapshot":
         return c.indexSnapshots ? c.indexSnapshots.handle() : Response.json({ error: "not found: /index-snapshot exists only with --log jetstream" }, { status: 404 });
       default: {
+        if (url.pathname.startsWith("/aggregates")) await log.readYourWrites?.();
         const answer = aggregateRoute(url.pathname, log.aggregates, log.headSeq);
         if (answer !== null && answer.ok) c.activity.emit({ type: "aggregate-read", via: "http" });
         return answer ?? Response.json({ error: "not found" }, { status: 404 });

@@ -26,12 +26,17 @@ export class TokenBucket {
 
   /** Spend one token if there is one. */
   take(): boolean {
+    return this.takeUpTo(1) === 1;
+  }
+
+  /** Spend up to `n` whole tokens; how many were spent (an `events` frame spends one per event). */
+  takeUpTo(n: number): number {
     const now = this.#now();
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#at) * this.#rate);
     this.#at = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    const spent = Math.max(0, Math.min(n, Math.floor(this.#tokens)));
+    this.#tokens -= spent;
+    return spent;
   }
 
   /** Milliseconds until the next token (0 when one is available). */

@@ -33,6 +33,13 @@ export interface ApplyStop {
 export interface ServerReplicaOptions {
   /** Most events per apply (default 5000). */
   readonly batch?: number;
+  /**
+   * Live: after a commit, wait this long (ms) for more before applying, unless `coalesceEvents`
+   * are already waiting (default 100). 0 applies every commit at once.
+   */
+  readonly coalesceMs?: number;
+  /** Live: apply at once when this many events wait (default 2000). */
+  readonly coalesceEvents?: number;
   /** Marker around each apply, so a poison event cannot crash-loop the gateway (crash-guard.ts). */
   readonly guard?: CrashGuard;
   /** Delay before the first retry after a stop (default 250 ms); doubles up to `maxRetryMs`. */
@@ -43,6 +50,12 @@ export interface ServerReplicaOptions {
 }
 
 /**
+ * Live commits are applied in coalesced batches: a Kuzu transaction has a high fixed cost (an
+ * INCREMENT_COUNTER run costs ~500 µs of CPU per event in batches of 5, ~70 in batches of 50, ~45
+ * in batches of 200, ~14 in batches of 2000), and under many writers each commit group is small.
+ * Nobody waits on the server replica's latency (snapshots and `replicaSeq` follow it), so it
+ * trades up to 100 ms of it for CPU.
+ *
  * @example
  * const follower = new ServerReplica(replica, log, logger, { guard });
  * follower.start();
@@ -58,6 +71,10 @@ export class ServerReplica {
   readonly #maxRetryMs: number;
   readonly #now: () => number;
   readonly #lag = new ReplicaLag();
+  readonly #coalesceMs: number;
+  readonly #coalesceEvents: number;
+  /** Ends a coalescing wait early (stop()). */
+  #interrupt: (() => void) | null = null;
   #cursor: LogCursor | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
@@ -81,6 +98,8 @@ export class ServerReplica {
     this.#retryMs = o.retryMs ?? 250;
     this.#maxRetryMs = o.maxRetryMs ?? 30_000;
     this.#now = o.now ?? Date.now;
+    this.#coalesceMs = o.coalesceMs ?? 100;
+    this.#coalesceEvents = o.coalesceEvents ?? 2_000;
   }
 
   get appliedSeq(): number {
@@ -138,6 +157,7 @@ export class ServerReplica {
   /** Stop following and let the current batch finish. The replica itself is closed by its owner. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#interrupt?.();
     this.#unsubscribe?.();
     this.#cursor?.close();
     this.#wakeRetry?.();
@@ -153,8 +173,10 @@ export class ServerReplica {
   async #follow(cursor: LogCursor): Promise<void> {
     while (!this.#stopped) {
       if (cursor.caughtUp || this.#heldHere()) {
+        const live = !this.#heldHere();
         await Promise.race([cursor.nextCommit(), new Promise<void>((resolve) => (this.#nudge = resolve))]);
         this.#nudge = null;
+        if (live) await this.#coalesce(cursor);
         continue;
       }
       try {
@@ -163,6 +185,43 @@ export class ServerReplica {
         cursor.seek(this.replica.appliedSeq);
         await this.#stoppedBy(error);
       }
+    }
+    // Stopping: what was committed before stop() is applied, as it would have been without the
+    // coalescing wait (a gateway that stops right after a write restarts with it applied). Not
+    // while applying is stopped (halted) or held where it is.
+    const head = this.#log.headSeq;
+    try {
+      while (this.#halt === null && cursor.position < head && !cursor.caughtUp && !this.#heldHere()) {
+        const before = cursor.position;
+        await this.#applyNext(cursor);
+        if (cursor.position === before) break;
+      }
+    } catch (error) {
+      this.#logger.warn("server replica: could not apply the last events before stopping", { error: String(error), appliedSeq: this.replica.appliedSeq });
+    }
+  }
+
+  /** Live: give the next commits a moment to join this one (see the class comment). */
+  async #coalesce(cursor: LogCursor): Promise<void> {
+    if (this.#coalesceMs <= 0 || this.#stopped) return;
+    const deadline = performance.now() + this.#coalesceMs;
+    while (!this.#stopped && this.#log.headSeq - cursor.position < this.#coalesceEvents) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      // Woken by the next commit (to count again), by the deadline, or by stop().
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        let settled = false;
+        function done(): void {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#interrupt = done;
+        void cursor.nextCommit().then(done);
+      });
+      this.#interrupt = null;
     }
   }
 

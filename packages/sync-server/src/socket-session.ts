@@ -9,12 +9,15 @@ import type { ServerWebSocket } from "bun";
 import {
   CloseCode,
   ErrorCode,
+  MAX_EVENTS_PER_FRAME,
   RAW_DML_TEMPLATE,
   encodeServerMessage,
   isRetryable,
   parseClientMessage,
   SyncError,
+  type AggregateRequest,
   type ClientEvent,
+  type RefusedEvent,
   type HelloMessage,
   type SequencedEvent,
   type ServerMessage,
@@ -28,6 +31,7 @@ import type { Principal } from "./auth.ts";
 import type { ConnectionGuard, GuardState } from "./connection-guard.ts";
 import type { CorkedReplies } from "./corked-replies.ts";
 import { checkEvent } from "./event-checks.ts";
+import { eventsFrameItems, type FrameItem } from "./events-frame.ts";
 import type { FanOut } from "./fan-out.ts";
 import type { RegistryState } from "./registry-state.ts";
 import type { ActivityFeed } from "./gateway-activity.ts";
@@ -98,6 +102,7 @@ export class SocketSession {
     const ws = this.#ws;
     const bytes = typeof frame === "string" ? Buffer.byteLength(frame) : frame.byteLength;
     const parsed = parseClientMessage(frame);
+    if (parsed.ok && parsed.message.type === "events") return this.#events(parsed.message.events, parsed.refused ?? [], bytes);
     // Every frame but the first hello spends a token, garbage included: parsing is the cost being limited.
     const firstHello = parsed.ok && parsed.message.type === "hello" && ws.data.clientId === null;
     const refusal = firstHello ? null : this.#c.guard.spend(ws);
@@ -106,11 +111,14 @@ export class SocketSession {
       const id = msg === null ? (parsed.ok ? undefined : parsed.id) : msg.type === "event" ? msg.event.id : "id" in msg ? msg.id : undefined;
       return id === undefined ? this.#fail(ErrorCode.RATE_LIMITED, refusal, true) : this.#reject(id, ErrorCode.RATE_LIMITED, refusal, true);
     }
+    // An events frame is measured event by event (events-frame.ts): only its envelope was wrong here.
+    if (!parsed.ok && parsed.eventsFrame) return this.#fail(parsed.code, parsed.message);
     if (bytes > this.#c.maxEventBytes) {
       const code = ErrorCode.EVENT_TOO_LARGE;
       const message = `frame of ${bytes} bytes exceeds the ${this.#c.maxEventBytes}-byte event limit`;
       // Name the event even when the frame did not parse, so its sender's promise settles.
-      const id = !parsed.ok ? parsed.id : parsed.message.type === "hello" || parsed.message.type === "applied" ? undefined : parsed.message.type === "event" ? parsed.message.event.id : parsed.message.id;
+      const msg = parsed.ok ? parsed.message : null;
+      const id = !parsed.ok ? parsed.id : msg === null || msg.type === "hello" || msg.type === "applied" || msg.type === "events" ? undefined : msg.type === "event" ? msg.event.id : msg.id;
       return id === undefined ? this.#fail(code, message) : this.#reject(id, code, message);
     }
     if (!parsed.ok) return parsed.id === undefined ? this.#fail(parsed.code, parsed.message) : this.#reject(parsed.id, parsed.code, parsed.message);
@@ -122,8 +130,7 @@ export class SocketSession {
         return this.#event(msg.event);
       case "aggregate":
         if (ws.data.clientId === null) return this.#send({ type: "reject", id: msg.id, code: ErrorCode.NOT_READY, message: "send hello before requests", retryable: false });
-        this.#c.activity.emit({ type: "aggregate-read", via: "socket" });
-        return this.#send(aggregateAnswer(msg, this.#c.log.aggregates, this.#c.log.headSeq));
+        return this.#aggregate(msg);
       case "dml":
         // Shorthand for an event of the reserved RAW_DML template.
         return this.#event({ id: msg.id, template: RAW_DML_TEMPLATE, params: { cypher: msg.cypher }, clientId: msg.clientId, timestamp: msg.timestamp });
@@ -188,6 +195,7 @@ export class SocketSession {
       horizonSeq: log.horizonSeq,
       ...this.#c.registry.welcomeFor(hello),
       maxMessageBytes: this.#c.maxMessageBytes,
+      maxEventsPerFrame: MAX_EVENTS_PER_FRAME,
       ...(snapshot === null ? {} : { snapshot }),
     };
     this.#send(welcome);
@@ -204,30 +212,89 @@ export class SocketSession {
     });
   }
 
+  /** One event of an `event` frame (or a `dml` shorthand). */
   #event(event: ClientEvent): void {
+    const checked = this.#check(event);
+    if (checked !== null) this.#append([checked]);
+  }
+
+  /**
+   * An `events` frame: every event is refused, checked and answered as if it had come alone
+   * (`events-frame.ts`); those that pass are appended together, so they share a group commit.
+   */
+  #events(events: readonly ClientEvent[], refused: readonly RefusedEvent[], bytes: number): void {
+    const { granted, refusal } = this.#c.guard.spendUpTo(this.#ws, events.length + refused.length);
+    const items = eventsFrameItems(events, refused, { granted, refusal, frameBytes: bytes, maxEventBytes: this.#c.maxEventBytes });
+    const accepted: ClientEvent[] = [];
+    const nameless: FrameItem[] = [];
+    for (const item of items) {
+      if (item.kind === "event") {
+        const checked = this.#check(item.event);
+        if (checked !== null) accepted.push(checked);
+      } else if (item.id === undefined) nameless.push(item);
+      else this.#reject(item.id, item.code, item.message, item.quiet);
+    }
+    // Events without a usable id cannot be rejected one by one: one error names them all.
+    const first = nameless[0];
+    if (first !== undefined && first.kind === "refused") {
+      const which = nameless.map((n) => (n.kind === "refused" ? n.index : -1));
+      this.#fail(first.code, nameless.length === 1 ? first.message : `${nameless.length} events without a usable id (at ${which.slice(0, 10).join(", ")}${which.length > 10 ? ", …" : ""}); the first: ${first.message}`, first.quiet);
+    }
+    if (accepted.length > 0) this.#append(accepted);
+  }
+
+  /** The per-event checks; null when the event was refused (and answered). */
+  #check(event: ClientEvent): ClientEvent | null {
     const ws = this.#ws;
     const { logger } = this.#c;
     const checked = checkEvent(event, ws.data, this.#c.registry.current, this.#c.allowRawDml);
-    if (!checked.ok) return this.#reject(event.id, checked.code, checked.message);
+    if (!checked.ok) {
+      this.#reject(event.id, checked.code, checked.message);
+      return null;
+    }
     this.#c.activity.emit({ type: "accepted", template: event.template, clientId: event.clientId });
     if (logger.isEnabled("debug")) {
       logger.debug("event received", { eventId: event.id, template: event.template, clientId: event.clientId, connId: ws.data.connId, traceparent: event.traceparent });
     }
+    return checked.event;
+  }
+
+  /** Append checked events in one call (one group commit) and answer each with its own ack. */
+  #append(events: readonly ClientEvent[]): void {
+    const ws = this.#ws;
+    const { logger } = this.#c;
     const started = performance.now();
-    this.#c.log.append([checked.event]).then(
-      ([outcome]) => {
-        this.#c.activity.emit({ type: "acked", latencyMs: performance.now() - started, duplicate: outcome!.duplicate });
-        if (outcome!.duplicate && logger.isEnabled("debug")) {
-          logger.debug("duplicate event acked with its original seq", { eventId: event.id, seq: outcome!.seq, template: event.template, clientId: event.clientId, traceparent: event.traceparent });
+    this.#c.log.append(events).then(
+      (outcomes) => {
+        const latencyMs = performance.now() - started;
+        for (const [i, event] of events.entries()) {
+          const outcome = outcomes[i]!;
+          this.#c.activity.emit({ type: "acked", latencyMs, duplicate: outcome.duplicate });
+          if (outcome.duplicate && logger.isEnabled("debug")) {
+            logger.debug("duplicate event acked with its original seq", { eventId: event.id, seq: outcome.seq, template: event.template, clientId: event.clientId, traceparent: event.traceparent });
+          }
+          this.#c.replies.queue(ws, encodeServerMessage({ type: "ack", id: event.id, seq: outcome.seq, duplicate: outcome.duplicate }));
         }
-        this.#c.replies.queue(ws, encodeServerMessage({ type: "ack", id: event.id, seq: outcome!.seq, duplicate: outcome!.duplicate }));
       },
       (error: unknown) => {
         const code = error instanceof SyncError ? error.code : ErrorCode.INTERNAL;
-        logger.error("append failed", { eventId: event.id, code, error: String(error) });
-        this.#reject(event.id, code, error instanceof Error ? error.message : "append failed");
+        const message = error instanceof Error ? error.message : "append failed";
+        logger.error("append failed", { eventIds: events.length <= 10 ? events.map((e) => e.id) : `${events.length} events`, code, error: String(error) });
+        for (const event of events) this.#reject(event.id, code, message);
       },
     );
+  }
+
+  /** Answer an aggregate read, reflecting every write this gateway acknowledged (EventLog.readYourWrites). */
+  #aggregate(request: AggregateRequest): void {
+    const answer = (): void => {
+      if (this.#ws.readyState !== 1) return;
+      this.#c.activity.emit({ type: "aggregate-read", via: "socket" });
+      this.#send(aggregateAnswer(request, this.#c.log.aggregates, this.#c.log.headSeq));
+    };
+    const pending = this.#c.log.readYourWrites?.();
+    if (pending === undefined) return answer();
+    void pending.then(answer);
   }
 
   /** Pages from the log after `fromSeq`, then the fan-out. */
