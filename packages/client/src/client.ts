@@ -3,7 +3,6 @@
  * @module
  */
 import {
-  CloseCode,
   ErrorCode,
   Limits,
   RAW_DML_TEMPLATE,
@@ -12,13 +11,10 @@ import {
   checkReadOnlyCypher,
   isRetryable,
   type ClientEvent,
-  type SequencedEvent,
   type ServerMessage,
-  type SnapshotOffer,
   type WelcomeMessage,
   type WireRegistry,
 } from "@kuzu-sync/protocol";
-import { CrashGuard, Replica, type ApplyOutcome } from "@kuzu-sync/replica";
 import { DmlStats, createLogger, type DmlStatsSnapshot, type Logger, type TemplateStats } from "@kuzu-sync/telemetry";
 import { AggregateRequests } from "./aggregate-requests.ts";
 import { AppliedReports } from "./applied-reports.ts";
@@ -28,20 +24,20 @@ import { ConnectWaiters } from "./connect-waiters.ts";
 import { Connection } from "./connection.ts";
 import { Emitter } from "./emitter.ts";
 import { eventFrames, type FrameLimits } from "./event-frames.ts";
-import { Inbox, type InboxItem } from "./inbox.ts";
 import { liveIterator } from "./live-iterator.ts";
-import { LiveQueries, changeOf, type LiveOptions, type LiveSubscription, type Rows } from "./live-queries.ts";
+import { LiveQueries, type LiveOptions, type LiveSubscription, type Rows } from "./live-queries.ts";
 import { LocalWrites, type PendingWrite } from "./local-writes.ts";
 import { memoryOptimisticStore, openOptimisticStore } from "./optimistic-store.ts";
 import { openClientOutbox } from "./outbox.ts";
 import { PendingWrites } from "./pending-writes.ts";
 import { SeqWaiters } from "./seq-waiters.ts";
 import { startStatsReports } from "./stats-reports.ts";
-import { registryKnown, registryProblem } from "./registry-compat.ts";
-import { SNAPSHOTS_SUPPORTED, bootstrapFromSnapshot, removeBootstrapLeftovers } from "#snapshot-bootstrap";
+import { registryProblem } from "./registry-compat.ts";
+import { ReplicaFeed } from "./replica-feed.ts";
+import { SNAPSHOTS_SUPPORTED } from "#snapshot-bootstrap";
 import { clientIdRefusal, eventRefusal } from "./write-checks.ts";
-import { Verifier, fetchServerDigest, type VerifyResult } from "./replica-verify.ts";
-import { replicaAhead } from "./stop-reasons.ts";
+import type { VerifyResult } from "./replica-verify.ts";
+import { registryMismatch, replicaAhead } from "./stop-reasons.ts";
 
 /**
  * @example
@@ -67,8 +63,9 @@ export class SyncClient {
   readonly #writes: PendingWrites;
   /** Why the persistent outbox could not be opened at creation; `connect()` rejects with it. */
   readonly #outboxError: unknown;
-  #replica: Replica | null = null;
-  /** The socket and its state machine (connection-state.ts); the rest of this class is the data side. */
+  /** The replica and the ordered work on it (replica-feed.ts). */
+  readonly #feed: ReplicaFeed;
+  /** The socket and its state machine (connection-state.ts). */
   readonly #connection: Connection;
   /** `url` without its query string (which may carry `?token=`), for messages. */
   readonly #safeUrl: string;
@@ -85,11 +82,6 @@ export class SyncClient {
     this.#connection.send({ type: "applied", seq });
     return true;
   }, () => this.lastAppliedSeq);
-  /** Work received from the server, processed strictly in arrival order by one drain loop. */
-  readonly #inbox = new Inbox(
-    (events) => this.#apply(events),
-    (cause) => this.#fail(new SyncError(ErrorCode.INTERNAL, String(cause), { cause })),
-  );
   #opening: Promise<void> | null = null;
   #closing: Promise<void> | null = null;
   readonly #abort = new AbortController();
@@ -98,26 +90,12 @@ export class SyncClient {
   /** Live queries (live-queries.ts), evaluated through what `query()` reads. */
   readonly #live = new LiveQueries({
     read: (cypher, params) => this.query(cypher, params),
-    readsOf: (cypher, params) => this.#replica?.readsOf(cypher, params),
+    readsOf: (cypher, params) => this.#feed.replica?.readsOf(cypher, params),
     report: (error) => this.#fail(error),
-    behind: () => this.#inbox.eventsQueued,
+    behind: () => this.#feed.eventsQueued,
   });
   /** This client's writes until confirmed, and the optimistic overlay (local-writes.ts). */
   readonly #local: LocalWrites;
-  /** Marker around each apply of a persistent replica, so a poison event cannot crash-loop it (crash-guard.ts). */
-  #guard: CrashGuard | null = null;
-  /** Applies that stopped in a row (APPLY_STOPPED, APPLY_TIMEOUT, a gap): each reconnect waits longer. */
-  #applyStops = 0;
-  /** `verify()`: holds the apply path at the seq the gateway digested (replica-verify.ts). */
-  readonly #verifier = new Verifier({
-    replica: () => this.#replica!,
-    enqueue: (step) => this.#enqueue(step),
-    fetchDigest: (seq) => {
-      const state = this.#connection.state;
-      return fetchServerDigest(this.url, seq, state.kind === "connected" ? state.token : this.#options.token, this.#abort.signal);
-    },
-  });
-
   constructor(url: string, options: SyncClientOptions) {
     this.url = url;
     this.#options = { ...options };
@@ -131,12 +109,12 @@ export class SyncClient {
           type: "hello",
           clientId: this.#clientId,
           lastSeq: this.lastAppliedSeq,
-          ...(this.#replica?.registryHash ? { registryHash: this.#replica.registryHash } : {}),
-          ...(this.#replica?.registryVersion ? { registryVersion: this.#replica.registryVersion } : {}),
+          ...(this.#feed.replica?.registryHash ? { registryHash: this.#feed.replica.registryHash } : {}),
+          ...(this.#feed.replica?.registryVersion ? { registryVersion: this.#feed.replica.registryVersion } : {}),
         }),
         message: (msg, socket) => this.#onMessage(msg, socket),
         handshake: (welcome) => this.#handshake(welcome),
-        bootstrap: (offer, token) => this.#bootstrap(offer, token),
+        bootstrap: (offer, token) => this.#feed.bootstrap(offer, token, this.#welcome!),
         disconnected: (code, reason) => {
           this.#aggregates.failAll(new SyncError(ErrorCode.CLOSED, "connection closed before the aggregate answer arrived"));
           this.#emit("disconnected", { code, reason });
@@ -151,11 +129,33 @@ export class SyncClient {
     this.#outboxError = error;
     this.#clientId = clientId;
     this.#stats = new DmlStats(clientId);
+    this.#feed = new ReplicaFeed({
+      clientId,
+      url,
+      safeUrl: this.#safeUrl,
+      dbPath: options.dbPath ?? null,
+      log: this.#log,
+      signal: this.#abort.signal,
+      connection: this.#connection,
+      stats: this.#stats,
+      seqWaiters: this.#seqWaiters,
+      appliedReports: this.#appliedReports,
+      local: () => this.#local,
+      live: () => this.#live,
+      token: () => {
+        const state = this.#connection.state;
+        return state.kind === "connected" ? state.token : this.#options.token;
+      },
+      closed: () => this.#closed,
+      emit: (name, value) => this.#emit(name, value),
+      listens: (name) => this.#emitter.has(name),
+      fail: (error) => this.#fail(error),
+    });
     this.#local = new LocalWrites(
       {
         clientId,
-        replica: () => this.#replica,
-        inStep: (task) => this.#enqueue(task),
+        replica: () => this.#feed.replica,
+        inStep: (task) => this.#feed.enqueue(task),
         changed: (change) => this.#live.invalidate(change),
         pending: (write) => this.#emit("pending", write),
         confirmed: (write) => this.#emit("confirmed", write),
@@ -172,7 +172,7 @@ export class SyncClient {
 
   /** Highest seq applied by the local replica. */
   get lastAppliedSeq(): number {
-    return this.#replica?.appliedSeq ?? 0;
+    return this.#feed.replica?.appliedSeq ?? 0;
   }
 
   /** Whether the socket is open and the handshake is done. */
@@ -325,9 +325,7 @@ export class SyncClient {
   async verify(options: { readonly repair?: boolean; readonly timeoutMs?: number } = {}): Promise<VerifyResult> {
     if (this.#closed) throw new SyncError(ErrorCode.CLOSED, "client is closed");
     if (!this.connected) throw new SyncError(ErrorCode.NOT_READY, "not connected: call connect() first");
-    const result = await this.#verifier.verify(options.timeoutMs ?? 60_000);
-    if (!result.match) this.#diverged(result, options.repair === true);
-    return result;
+    return this.#feed.verify(options.timeoutMs ?? 60_000, options.repair === true);
   }
 
   /**
@@ -335,8 +333,9 @@ export class SyncClient {
    * effects are included (applied on top of the replica, in the order they were written).
    */
   query(cypher: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-    if (!this.#replica) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
-    return this.#local.query(this.#replica, cypher, params);
+    const replica = this.#feed.replica;
+    if (!replica) return Promise.reject(new SyncError(ErrorCode.NOT_READY, "call connect() first"));
+    return this.#local.query(replica, cypher, params);
   }
 
   /**
@@ -412,11 +411,11 @@ export class SyncClient {
     this.#writes.failAll(closed);
     this.#seqWaiters.failAll(closed);
     this.#aggregates.failAll(closed);
-    this.#verifier.cancel(closed);
+    this.#feed.cancel(closed);
     await this.#opening?.catch(() => {});
-    await this.#inbox.idle();
+    await this.#feed.idle();
     await this.#local.close();
-    await this.#replica?.close();
+    await this.#feed.closeReplica();
     // What this turn handed over is written first: a durable outbox keeps it for the next run.
     this.#writes.close();
   }
@@ -427,13 +426,10 @@ export class SyncClient {
 
   async #open(): Promise<void> {
     if (this.#outboxError !== null) throw this.#outboxError;
-    const path = this.#options.dbPath;
-    if (path) removeBootstrapLeftovers(path);
-    this.#replica = await Replica.open({ path: path ?? null, logger: this.#log });
-    this.#local.restore(this.#writes.outbox.pending(), this.#replica.appliedSeq);
+    const replica = await this.#feed.open();
+    this.#local.restore(this.#writes.outbox.pending(), replica.appliedSeq);
     if (this.#options.optimistic) this.#local.prepare();
     this.#live.start();
-    this.#guard = CrashGuard.open({ path: path ?? null, logger: this.#log, who: `client ${this.#clientId}'s replica` });
     if (!this.#closed) this.#stopStats = startStatsReports(this.#stats, this.#options, this.#log, this.#clientId);
   }
 
@@ -444,12 +440,12 @@ export class SyncClient {
       case "events":
         // Registry events are not DML: they show up as `registry`, not in the statistics.
         for (const e of msg.events) if (e.duplicateOf === undefined && e.template !== REGISTRY_TEMPLATE) this.#stats.record(e.template, "received");
-        return this.#enqueue(msg.events);
+        return this.#feed.enqueue(msg.events);
       case "live":
-        return this.#enqueue(async () => {
+        return this.#feed.enqueue(async () => {
           if (!this.#connectWaiters.resolveAll()) return;
           this.#emit("live", { seq: this.lastAppliedSeq });
-          if (this.#options.verifyAfterCatchUp) this.#verifyInBackground();
+          if (this.#options.verifyAfterCatchUp) this.#feed.verifyInBackground(this.#options.connectTimeoutMs ?? 60_000);
         });
       case "ack":
         this.#local.acked(msg.id, msg.seq);
@@ -464,22 +460,16 @@ export class SyncClient {
   }
 
   #onWelcome(socket: WebSocket, msg: WelcomeMessage): void {
-    const replica = this.#replica!;
+    const replica = this.#feed.replica!;
+    const where = { dbPath: this.#options.dbPath ?? null, url: this.#safeUrl, unsent: this.#writes.size };
     const problem = registryProblem({ hash: replica.registryHash, version: replica.registryVersion }, msg);
-    if (problem !== null) {
-      // Another deployment's replica: nothing of it is touched, the outbox stays where it is.
-      const kept = this.#writes.size > 0 ? `; its ${this.#writes.size} unsent event(s) stay in its outbox` : "";
-      const error = new SyncError(ErrorCode.REGISTRY_MISMATCH, `${problem}. The replica${this.#options.dbPath ? ` at ${this.#options.dbPath}` : ""} belongs to another deployment than ${this.#safeUrl}${kept}; the client stops`);
-      this.#connectWaiters.rejectAll(error);
-      this.#fail(error);
-      void this.close();
-      return;
-    }
-    if (msg.headSeq < replica.appliedSeq) {
-      // Applying on would skip seqs that are other events here: stop, touching nothing (like a registry mismatch).
-      const error = replicaAhead({ appliedSeq: replica.appliedSeq, headSeq: msg.headSeq, dbPath: this.#options.dbPath ?? null, url: this.#safeUrl, unsent: this.#writes.size });
-      this.#connectWaiters.rejectAll(error);
-      this.#fail(error);
+    // Another deployment's replica, or one ahead of this log (applying on would skip seqs that are
+    // other events here): stop, touching nothing of it; the outbox stays where it is.
+    const stop =
+      problem !== null ? registryMismatch(problem, where) : msg.headSeq < replica.appliedSeq ? replicaAhead({ ...where, appliedSeq: replica.appliedSeq, headSeq: msg.headSeq }) : null;
+    if (stop !== null) {
+      this.#connectWaiters.rejectAll(stop);
+      this.#fail(stop);
       void this.close();
       return;
     }
@@ -494,9 +484,9 @@ export class SyncClient {
    * later versions by the registry events in the stream (docs/PROTOCOL.md §10.4).
    */
   #handshake(welcome: WelcomeMessage): void {
-    const replica = this.#replica!;
+    const replica = this.#feed.replica!;
     const start = welcome.base ?? (welcome.registryHistory === undefined ? welcome.registry : undefined);
-    if (start !== undefined && replica.registry === null) this.#enqueue(() => replica.install(start));
+    if (start !== undefined && replica.registry === null) this.#feed.enqueue(() => replica.install(start));
     this.#appliedReports.reconnected();
     this.#emit("connected", { serverId: welcome.serverId, headSeq: welcome.headSeq });
     this.#frames = { maxEvents: welcome.maxEventsPerFrame ?? 1, maxBytes: welcome.maxMessageBytes };
@@ -507,42 +497,6 @@ export class SyncClient {
   #sendEvents(events: readonly ClientEvent[]): void {
     if (events.length === 0 || this.#connection.liveSocket === null) return;
     this.#connection.sendFrames(eventFrames(events, this.#frames));
-  }
-
-  /**
-   * Runs after the connection that announced the snapshot closed: once pending applies are done,
-   * replace the replica with the snapshot, then connect again (hello with the snapshot's seq).
-   * On failure the old replica stays and the client reconnects with backoff, which asks again.
-   */
-  #bootstrap(offer: SnapshotOffer, token: string | undefined): void {
-    const welcome = this.#welcome!;
-    const dbPath = this.#options.dbPath ?? null;
-    this.#enqueue(async () => {
-      const current = this.#replica!;
-      try {
-        this.#replica = await bootstrapFromSnapshot({
-          wsUrl: this.url,
-          offer,
-          current,
-          dbPath,
-          accepts: (version, hash) => registryKnown(welcome, version, hash),
-          logger: this.#log,
-          onProgress: (p) => this.#emit("snapshot", p),
-          signal: this.#abort.signal,
-          ...(token === undefined ? {} : { token }),
-        });
-      } catch (cause) {
-        if (this.#closed) return;
-        if (current.closed && dbPath) this.#replica = await Replica.open({ path: dbPath, logger: this.#log });
-        const error = cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, `snapshot bootstrap failed: ${String(cause)}`, { cause });
-        return this.#connection.dispatch({ type: "bootstrap-failed", error });
-      }
-      this.#log.info("replica bootstrapped from snapshot", { clientId: this.#clientId, seq: this.#replica.appliedSeq });
-      this.#local.replaced(this.#replica.appliedSeq);
-      this.#live.invalidateAll();
-      this.#seqWaiters.applied();
-      this.#connection.dispatch({ type: "bootstrap-done" });
-    });
   }
 
   #onReject(msg: Extract<ServerMessage, { type: "reject" }>): void {
@@ -566,87 +520,6 @@ export class SyncClient {
     this.#local.refused(msg.id, error);
     this.#stats.record(event?.template ?? "RAW_DML", "failed");
     if (!delivered) this.#fail(error);
-  }
-
-  /** Every batch goes through the verifier, which may hold it at a seq (replica-verify.ts). */
-  #apply(events: readonly SequencedEvent[]): Promise<void> {
-    return this.#verifier.through(events, (batch) => this.#applyBatch(batch));
-  }
-
-  async #applyBatch(events: readonly SequencedEvent[]): Promise<void> {
-    let outcomes: ApplyOutcome[];
-    try {
-      const replica = this.#replica!;
-      outcomes = this.#guard === null ? await replica.apply(events) : await this.#guard.apply(replica, events);
-    } catch (cause) {
-      // A gap, or the replica stopped (APPLY_STOPPED, APPLY_TIMEOUT: nothing was recorded for that
-      // event): drop the connection and resume from what is really applied, after a delay that
-      // grows while it keeps stopping, so a stuck replica does not hammer the gateway.
-      this.#fail(cause instanceof SyncError ? cause : new SyncError(ErrorCode.INTERNAL, String(cause), { cause }));
-      this.#inbox.dropEvents(); // stale: catch-up resends them
-      this.#connection.dispatch({ type: "drop", code: CloseCode.RESYNC, reason: "resync", attempt: this.#applyStops++ });
-      return;
-    }
-    const shown = await this.#local.applied(events, outcomes);
-    if (outcomes.length > 0) this.#applyStops = 0;
-    const bySeq = new Map(events.map((e) => [e.seq, e]));
-    // Built per event only for listeners: a writer with thousands in flight rarely has one.
-    const listened = this.#emitter.has("event");
-    for (const o of outcomes) {
-      const e = bySeq.get(o.seq)!;
-      // A duplicate slot (see SequencedEvent.duplicateOf) moved the replica's seq and nothing else.
-      if (e.duplicateOf !== undefined) continue;
-      if (e.template === REGISTRY_TEMPLATE) {
-        const replica = this.#replica!;
-        if (o.ok && replica.registryVersion !== null && replica.registryHash !== null) {
-          this.#emit("registry", { version: replica.registryVersion, hash: replica.registryHash, seq: o.seq });
-        }
-        continue;
-      }
-      this.#stats.record(e.template, o.ok ? "applied" : "failed");
-      if (listened) this.#emit("event", { ...e, ok: o.ok, ...(o.error === undefined ? {} : { error: o.error }) });
-    }
-    this.#seqWaiters.applied();
-    this.#appliedReports.applied();
-    if (this.#live.size > 0) {
-      const change = changeOf(shown.size === 0 ? events : events.filter((e) => !shown.has(e.id)), this.#replica!);
-      if (change === "registry") this.#live.invalidateAll();
-      else this.#live.invalidate(change);
-      this.#live.resume();
-    }
-  }
-
-  /** `verifyAfterCatchUp`: verify once caught up, and rebuild from a snapshot on a mismatch. */
-  #verifyInBackground(): void {
-    this.#verifier.verify(this.#options.connectTimeoutMs ?? 60_000).then(
-      (result) => {
-        if (result.match) this.#log.info("replica verified", { seq: result.seq, sha256: result.local.sha256.slice(0, 12) });
-        else this.#diverged(result, true);
-      },
-      (error: unknown) => {
-        if (this.#closed) return;
-        this.#fail(error instanceof SyncError ? error : new SyncError(ErrorCode.INTERNAL, `verification failed: ${String(error)}`, { cause: error }));
-      },
-    );
-  }
-
-  /** The replica differs from the server's: say so, and rebuild it from the gateway's snapshot when asked. */
-  #diverged(result: VerifyResult, repair: boolean): void {
-    this.#emit("divergence", result);
-    const rebuild = repair && SNAPSHOTS_SUPPORTED;
-    this.#fail(
-      new SyncError(
-        ErrorCode.REPLICA_DIVERGED,
-        `the replica${this.#options.dbPath ? ` at ${this.#options.dbPath}` : ""} differs from ${this.#safeUrl}'s at seq ${result.seq} ` +
-          `(${result.local.nodes} nodes, ${result.local.relationships} relationships, ${result.local.sha256.slice(0, 12)} here; ${result.server.nodes}, ${result.server.relationships}, ${result.server.sha256.slice(0, 12)} there)` +
-          (rebuild ? "; rebuilding it from the gateway's snapshot (the outbox is kept)" : repair ? "; this build cannot import a snapshot" : "; verify({ repair: true }) rebuilds it from the gateway's snapshot"),
-      ),
-    );
-    if (rebuild) this.#connection.dispatch({ type: "rebuild", offer: { seq: result.seq, url: "/snapshot", required: true } });
-  }
-
-  #enqueue(item: InboxItem): void {
-    this.#inbox.push(item);
   }
 
   #emit<K extends keyof SyncClientEvents>(name: K, value: SyncClientEvents[K]): void {
