@@ -11,7 +11,7 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import fc from "fast-check";
 import { exampleRegistry, type SequencedEvent, type TemplateRegistry } from "@kuzu-sync/protocol";
 import { Replica, type ApplyOutcome } from "@kuzu-sync/replica";
@@ -100,9 +100,16 @@ const open: Replica[] = [];
 // one-at-a-time apply is one fsync per event on a real disk.
 const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "batched-apply-"));
 let opened = 0;
+/** Close the replicas of a history and delete their files: a long `FUZZ_RUNS` run must not fill RAM. */
+async function release(): Promise<void> {
+  for (const r of open.splice(0)) {
+    await r.close();
+    if (r.path !== null) rmSync(dirname(r.path), { recursive: true, force: true });
+  }
+}
 afterEach(async () => {
   ApplyStrategy.prototype.choose = realChoose;
-  for (const r of open.splice(0)) await r.close();
+  await release();
 });
 afterAll(() => {
   ApplyStrategy.prototype.record = realRecord;
@@ -181,7 +188,7 @@ describe("batched apply equals one event at a time", () => {
               }
               seen.events += events.length;
               seen.failed += expected.filter((o) => !o.ok).length;
-              for (const r of open.splice(0)) await r.close();
+              await release();
             },
           ),
           { numRuns: fuzzRuns(4), examples: [[example, [], [[[80], "batch"], [[1, 2], "probe"]]]] },

@@ -59,6 +59,7 @@ export class JetStreamIndex {
 
   private constructor(db: Database, options: JetStreamIndexOptions) {
     this.#db = db;
+    db.exec("PRAGMA busy_timeout = 5000"); // wait for a lock rather than fail (a copy being made, a restart)
     db.exec("PRAGMA journal_mode = WAL");
     // The index is derived from the stream: a power cut may lose its last transactions, which
     // are then consumed again. Atomicity (ids, counts and head together) is what matters.

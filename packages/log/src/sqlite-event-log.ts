@@ -72,9 +72,11 @@ export class SqliteEventLog implements EventLog {
   private constructor(db: Database, now: () => number, path: string, aggregates: readonly WireAggregate[], logger: Logger, cacheSize: number | undefined) {
     this.#db = db;
     this.#now = now;
+    // First: every later statement, the switch to WAL included, waits for a lock instead of
+    // failing with "database is locked" (another process may be closing or checkpointing the file).
+    db.exec("PRAGMA busy_timeout = 5000");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
-    db.exec("PRAGMA busy_timeout = 5000");
     db.exec(LOG_SCHEMA);
     this.quarantine = QuarantineList.attach(db);
     this.#feed = new CommitFeed(logger, cacheSize, (events) => this.quarantine.mark(events));
