@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { SequencedEvent } from "@kuzu-sync/protocol";
 import type { PlanTemplate } from "./apply-plan.ts";
 import { ApplyStrategy, type RunPlan } from "./apply-strategy.ts";
-import { applyWindow, type WindowExecutor } from "./apply-window.ts";
+import { WindowRolledBack, applyWindow, type WindowExecutor } from "./apply-window.ts";
 
 interface T extends PlanTemplate {
   readonly name: string;
@@ -51,28 +51,34 @@ let seq = 0;
 const ev = (id: string, bad = false): SequencedEvent => ({ id: `e${++seq}`, template: "ADD", params: { id, bad }, clientId: "c", timestamp: 0, seq, serverTimestamp: 0 });
 
 describe("applyWindow", () => {
-  test("a failing batch is run one statement per event to name the failing event, which is left out (its group stays one statement per event)", async () => {
+  test("a failing batch statement rolls back and names the last event of its group: up to there, one event at a time", async () => {
     seq = 0;
     const events = [ev("a"), ev("b"), ev("c", true), ev("d"), ev("a"), ev("e")];
     const x = fakeExecutor("batch");
-    const failed = await applyWindow(x, events, 6);
-    expect([...failed.keys()]).toEqual([3]);
-    expect(String(failed.get(3))).toMatch(/event 3 is bad/);
-    expect(x.committed.sort()).toEqual([1, 2, 4, 5, 6]);
-    expect(x.log).toEqual([
-      "begin", "batch 1,2,3,4,6", "rollback", // the batch fails: which row is unknown
-      "begin", "single 1", "single 2", "single 3", "rollback", // its events one by one: 3 fails
-      "begin", "single 1", "single 2", "single 4", "single 6", "single 5", "commit 6", // without 3 (still marked to run one by one)
-    ]);
+    const rolledBack = await applyWindow(x, events, 6).catch((e: unknown) => e);
+    expect(rolledBack).toBeInstanceOf(WindowRolledBack);
+    expect((rolledBack as WindowRolledBack).upTo).toBe(6); // the group of the first layer: 1,2,3,4,6
+    expect(x.committed).toEqual([]);
+    expect(x.log).toEqual(["begin", "batch 1,2,3,4,6", "rollback"]);
   });
 
-  test("a failing single statement names its event at once: one rollback", async () => {
+  test("a failing single statement names its event at once: one rollback, nothing committed", async () => {
     seq = 0;
     const x = fakeExecutor("single");
-    const failed = await applyWindow(x, [ev("a"), ev("b", true), ev("c")], 3);
-    expect([...failed.keys()]).toEqual([2]);
-    expect(x.log.filter((l) => l === "rollback")).toHaveLength(1);
-    expect(x.committed.sort()).toEqual([1, 3]);
+    const rolledBack = await applyWindow(x, [ev("a"), ev("b", true), ev("c")], 3).catch((e: unknown) => e);
+    expect(rolledBack).toBeInstanceOf(WindowRolledBack);
+    expect((rolledBack as WindowRolledBack).upTo).toBe(2);
+    expect(String((rolledBack as WindowRolledBack).cause)).toMatch(/event 2 is bad/);
+    expect(x.log).toEqual(["begin", "single 1", "single 2", "rollback"]);
+    expect(x.committed).toEqual([]);
+  });
+
+  test("a window without failures is one transaction", async () => {
+    seq = 0;
+    const x = fakeExecutor("batch");
+    await applyWindow(x, [ev("a"), ev("b"), ev("a")], 3);
+    expect(x.log).toEqual(["begin", "batch 1,2", "single 3", "commit 3"]);
+    expect(x.committed).toEqual([1, 2, 3]);
   });
 
   test("a failure that is no event's (the commit) is thrown after a rollback", async () => {
@@ -93,8 +99,9 @@ describe("applyWindow", () => {
       if (e.seq === 2) throw new Error("IO exception: Cannot write to file");
       return single(t, e);
     };
-    // The batch fails (b is bad), its events run alone, and 2's failure is the engine's.
+    // 2's failure is the engine's, not the statement's.
     const events = [ev("a"), ev("b", true), ev("c")];
+    x.strategy.choose = () => ({ how: "single", probeSingle: 0 });
     await expect(applyWindow(x, events, 3)).rejects.toThrow(/IO exception/);
     expect(x.log.at(-1)).toBe("rollback");
     expect(x.committed).toEqual([]);

@@ -1,15 +1,17 @@
 /**
- * Applying one window of events in one transaction, in the order `planApply` gives, and finding
- * the events that fail without giving up the batching of the others.
+ * Applying one window of events in one transaction, in the order `planApply` gives.
  *
- * When the transaction fails, the replica rolls it back and tries again: a group that failed as a
- * batch statement is run one statement per event, so the next failure names its event. That event
- * fails when applied alone too — every event it depends on ran before it, in seq order, and
- * nothing it conflicts with ran in between (see `apply-plan.ts`) — so it is recorded as failed and
- * left out, and the rest is applied again, still batched. Each failing event costs about two
- * rollbacks, whatever the window's size. Only a failure the statement itself causes is the
- * event's (`deterministic`, see apply-errors.ts); any other failure is thrown after the rollback,
- * and the replica takes over (one event per transaction, stopping before the one that cannot run).
+ * When the transaction fails it is rolled back and the caller is told how far it must go one
+ * event per transaction ({@link WindowRolledBack}): up to the event whose single statement failed,
+ * or up to the last event of a batch statement that failed (which row is unknown). The caller
+ * applies those events alone, in seq order, recording each one's real outcome, and the rest as a
+ * new window. The window is deliberately not retried without the failing event: after a rollback
+ * that reopened the database (reopen.ts), Kuzu 0.11 can lose a `SET` on a relationship that was
+ * created, read and updated again within the next transaction (docs/BATCH-FORMS.md), which made a
+ * batched replica differ from one applied an event at a time. Only a failure the statement itself
+ * causes is the event's (`deterministic`, see apply-errors.ts); any other failure is thrown after
+ * the rollback, and the replica takes over (one event per transaction, stopping before the one
+ * that cannot run).
  * @module
  */
 import type { SequencedEvent } from "@kuzu-sync/protocol";
@@ -49,31 +51,36 @@ class StepFailure {
 }
 
 /**
- * Apply `events` (all with a template `templateOf` knows) in one transaction that ends with
- * `lastSeq` recorded. Returns the events that failed (seq → error); the others are committed.
- * Throws, after rolling back, when a failure cannot be pinned on an event (the caller then
- * applies the events one at a time).
- * @example const failed = await applyWindow(executor, events, events.at(-1)!.seq);
+ * The window was rolled back because an event's statement failed: the events up to `upTo` (in
+ * seq order) must be applied one per transaction; the ones after it can go as a new window.
  */
-export async function applyWindow<T extends PlanTemplate>(x: WindowExecutor<T>, events: readonly SequencedEvent[], lastSeq: number): Promise<Map<number, unknown>> {
-  const failed = new Map<number, unknown>();
-  /** Events whose group runs one statement per event (its batch statement failed). */
-  const alone = new Set<number>();
-  for (;;) {
-    const live = events.filter((e) => !failed.has(e.seq));
-    try {
-      await x.begin();
-      for (const step of planApply(live, (e) => x.templateOf(e), x.maxRows)) await execStep(x, step, alone);
-      await x.commit(lastSeq);
-      return failed;
-    } catch (error) {
-      await x.rollback();
-      // Not the statement's fault (I/O, memory, the engine): it says nothing about the event.
-      if (error instanceof EventFailure && !x.deterministic(error.cause)) throw error.cause;
-      if (error instanceof EventFailure) failed.set(error.event.seq, error.cause);
-      else if (error instanceof StepFailure && error.events.some((e) => !alone.has(e.seq))) for (const e of error.events) alone.add(e.seq);
-      else throw error instanceof StepFailure ? new Error("a batch statement failed twice") : error;
-    }
+export class WindowRolledBack extends Error {
+  constructor(
+    readonly upTo: number,
+    override readonly cause: unknown,
+  ) {
+    super(`window rolled back: apply up to seq ${upTo} one event at a time`);
+  }
+}
+
+/**
+ * Apply `events` (all with a template `templateOf` knows) in one transaction that ends with
+ * `lastSeq` recorded. Throws {@link WindowRolledBack} after rolling back when an event's statement
+ * failed, and the failure itself, after rolling back, when it is not the statement's.
+ * @example await applyWindow(executor, events, events.at(-1)!.seq);
+ */
+export async function applyWindow<T extends PlanTemplate>(x: WindowExecutor<T>, events: readonly SequencedEvent[], lastSeq: number): Promise<void> {
+  try {
+    await x.begin();
+    for (const step of planApply(events, (e) => x.templateOf(e), x.maxRows)) await execStep(x, step);
+    await x.commit(lastSeq);
+  } catch (error) {
+    await x.rollback();
+    // Not the statement's fault (I/O, memory, the engine): it says nothing about the event.
+    if (error instanceof EventFailure && !x.deterministic(error.cause)) throw error.cause;
+    if (error instanceof EventFailure) throw new WindowRolledBack(error.event.seq, error.cause);
+    if (error instanceof StepFailure) throw new WindowRolledBack(Math.max(...error.events.map((e) => e.seq)), null);
+    throw error;
   }
 }
 
@@ -81,12 +88,11 @@ export async function applyWindow<T extends PlanTemplate>(x: WindowExecutor<T>, 
  * One step: a group of one template's events (disjoint entities, so one batch statement or one
  * statement each leaves the same state). How is the strategy's choice, timed for its next one.
  */
-async function execStep<T extends PlanTemplate>(x: WindowExecutor<T>, step: PlanStep<T>, alone: ReadonlySet<number>): Promise<void> {
+async function execStep<T extends PlanTemplate>(x: WindowExecutor<T>, step: PlanStep<T>): Promise<void> {
   const t = step.template;
   if (t === null) throw new Error("a window holds only events of known templates");
   const group = step.events;
-  const forced = group.some((e) => alone.has(e.seq));
-  const plan = forced ? { how: "single" as const, probeSingle: 0 } : x.strategy.choose(t, group.length, x.hasBatch(t));
+  const plan = x.strategy.choose(t, group.length, x.hasBatch(t));
   const singles = plan.how === "single" ? group.length : plan.probeSingle;
   let started = performance.now();
   for (let i = 0; i < singles; i++) {
@@ -97,7 +103,7 @@ async function execStep<T extends PlanTemplate>(x: WindowExecutor<T>, step: Plan
       throw new EventFailure(e, cause);
     }
   }
-  if (singles > 0 && !forced) x.strategy.record(t, "single", singles, performance.now() - started);
+  if (singles > 0) x.strategy.record(t, "single", singles, performance.now() - started);
   if (singles === group.length) return;
   const rest = singles === 0 ? group : group.slice(singles);
   started = performance.now();

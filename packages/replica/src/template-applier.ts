@@ -12,7 +12,7 @@ import type { Logger } from "@kuzu-sync/telemetry";
 import { classifyApplyError } from "./apply-errors.ts";
 import { failedOutcome, logApplied, stopUnlessDeterministic } from "./apply-outcomes.ts";
 import { ApplyStrategy } from "./apply-strategy.ts";
-import { applyWindow, type WindowExecutor } from "./apply-window.ts";
+import { WindowRolledBack, applyWindow, type WindowExecutor } from "./apply-window.ts";
 import type { Compiled, CompiledTemplates } from "./compiled-templates.ts";
 import type * as k from "./kuzu.ts";
 import { execRawDml } from "./raw-dml.ts";
@@ -87,18 +87,21 @@ export class TemplateApplier {
   async #applyRun(events: readonly SequencedEvent[]): Promise<ApplyOutcome[]> {
     if (events.length <= 1) return events.length === 0 ? [] : [await this.#applyOne(events[0]!)];
     const last = events[events.length - 1]!.seq;
-    let failed: Map<number, unknown>;
     try {
-      failed = await applyWindow(this.#executor, events, last);
-    } catch {
-      // Nothing to pin the failure on: one transaction per event, as a last resort.
+      await applyWindow(this.#executor, events, last);
+    } catch (error) {
+      // An event failed (WindowRolledBack: up to it), or nothing to pin the failure on (all of
+      // them): one transaction per event there, each recording its real outcome; the rest of the
+      // run goes on batched, in a new transaction (see apply-window.ts for why not a retry).
+      const upTo = error instanceof WindowRolledBack ? error.upTo : last;
       const outcomes: ApplyOutcome[] = [];
-      for (const e of events) outcomes.push(await this.#applyOne(e));
+      for (const e of events) if (e.seq <= upTo) outcomes.push(await this.#applyOne(e));
+      outcomes.push(...(await this.#applyRun(events.filter((e) => e.seq > upTo))));
       return outcomes;
     }
     this.#host.applied(last);
-    if (this.#log.isEnabled("debug")) logApplied(this.#log, events.filter((e) => !failed.has(e.seq)));
-    return events.map((e) => (failed.has(e.seq) ? failedOutcome(e, failed.get(e.seq), this.#log) : { seq: e.seq, template: e.template, ok: true }));
+    if (this.#log.isEnabled("debug")) logApplied(this.#log, events);
+    return events.map((e) => ({ seq: e.seq, template: e.template, ok: true }));
   }
 
   /** How a window reaches Kuzu (see apply-window.ts). */
