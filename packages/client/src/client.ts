@@ -365,7 +365,7 @@ export class SyncClient {
    * A live query as an async iterator: its rows first, then each result whose rows differ (a
    * slow consumer gets the latest). Ends when the client closes or the loop is left; throws when
    * an evaluation fails.
-   * @example for await (const rows of client.liveQuery("MATCH (u:User) RETURN count(*) AS n")) console.log(rows[0]);
+   * @example for await (const rows of client.liveQuery("MATCH (u:User) RETURN count(*) AS n")) render(rows[0]);
    */
   liveQuery(cypher: string, params?: Record<string, unknown>): AsyncIterableIterator<Rows> {
     this.#checkLive(cypher);

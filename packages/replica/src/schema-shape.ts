@@ -67,7 +67,7 @@ export interface SchemaDifference {
 /**
  * How `actual` (what the steps produce) differs from `expected` (what the registry declares).
  * Empty when they are the same.
- * @example for (const d of diffSchemas(declared, migrated)) console.log(d.message, d.suggestion ?? "");
+ * @example const problems = diffSchemas(declared, migrated).map((d) => `${d.message} ${d.suggestion ?? ""}`);
  */
 export function diffSchemas(expected: SchemaShape, actual: SchemaShape): SchemaDifference[] {
   const out: SchemaDifference[] = [];

@@ -47,7 +47,7 @@ export interface EquivalenceResult {
 /**
  * Checks the batch form of every template that has one.
  * @example
- * for (const r of await checkBatchForms(registry, DEFAULT_EQUIVALENCE)) if (!r.ok) console.error(r.template, r.message);
+ * for (const r of await checkBatchForms(registry, DEFAULT_EQUIVALENCE)) if (!r.ok) problems.push(`${r.template}: ${r.message}`);
  */
 export async function checkBatchForms(registry: TemplateRegistry, options: EquivalenceOptions = DEFAULT_EQUIVALENCE): Promise<EquivalenceResult[]> {
   const wire = registry.toWire();

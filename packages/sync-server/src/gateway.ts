@@ -85,7 +85,7 @@ export interface Gateway {
 /**
  * @example
  * const gateway = startGateway({ port: 0, host: "127.0.0.1", registry, log, logger, ... });
- * console.log(gateway.url); // ws://127.0.0.1:54321
+ * gateway.url; // ws://127.0.0.1:54321
  */
 export function startGateway(options: GatewayOptions): Gateway {
   const { log, logger, limits } = options;
