@@ -7,9 +7,9 @@ const ev = (seq: number): SequencedEvent => ({ id: `e${seq}`, template: "T", par
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ev(from + i));
 
 /** A real Bun server whose sockets the fan-out serves, and clients that record every frame. */
-async function harness(intervalMs: number) {
+async function harness(intervalMs: number, pacedFrom = 1) {
   const published: number[][] = [];
-  const fanOut = new FanOut<undefined>({ backpressureLimit: 1 << 20, onEvict: () => {}, onPublished: (events) => published.push(events.map((e) => e.seq)), intervalMs });
+  const fanOut = new FanOut<undefined>({ backpressureLimit: 1 << 20, onEvict: () => {}, onPublished: (events) => published.push(events.map((e) => e.seq)), intervalMs, pacedFrom });
   const sockets: ServerWebSocket<undefined>[] = [];
   const opened: ((ws: ServerWebSocket<undefined>) => void)[] = [];
   const server = Bun.serve({
@@ -56,6 +56,21 @@ describe("FanOut pacing", () => {
     }
   });
 
+  test("the interval shrinks with fewer live sockets than pacedFrom: one socket of a thousand is not held back", async () => {
+    const h = await harness(1_000, 1_000);
+    try {
+      const a = await h.connect();
+      h.fanOut.join(a.server);
+      h.fanOut.commit(range(1, 1));
+      await Bun.sleep(5); // past 1000 ms × 1/1000
+      h.fanOut.commit(range(2, 2));
+      expect(h.published).toEqual([[1], [2]]);
+      a.ws.close();
+    } finally {
+      h.close();
+    }
+  });
+
   test("a socket joining while commits are queued gets neither a gap nor a duplicate; the others get everything", async () => {
     const h = await harness(1_000);
     try {
@@ -81,12 +96,15 @@ describe("FanOut pacing", () => {
   test("a full frame goes at once whatever the interval", async () => {
     const h = await harness(60_000);
     try {
+      const a = await h.connect();
+      h.fanOut.join(a.server);
       h.fanOut.commit(range(1, 1));
       h.fanOut.commit(range(2, 999));
       expect(h.published.length).toBe(1);
       h.fanOut.commit(range(1000, 1001));
       expect(h.published.map((p) => [p[0], p.at(-1)])).toEqual([[1, 1], [2, 1001]]);
       h.fanOut.flush();
+      a.ws.close();
     } finally {
       h.close();
     }

@@ -5,11 +5,14 @@
  * 4008 so it cannot grow memory without bound, and it reconnects and catches up from its own
  * `lastSeq` — no gap, and nobody else waits.
  *
- * Frames are paced: at most one `events` frame per `intervalMs` (default 10). A commit after a
- * quiet spell goes out at once; commits that follow within the interval are merged into the next
+ * Frames are paced: at most one `events` frame per interval, `intervalMs` (default 10) with
+ * `pacedFrom` (default 1000) live sockets or more, proportionally less with fewer. A commit after
+ * a quiet spell goes out at once; commits that follow within the interval are merged into the next
  * frame (still ascending and contiguous). Every frame costs a write per live socket, and under
  * many writers commits come in thousands per second: with a thousand sockets that was a million
- * writes a second, most of them for one or two events. A socket joins only after what is queued
+ * writes a second, most of them for one or two events. Scaled by the sockets, the bound is about
+ * `pacedFrom / intervalMs` socket writes per ms whatever their number, and a gateway with a few
+ * clients (an application's own write, read back at once) is not held back at all. A socket joins only after what is queued
  * has gone out to the sockets already live (`join` flushes first), which keeps the switch from
  * catch-up to live free of gaps and duplicates.
  * @module
@@ -27,8 +30,10 @@ export interface FanOutOptions<T> {
   readonly onEvict: (ws: ServerWebSocket<T>, bufferedBytes: number) => void;
   /** Events just written to every live socket (for statistics). */
   readonly onPublished?: (events: readonly SequencedEvent[]) => void;
-  /** At most one frame per this many ms (default 10; 0: one frame per commit). */
+  /** At most one frame per this many ms with `pacedFrom` live sockets or more (default 10; 0: one frame per commit). */
   readonly intervalMs?: number;
+  /** Live sockets from which the whole interval applies; with fewer it shrinks in proportion (default 1000). */
+  readonly pacedFrom?: number;
   /** A frame goes at once when this many events are queued (default 1000). */
   readonly maxEvents?: number;
 }
@@ -45,6 +50,7 @@ export class FanOut<T> {
   readonly #onEvict: (ws: ServerWebSocket<T>, bufferedBytes: number) => void;
   readonly #onPublished: (events: readonly SequencedEvent[]) => void;
   readonly #intervalMs: number;
+  readonly #pacedFrom: number;
   readonly #maxEvents: number;
   readonly #live = new Set<ServerWebSocket<T>>();
   #server: Server<T> | null = null;
@@ -60,6 +66,7 @@ export class FanOut<T> {
     this.#onEvict = options.onEvict;
     this.#onPublished = options.onPublished ?? (() => {});
     this.#intervalMs = options.intervalMs ?? 10;
+    this.#pacedFrom = Math.max(1, options.pacedFrom ?? 1_000);
     this.#maxEvents = options.maxEvents ?? 1_000;
   }
 
@@ -97,7 +104,8 @@ export class FanOut<T> {
   commit(events: readonly SequencedEvent[]): void {
     if (events.length === 0) return;
     for (const e of events) this.#queued.push(e);
-    const wait = this.#lastFrameAt + this.#intervalMs - performance.now();
+    const interval = this.#intervalMs * Math.min(1, this.#live.size / this.#pacedFrom);
+    const wait = this.#lastFrameAt + interval - performance.now();
     if (wait <= 0 || this.#queued.length >= this.#maxEvents) return this.flush();
     this.#timer ??= setTimeout(() => this.flush(), Math.ceil(wait));
   }
