@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeServerMessage, exampleRegistry, parseServerMessage, type SequencedEvent } from "@kuzu-sync/protocol";
 import { Replica, openSnapshotArchive, writeSnapshotArchive } from "@kuzu-sync/replica";
+import { seeded } from "../tests/support/seeded.ts";
 
 const { values } = parseArgs({
   options: { events: { type: "string", default: "200000" }, page: { type: "string", default: "1000" }, batch: { type: "string", default: "10000" } },
@@ -36,14 +37,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 /** A social-graph history over a bounded key space, so later events update earlier state. */
 function history(n: number): SequencedEvent[] {
   const users = Math.max(10, Math.floor(n / 4));
-  // mulberry32: a seeded generator, so every run replays the same history.
-  let state = 0x5eed;
-  const random = () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = seeded(0x5eed); // every run replays the same history
   const out: SequencedEvent[] = [];
   for (let i = 0; i < n; i++) {
     const u = `user-${Math.floor(random() * users)}`;

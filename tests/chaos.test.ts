@@ -16,6 +16,7 @@ import { startGatewayProcess, tempDir, type GatewayProcess } from "./support/gat
 import { waitForReplica } from "./support/health.ts";
 import { NatsServer } from "./support/nats-server.ts";
 import { startReplicaProcess, type ReplicaProcess } from "./support/replica-process.ts";
+import { seeded } from "./support/seeded.ts";
 
 const WRITERS = 3;
 const WRITES_PER_WRITER = 50;
@@ -23,17 +24,6 @@ const PERSISTENT_CLIENTS = 2;
 /** A kill every this many acknowledged writes. */
 const KILL_EVERY = 15;
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One write of the mixed workload (users, follows, posts, counters, updates, deletes; some fail on purpose). */
 function workItem(random: () => number, writer: number, i: number): { template: string; params: Record<string, unknown> } {

@@ -4,6 +4,7 @@
  * registry) and a social network with one hub author and account.
  * @module
  */
+import { seeded } from "../../tests/support/seeded.ts";
 
 /** One event to send: a template and its parameters. */
 export interface Draft {
@@ -18,17 +19,6 @@ export interface Mix {
   readonly setup: number;
 }
 
-/** mulberry32: a small, fast, seedable PRNG (Math.random cannot be seeded). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Pick by weight: `weights` maps a name to its share. */
 function chooser<K extends string>(rnd: () => number, weights: Record<K, number>): () => K {
